@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// `pnpm test`: builds and tests every workspace package through turbo, then prints one total over
+// all packages as its last line: "N passed, N failed". Exits non-zero when anything failed or when
+// no test ran at all, so a run that tested nothing cannot pass.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const resultsDir = path.join(root, ".test-results");
+rmSync(resultsDir, { recursive: true, force: true });
+mkdirSync(resultsDir, { recursive: true });
+
+const turbo = spawnSync(
+  "pnpm",
+  ["exec", "turbo", "run", "test", "--continue", "--concurrency=1", ...process.argv.slice(2)],
+  {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, MIMIC_TEST_RESULTS_DIR: resultsDir, TURBO_TELEMETRY_DISABLED: "1" },
+  },
+);
+
+let passed = 0;
+let failed = 0;
+const perPackage = [];
+for (const file of readdirSync(resultsDir).filter((f) => f.endsWith(".json")).sort()) {
+  const report = JSON.parse(readFileSync(path.join(resultsDir, file), "utf8"));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0);
+  perPackage.push(`  ${file.replace(/\.json$/, "")}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`);
+}
+const summary = `${passed} passed, ${failed} failed`;
+writeFileSync(path.join(resultsDir, "summary.txt"), summary + "\n");
+console.log("\nTests by package:\n" + perPackage.join("\n"));
+if (turbo.status !== 0 && failed === 0) {
+  console.error("turbo reported a failure outside the test counts (a build or a suite that could not run).");
+}
+console.log(summary);
+process.exit(turbo.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
