@@ -1,0 +1,135 @@
+import { StateContractError } from "./errors.js";
+
+/**
+ * What a state returns for a hit. A miss is `undefined`; a hit whose cached value is `undefined`
+ * is `{ value: undefined }`. States may add fields of their own (expiry, stale-until…).
+ */
+export interface CacheEntry<T = unknown> {
+  /** The cached value, exactly as it was stored (or its deserialized copy, for shared states). */
+  value: T;
+}
+
+/**
+ * The contract every cache backend implements. Keys are strings produced by Mimic (see
+ * `docs/KEY_FORMAT.md`); values are whatever the memoized function returned.
+ *
+ * A user's own state written to exactly this shape works with `Mime` and `Config`; run
+ * `@mimic/state-test-suite` against it to prove it.
+ */
+export interface IState {
+  /**
+   * `true` when entries never leave this process (like `MemoryState`). Anything else is treated as
+   * shared between processes: function identities are then stable names rather than per-wrapper
+   * namespaces, and methods need a `key` option that says how `this` contributes.
+   * @default undefined (shared)
+   */
+  readonly local?: boolean;
+
+  /**
+   * Reads an entry.
+   * @returns `undefined` on a miss (absent or expired), otherwise the entry; `{ value: undefined }`
+   *   is a hit whose value is `undefined`.
+   * @throws or rejects on a backend failure (Mimic reports it and treats the call as a miss).
+   *   A state must never resolve with a wrong or partial value.
+   */
+  get(key: string): Promise<CacheEntry | undefined>;
+
+  /**
+   * Stores `value` under `key`, replacing any previous entry and its expiry.
+   * @param ttl seconds until the entry expires (fractions allowed); `null` means never.
+   * @throws or rejects on a backend failure; a failed write must not leave a partial entry behind.
+   */
+  set(key: string, value: unknown, ttl: number | null): Promise<void>;
+
+  /** Removes the entry under `key`, if any. Deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+
+  /** Removes every entry this state instance owns, and nothing else (no `FLUSHDB`). */
+  clear(): Promise<void>;
+
+  /**
+   * Synchronous {@link IState.get}. Optional; a synchronous memoized function needs it.
+   * Same miss/hit convention; throws on a backend failure.
+   */
+  getSync?(key: string): CacheEntry | undefined;
+
+  /** Synchronous {@link IState.set}. Optional; a synchronous memoized function needs it. */
+  setSync?(key: string, value: unknown, ttl: number | null): void;
+
+  /** Synchronous {@link IState.delete}. Optional. */
+  deleteSync?(key: string): void;
+
+  /** Synchronous {@link IState.clear}. Optional. */
+  clearSync?(): void;
+
+  /** Releases connections, worker threads, timers and files. Calls after `close()` may reject. */
+  close?(): Promise<void>;
+}
+
+/** A class whose instances are states; `Config` instantiates it lazily with `stateOptions`. */
+export type StateClass<Options = never> = new (options: Options) => IState;
+
+/** The members every state must have, in the order a missing one is reported. */
+const requiredMembers = ["get", "set", "delete", "clear"] as const;
+const optionalMembers = ["getSync", "setSync", "deleteSync", "clearSync", "close"] as const;
+
+function describe(subject: unknown): string {
+  if (typeof subject === "function") return `class ${subject.name || "(anonymous)"}`;
+  if (typeof subject === "object" && subject !== null) {
+    const ctor = (subject as { constructor?: { name?: string } }).constructor?.name;
+    return ctor && ctor !== "Object" ? `${ctor} instance` : "object";
+  }
+  return String(subject);
+}
+
+function checkMembers(subject: unknown, members: Record<string, unknown>): void {
+  for (const member of requiredMembers) {
+    if (typeof members[member] !== "function") {
+      throw new StateContractError(
+        `State class does not implement IState interface: ${describe(subject)} has no method "${member}" ` +
+          `(an IState needs get, set, delete and clear)`,
+      );
+    }
+  }
+  for (const member of optionalMembers) {
+    const value = members[member];
+    if (value !== undefined && typeof value !== "function") {
+      throw new StateContractError(
+        `State class does not implement IState interface: ${describe(subject)} has "${member}" but it is ` +
+          `${typeof value}, not a method`,
+      );
+    }
+  }
+}
+
+/**
+ * Throws a {@link StateContractError} naming the first missing member unless `state` implements
+ * {@link IState}.
+ */
+export function assertIsState(state: unknown): asserts state is IState {
+  if (typeof state !== "object" || state === null) {
+    throw new StateContractError(`State class does not implement IState interface: ${describe(state)} is not an object`);
+  }
+  checkMembers(state, state as Record<string, unknown>);
+}
+
+/** Like {@link assertIsState}, on a class's prototype, without instantiating it. */
+export function assertIsStateClass(stateClass: unknown): asserts stateClass is StateClass<unknown> {
+  if (typeof stateClass !== "function" || typeof stateClass.prototype !== "object") {
+    throw new StateContractError(`State class does not implement IState interface: ${describe(stateClass)} is not a class`);
+  }
+  checkMembers(stateClass, stateClass.prototype as Record<string, unknown>);
+}
+
+/** A state whose synchronous reads and writes are available. */
+export type SyncCapableState = IState & Required<Pick<IState, "getSync" | "setSync">>;
+
+/** Whether `state` can serve a synchronous memoized function. */
+export function hasSyncOperations(state: IState): state is SyncCapableState {
+  return typeof state.getSync === "function" && typeof state.setSync === "function";
+}
+
+/** A short name for a state in messages: its class name. */
+export function stateName(state: IState): string {
+  return (state as { constructor?: { name?: string } }).constructor?.name || "state";
+}
