@@ -1,3 +1,8 @@
+export { Mime, type MimeDecorator, type MimeFactory } from "./mime.js";
+export type { MimeOptions } from "./options.js";
+export type { Memoized, MemoizedHandles, MimeStats } from "./memoize.js";
+export { Config, type ConfigOptions, type ErrorContext, type ErrorHandler, type StateOperation } from "./config.js";
+export { MemoryState, type MemoryStateOptions } from "./memory-state.js";
 export * from "./errors.js";
 export * from "./state.js";
 export * from "./ttl.js";

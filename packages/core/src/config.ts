@@ -1,0 +1,146 @@
+import { InvalidOptionError, type MimicError } from "./errors.js";
+import { MemoryState } from "./memory-state.js";
+import { assertIsState, assertIsStateClass, type IState, type StateClass } from "./state.js";
+
+/** Which state operation failed, for error reports. */
+export type StateOperation = "get" | "set" | "delete" | "clear" | "close";
+
+/** What an `onError` handler is told besides the error. */
+export interface ErrorContext {
+  /** The memoized function's name (its `name` option, else the function's own name). */
+  functionName: string;
+  /** The state operation that failed. */
+  operation: StateOperation;
+  /** The key involved, when there is one. */
+  key?: string;
+  /** The state that failed. */
+  state: IState;
+}
+
+/**
+ * Receives backend errors that Mimic absorbed (the call ran the function instead). It must not
+ * throw; if it does, the exception is ignored.
+ */
+export type ErrorHandler = (error: MimicError, context: ErrorContext) => void;
+
+interface ConfigBase {
+  /**
+   * Called with every backend error Mimic absorbs. Per-function `onError` takes precedence.
+   * @default a `process.emitWarning`, at most one per state every 30 seconds
+   */
+  onError?: ErrorHandler;
+  /**
+   * Propagate backend errors to the caller instead of calling the function.
+   * @default false
+   */
+  strict?: boolean;
+}
+
+/** A state instance the user created (and will close). */
+interface InstanceConfig extends ConfigBase {
+  /** The state to use; the user owns it and closes it. @default a `MemoryState` created on first use */
+  state?: IState;
+  stateOptions?: undefined;
+}
+
+/** A state class that `Config` instantiates once, lazily, with `stateOptions`, and closes when replaced. */
+interface ClassConfig<Options> extends ConfigBase {
+  /** The state class to instantiate on first use. */
+  state: StateClass<Options>;
+  /** Passed to the state class's constructor (the seed's `state_kwargs`). */
+  stateOptions?: Options;
+}
+
+/** What `new Config(...)` and `Mime.setConfig(...)` accept. */
+export type ConfigOptions<Options = unknown> = InstanceConfig | ClassConfig<Options>;
+
+const knownConfigKeys = new Set(["state", "stateOptions", "onError", "strict"]);
+
+/**
+ * The global configuration (the seed's `Config(state=..., state_kwargs=...)`). A state class is
+ * instantiated lazily, once, on first use.
+ */
+export class Config<Options = unknown> {
+  /** Called with every backend error Mimic absorbs, unless a function has its own `onError`. */
+  readonly onError: ErrorHandler | undefined;
+  /** Whether backend errors propagate instead of being absorbed. */
+  readonly strict: boolean;
+  private readonly stateClass: StateClass<Options> | undefined;
+  private readonly stateOptions: Options | undefined;
+  private state: IState | undefined;
+  private readonly createsState: boolean;
+
+  constructor(options: ConfigOptions<Options> = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new InvalidOptionError(`Config: expected an options object, got ${String(options)}`);
+    }
+    for (const key of Object.keys(options)) {
+      if (!knownConfigKeys.has(key)) {
+        throw new InvalidOptionError(`Config: unknown option "${key}" (known: ${[...knownConfigKeys].join(", ")})`);
+      }
+    }
+    if (options.onError !== undefined && typeof options.onError !== "function") {
+      throw new InvalidOptionError(`Config: onError must be a function, got ${typeof options.onError}`);
+    }
+    if (options.strict !== undefined && typeof options.strict !== "boolean") {
+      throw new InvalidOptionError(`Config: strict must be a boolean, got ${typeof options.strict}`);
+    }
+    this.onError = options.onError;
+    this.strict = options.strict ?? false;
+    const { state } = options;
+    if (typeof state === "function") {
+      assertIsStateClass(state);
+      this.stateClass = state;
+      this.stateOptions = options.stateOptions;
+      this.createsState = true;
+    } else {
+      if (state !== undefined) assertIsState(state);
+      if (options.stateOptions !== undefined) {
+        throw new InvalidOptionError("Config: stateOptions goes with a state class; the state instance given is already built");
+      }
+      this.stateClass = undefined;
+      this.stateOptions = undefined;
+      this.state = state;
+      this.createsState = state === undefined;
+    }
+  }
+
+  /** Whether this config built its state (and so closes it when replaced). */
+  get ownsState(): boolean {
+    return this.createsState;
+  }
+
+  /** Whether the state has been created (or was given). */
+  get hasState(): boolean {
+    return this.state !== undefined;
+  }
+
+  /** The state, created on first call from the class and `stateOptions` (a `MemoryState` by default). */
+  getState(): IState {
+    if (this.state !== undefined) return this.state;
+    const created = this.stateClass ? new this.stateClass(this.stateOptions as Options) : new MemoryState();
+    assertIsState(created);
+    this.state = created;
+    return created;
+  }
+
+  /**
+   * A description of the state's capabilities without creating it: whether it has sync
+   * operations and whether it is process-local (`undefined` when unknown until created).
+   */
+  peekStateShape(): { sync: boolean; local: boolean | undefined } {
+    if (this.state !== undefined) {
+      return { sync: typeof this.state.getSync === "function", local: this.state.local === true };
+    }
+    const proto = (this.stateClass?.prototype ?? MemoryState.prototype) as Partial<IState>;
+    return { sync: typeof proto.getSync === "function" && typeof proto.setSync === "function", local: undefined };
+  }
+
+  /** Closes the state if this config created it; a state given as an instance is the user's to close. */
+  async close(): Promise<void> {
+    const state = this.state;
+    if (!this.createsState || state === undefined) return;
+    this.state = undefined;
+    await state.close?.();
+  }
+}

@@ -1,0 +1,143 @@
+import type { ErrorHandler } from "./config.js";
+import { InvalidOptionError } from "./errors.js";
+import { assertIsState, type IState } from "./state.js";
+import { validateTtl } from "./ttl.js";
+
+/**
+ * Options of `Mime(options)`.
+ * @typeParam Args the memoized function's parameters, for a typed `key`
+ * @typeParam This the type of `this` in a method, for a typed `key`
+ */
+export interface MimeOptions<Args extends unknown[] = never[], This = never> {
+  /**
+   * Seconds an entry lives (fractions allowed, e.g. `0.05`); `null` or omitted: it never expires.
+   * @default null
+   */
+  ttl?: number | null;
+  /**
+   * The state for this function only, instead of the global one (`Mime.setConfig`). The caller
+   * owns it and closes it.
+   * @default the global config's state
+   */
+  state?: IState;
+  /**
+   * Computes the cache key from the call instead of the arguments: called with the same `this` and
+   * arguments as the function. Its result is encoded like an argument (a string, number, array or
+   * plain object…). Needed for arguments with no faithful key (class instances, functions) and for
+   * methods on a shared state, where it says how `this` contributes.
+   * @default the canonical encoding of all arguments
+   */
+  key?: (this: This, ...args: Args) => unknown;
+  /**
+   * The function's identity in shared states, instead of its name plus a digest of its source
+   * text. Give it when two different functions share a name, or to keep keys across code changes.
+   * @default the function's `name` + a digest of its source text
+   */
+  name?: string;
+  /**
+   * Part of the function's identity: bump it to drop every entry of the previous version.
+   * Giving `name` or `version` replaces the source-text digest.
+   * @default none
+   */
+  version?: string | number;
+  /**
+   * Called with every backend error absorbed for this function (the call ran the function instead).
+   * @default the global config's `onError`
+   */
+  onError?: ErrorHandler;
+  /**
+   * Propagate backend errors to the caller instead of calling the function.
+   * @default the global config's `strict` (false)
+   */
+  strict?: boolean;
+  /**
+   * Treat the function as asynchronous from the first call. Native `async` functions are detected
+   * by themselves; a function that returns a promise without being `async` (transpiled code) is
+   * recognised by its first returned promise. Give `async: true` for such a function on a state
+   * without sync operations, or to key it as async from its very first call.
+   * @default detected
+   */
+  async?: boolean;
+}
+
+/** Options after validation. */
+export interface Settings {
+  ttl: number | null;
+  state: IState | undefined;
+  key: ((...args: unknown[]) => unknown) | undefined;
+  name: string | undefined;
+  version: string | undefined;
+  onError: ErrorHandler | undefined;
+  strict: boolean | undefined;
+  async: boolean;
+}
+
+const knownOptions = ["ttl", "state", "key", "name", "version", "onError", "strict", "async"];
+
+function closest(word: string): string | undefined {
+  const lower = word.toLowerCase().replace(/[_-]/g, "");
+  return knownOptions.find((known) => known.toLowerCase() === lower || lower.startsWith(known.toLowerCase()));
+}
+
+function expectType(where: string, name: string, value: unknown, type: "function" | "boolean" | "string"): void {
+  if (value !== undefined && typeof value !== type) {
+    throw new InvalidOptionError(`${where}: ${name} must be a ${type}, got ${typeof value} ${String(value)}`);
+  }
+}
+
+/**
+ * Validates `Mime` options at decoration time.
+ * @throws InvalidOptionError / InvalidTtlError naming the option and the value
+ */
+export function validateMimeOptions(options: unknown): Settings {
+  const where = "Mime(options)";
+  if (typeof options === "function") {
+    throw new InvalidOptionError(
+      `${where}: Mime must be called with its options before it decorates: write @Mime({ ttl: 60 }) or ` +
+        `Mime({ ttl: 60 })(fn), not @Mime or Mime(fn) (got function ${options.name || "(anonymous)"})`,
+    );
+  }
+  if (options === undefined) options = {};
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new InvalidOptionError(`${where}: expected an options object like { ttl: 60 }, got ${String(options)}`);
+  }
+  const given = options as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!knownOptions.includes(key)) {
+      const hint = closest(key);
+      throw new InvalidOptionError(
+        `${where}: unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}; known options: ${knownOptions.join(", ")}`,
+      );
+    }
+  }
+  const ttl = validateTtl(given.ttl, where);
+  if (given.state !== undefined) {
+    if (typeof given.state === "function") {
+      throw new InvalidOptionError(
+        `${where}: state must be a state instance (e.g. new MemoryState()); to have a class instantiated ` +
+          `lazily, use Mime.setConfig(new Config({ state: ${given.state.name || "StateClass"} }))`,
+      );
+    }
+    assertIsState(given.state);
+  }
+  expectType(where, "key", given.key, "function");
+  expectType(where, "onError", given.onError, "function");
+  expectType(where, "strict", given.strict, "boolean");
+  expectType(where, "async", given.async, "boolean");
+  expectType(where, "name", given.name, "string");
+  if (given.name === "") throw new InvalidOptionError(`${where}: name must not be empty`);
+  const version = given.version;
+  if (version !== undefined && typeof version !== "string" && typeof version !== "number") {
+    throw new InvalidOptionError(`${where}: version must be a string or a number, got ${typeof version}`);
+  }
+  return {
+    ttl,
+    state: given.state as IState | undefined,
+    key: given.key as Settings["key"],
+    name: given.name as string | undefined,
+    version: version === undefined ? undefined : String(version),
+    onError: given.onError as ErrorHandler | undefined,
+    strict: given.strict as boolean | undefined,
+    async: given.async === true,
+  };
+}
