@@ -18,7 +18,8 @@ function project(dir, { displayName, tsconfig, testMatch, testPathIgnorePatterns
     testEnvironment: "node",
     testMatch,
     testPathIgnorePatterns: ["/node_modules/", "/dist/", ...testPathIgnorePatterns],
-    moduleNameMapper: workspaceSources,
+    // Sources import "./x.js" (NodeNext style); under ts-jest that is "./x.ts".
+    moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1", ...workspaceSources },
     transform: {
       "^.+\\.tsx?$": ["ts-jest", { tsconfig: path.join(dir, tsconfig), diagnostics: { warnOnly: false } }],
     },
