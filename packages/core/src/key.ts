@@ -77,6 +77,18 @@ function byteView(view: ArrayBufferView): Uint8Array {
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
 
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The bytes of a typed array in little-endian element order, so keys are the same on every platform. */
+function littleEndianBytes(array: ArrayBufferView & { BYTES_PER_ELEMENT: number }): Uint8Array {
+  const bytes = byteView(array);
+  const size = array.BYTES_PER_ELEMENT;
+  if (littleEndian || size === 1) return bytes;
+  const swapped = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i += size) for (let j = 0; j < size; j++) swapped[i + j] = bytes[i + size - 1 - j]!;
+  return swapped;
+}
+
 function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -86,6 +98,9 @@ function typeName(value: unknown): string {
   if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
   if (typeof value === "symbol") return `symbol ${value.toString()}`;
   if (typeof value !== "object") return typeof value;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === Object.prototype || proto === null) return "plain object";
+  if (proto === Array.prototype) return "array";
   const ctor = (value as { constructor?: unknown }).constructor;
   const name = typeof ctor === "function" ? ctor.name : "";
   return name ? `${name} instance` : "object with a custom prototype";
@@ -124,7 +139,7 @@ class Encoder {
     if (Buffer.isBuffer(value)) return `B${value.length}:${hex(value)}`;
     const typedName = typedArrayNames.get(proto as object);
     if (typedName !== undefined) {
-      const bytes = byteView(value as ArrayBufferView);
+      const bytes = littleEndianBytes(value as ArrayBufferView & { BYTES_PER_ELEMENT: number });
       return `x${typedName}:${bytes.length}:${hex(bytes)}`;
     }
     if (proto === ArrayBuffer.prototype) {

@@ -1,0 +1,134 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { encodeArguments, encodeCustomKey, shortenKey, UnsupportedArgumentError, MimicError } from "../src/index";
+import { sharedNamespace, sourceDigest } from "../src/key";
+
+const doc = readFileSync(path.join(__dirname, "../../../docs/KEY_FORMAT.md"), "utf8");
+
+function block(name: string): string[] {
+  const match = new RegExp(`<!-- ${name}:start -->\\s*\`\`\`text\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${name}:end -->`).exec(doc);
+  if (!match?.[1]) throw new Error(`no ${name} block in KEY_FORMAT.md`);
+  return match[1].trim().split("\n");
+}
+
+describe("docs/KEY_FORMAT.md test vectors", () => {
+  const vectors = block("vectors").map((line) => {
+    const [input, expected] = line.split(" => ") as [string, string];
+    return { input, expected: JSON.parse(expected) as string };
+  });
+
+  it("has at least 40 vectors", () => {
+    expect(vectors.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(vectors)("$input", ({ input, expected }) => {
+    const args = new Function(`return ${input}`)() as unknown[];
+    expect(encodeArguments(args)).toBe(expected);
+  });
+
+  it("namespaces match", () => {
+    const lines = block("namespaces");
+    expect(lines[0]).toContain(JSON.stringify(sharedNamespace("sync", "add", "", sourceDigest("function add(a, b) { return a + b; }"))));
+    expect(lines[1]).toContain(JSON.stringify(sharedNamespace("async", "Users.find", "2", "-")));
+    expect(lines[2]).toContain(JSON.stringify(sharedNamespace("sync", "a:b|c d", "", "-")));
+    expect(lines[3]).toContain(JSON.stringify(sharedNamespace("sync", "café", "", "-")));
+  });
+});
+
+describe("argument lists that must never share a key", () => {
+  const pairs: Array<[string, unknown[], unknown[]]> = [
+    ["f(12) vs f(1, 2)", [12], [1, 2]],
+    ["f(1) vs f('1')", [1], ["1"]],
+    ["f([1]) vs f('1')", [[1]], ["1"]],
+    ["f(undefined) vs f()", [undefined], []],
+    ["f(undefined) vs f(null)", [undefined], [null]],
+    ["f(null) vs f()", [null], []],
+    ["f(0) vs f(-0)", [0], [-0]],
+    ["f(0) vs f(false)", [0], [false]],
+    ["f('') vs f(undefined)", [""], [undefined]],
+    ["f(1n) vs f(1)", [1n], [1]],
+    ["f('a', 'bc') vs f('ab', 'c')", ["a", "bc"], ["ab", "c"]],
+    ["f('s1:a') vs f('a') forged", ["s1:a"], ["a"]],
+    ["{ a: undefined } vs {}", [{ a: undefined }], [{}]],
+    ["[,] vs [undefined]", [[,]], [[undefined]]],
+    ["[1, , 3] vs [1, undefined, 3]", [[1, , 3]], [[1, undefined, 3]]],
+    ["Date(0) vs 0", [new Date(0)], [0]],
+    ["Date(1) vs Date(2)", [new Date(1)], [new Date(2)]],
+    ["Map vs plain object", [new Map([["a", 1]])], [{ a: 1 }]],
+    ["Set vs array", [new Set([1])], [[1]]],
+    ["Map content", [new Map([["a", 1]])], [new Map([["a", 2]])]],
+    ["Set content", [new Set([1])], [new Set(["1"])]],
+    ["Buffer vs Uint8Array", [Buffer.from([1])], [new Uint8Array([1])]],
+    ["Uint8Array content", [new Uint8Array([1])], [new Uint8Array([2])]],
+    ["Uint8Array vs Int8Array", [new Uint8Array([1])], [new Int8Array([1])]],
+    ["BigInt64Array content", [new BigInt64Array([1n])], [new BigInt64Array([2n])]],
+    ["nested object vs string", [{ a: { b: 1 } }], [{ a: "{b:1}" }]],
+    ["object key vs value", [{ ab: "" }], [{ a: "b" }]],
+    ["array vs args", [[1, 2]], [1, 2]],
+    ["RegExp flags", [/a/g], [/a/i]],
+    ["NaN vs undefined", [NaN], [undefined]],
+  ];
+  it.each(pairs)("%s", (_label, a, b) => {
+    expect(encodeArguments(a)).not.toBe(encodeArguments(b));
+  });
+
+  it("treats equal-by-value arguments as one key", () => {
+    expect(encodeArguments([{ a: 1, b: 2 }])).toBe(encodeArguments([{ b: 2, a: 1 }]));
+    expect(encodeArguments([new Date(5)])).toBe(encodeArguments([new Date(5)]));
+    expect(encodeArguments([new Map([[1, "a"], [2, "b"]])])).toBe(encodeArguments([new Map([[2, "b"], [1, "a"]])]));
+    expect(encodeArguments([new Set([1, 2])])).toBe(encodeArguments([new Set([2, 1])]));
+    expect(encodeArguments([Buffer.from("xy")])).toBe(encodeArguments([Buffer.from("xy")]));
+    expect(encodeArguments([NaN])).toBe(encodeArguments([Number("x")]));
+    const shared = { v: 1 };
+    expect(encodeArguments([[shared, shared]])).toBe(encodeArguments([[{ v: 1 }, { v: 1 }]]));
+  });
+
+  it("tells custom keys apart from argument lists", () => {
+    expect(encodeCustomKey("A1:d1;")).not.toBe(encodeArguments([1]));
+    expect(encodeCustomKey([1])).toBe(encodeCustomKey([1]));
+  });
+});
+
+describe("values without a faithful key", () => {
+  class User {
+    constructor(readonly id: number) {}
+  }
+  class MyArray extends Array<number> {}
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  const cases: Array<[string, unknown[], RegExp]> = [
+    ["a function", [1, () => 1], /argument 1 is a function/],
+    ["a symbol", [Symbol("s")], /argument 0 is a symbol Symbol\(s\)/],
+    ["a class instance", [new User(1)], /argument 0 is a User instance/],
+    ["a nested class instance", [{ user: { friends: [new User(2)] } }], /argument 0\.user\.friends\[0\] is a User instance/],
+    ["an Array subclass", [MyArray.from([1])], /argument 0 is a MyArray instance/],
+    ["a cycle", [cyclic], /argument 0\.self is a object.*cycle|argument 0\.self is a .*cycle/],
+    ["a symbol key", [{ [Symbol("k")]: 1 }], /symbol key/],
+    ["a Promise", [Promise.resolve(1)], /Promise instance/],
+    ["a WeakMap", [new WeakMap()], /WeakMap instance/],
+  ];
+  it.each(cases)("%s raises a TypeError naming the position and type", (_label, args, message) => {
+    let thrown: unknown;
+    try {
+      encodeArguments(args, "fetchUser");
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect(thrown).toBeInstanceOf(UnsupportedArgumentError);
+    expect(thrown).toBeInstanceOf(MimicError);
+    expect((thrown as UnsupportedArgumentError).code).toBe("MIMIC_UNSUPPORTED_ARGUMENT");
+    expect((thrown as Error).message).toMatch(message);
+    expect((thrown as Error).message).toContain('"fetchUser"');
+    expect((thrown as Error).message).toContain("key: (...args)");
+  });
+});
+
+describe("shortenKey", () => {
+  it("keeps short keys and the namespace of long ones", () => {
+    expect(shortenKey("m1:s:f::-|A1:d1;", 100)).toBe("m1:s:f::-|A1:d1;");
+    const long = shortenKey(`m1:s:f::-|A1:s1000:${"x".repeat(1000)}`, 100);
+    expect(long).toMatch(/^m1:s:f::-\|#[0-9a-f]{64}$/);
+    expect(shortenKey(`m1:s:f::-|A1:s1000:${"y".repeat(1000)}`, 100)).not.toBe(long);
+  });
+});

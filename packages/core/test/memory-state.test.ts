@@ -1,0 +1,92 @@
+import { InvalidOptionError, MemoryState, Mime } from "../src/index";
+
+afterEach(() => jest.useRealTimers());
+
+describe("MemoryState", () => {
+  it("is process-local and keeps values by reference", () => {
+    const state = new MemoryState();
+    const value = { a: 1 };
+    state.setSync("k", value, null);
+    expect(state.local).toBe(true);
+    expect(state.getSync("k")?.value).toBe(value);
+  });
+
+  it("evicts the least recently used entries past maxEntries", () => {
+    const state = new MemoryState({ maxEntries: 3 });
+    state.setSync("a", 1, null);
+    state.setSync("b", 2, null);
+    state.setSync("c", 3, null);
+    state.getSync("a");
+    state.setSync("d", 4, null);
+    expect(state.size).toBe(3);
+    expect(state.getSync("a")?.value).toBe(1);
+    expect(state.getSync("b")).toBeUndefined();
+    expect(state.getSync("d")?.value).toBe(4);
+  });
+
+  it("stays within maxEntries under a long run of distinct keys, with hot keys kept", () => {
+    const state = new MemoryState({ maxEntries: 100 });
+    for (let i = 0; i < 10_000; i++) {
+      state.setSync(`k${i}`, i, null);
+      state.getSync("k0");
+      expect(state.size).toBeLessThanOrEqual(100);
+    }
+    expect(state.getSync("k0")?.value).toBe(0);
+  });
+
+  it("bounds a memoized function's memory by maxEntries", () => {
+    const state = new MemoryState({ maxEntries: 50 });
+    const memo = Mime({ state })((x: number) => x);
+    for (let i = 0; i < 1000; i++) memo(i);
+    expect(state.size).toBe(50);
+  });
+
+  it("drops expired entries on read and sweeps the rest on an unref'd timer", () => {
+    jest.useFakeTimers({ now: 0 });
+    const state = new MemoryState({ sweepInterval: 10 });
+    state.setSync("short", 1, 1);
+    state.setSync("forever", 2, null);
+    jest.advanceTimersByTime(1000);
+    expect(state.getSync("short")).toBeUndefined();
+    state.setSync("unread", 3, 1);
+    jest.advanceTimersByTime(10_000);
+    expect(state.size).toBe(1);
+    expect(state.getSync("forever")?.value).toBe(2);
+  });
+
+  it("treats ttl 0 as expired at once", () => {
+    const state = new MemoryState();
+    state.setSync("k", 1, 0);
+    expect(state.getSync("k")).toBeUndefined();
+  });
+
+  it("overwrite refreshes value and ttl", () => {
+    jest.useFakeTimers({ now: 0 });
+    const state = new MemoryState();
+    state.setSync("k", 1, 1);
+    state.setSync("k", 2, null);
+    jest.advanceTimersByTime(5000);
+    expect(state.getSync("k")?.value).toBe(2);
+  });
+
+  it("deletes by prefix and clears only itself", async () => {
+    const a = new MemoryState();
+    const b = new MemoryState();
+    a.setSync("p|1", 1, null);
+    a.setSync("q|1", 1, null);
+    b.setSync("p|1", 1, null);
+    await a.deletePrefix("p|");
+    expect(a.getSync("p|1")).toBeUndefined();
+    expect(a.getSync("q|1")).toBeDefined();
+    await a.clear();
+    expect(a.size).toBe(0);
+    expect(b.getSync("p|1")).toBeDefined();
+    await a.close();
+    await b.close();
+  });
+
+  it.each([0, -1, 1.5, NaN, "10"])("rejects maxEntries %p", (maxEntries) => {
+    expect(() => new MemoryState({ maxEntries: maxEntries as number })).toThrow(InvalidOptionError);
+    expect(() => new MemoryState({ maxEntries: maxEntries as number })).toThrow(/maxEntries must be a positive integer/);
+  });
+});
