@@ -1,0 +1,5 @@
+export { TempFileState } from "./temp-file-state.js";
+export type { TempFileStateOptions } from "./options.js";
+export type { SweepReport } from "./sweep.js";
+export { FileSystemStateError } from "./errors.js";
+export { FORMAT_VERSION } from "./format.js";

@@ -1,0 +1,194 @@
+import { tmpdir } from "node:os";
+import { resolve } from "node:path";
+import { InvalidOptionError, v8Serializer, type Serializer, type StateError } from "@mimic/core";
+
+/** Options of {@link TempFileState}. */
+export interface TempFileStateOptions {
+  /**
+   * The directory under which the cache directory is made. Created (mode 0700, with its parents)
+   * when it does not exist.
+   * @default os.tmpdir()
+   */
+  basePath?: string | undefined;
+
+  /**
+   * `false`: the state makes its own private directory (`<basePath>/mimic-XXXXXX`, `mkdtemp`),
+   * seen by this process only, and removes it on `close()` and when the process exits normally.
+   *
+   * `true`: entries live in a stable directory, `<basePath>/mimic-cache-<uid>`, that other
+   * processes and later runs share; nothing is removed automatically.
+   * @default false
+   */
+  static?: boolean | undefined;
+
+  /**
+   * Turns values into bytes and back. Its `name` is stored in every entry, so entries written by
+   * another serializer are a miss (and removed), never misread.
+   * @default v8Serializer (structured clone: keeps `undefined`, `Date`, `Map`, `Set`, `BigInt`, typed arrays)
+   */
+  serializer?: Serializer | undefined;
+
+  /**
+   * `true`: every write is flushed to the disk (`fsync` of the file before the rename and of the
+   * directory after it), so an entry survives a power loss. Costs a disk flush per write.
+   * `false`: the rename still makes writes atomic for every process, and a crash of the machine
+   * can at worst lose or truncate recent entries, which readers then treat as misses.
+   * @default false
+   */
+  fsync?: boolean | undefined;
+
+  /**
+   * Upper bound on the number of entry files; beyond it the oldest-written entries are evicted
+   * (down to 90 % of the bound, so that eviction is not paid on every write).
+   * @default undefined (no bound; expired entries are still swept)
+   */
+  maxEntries?: number | undefined;
+
+  /**
+   * Upper bound on the total size of the entry files in bytes; beyond it the oldest-written entries
+   * are evicted (down to 90 % of the bound).
+   * @default undefined (no bound)
+   */
+  maxBytes?: number | undefined;
+
+  /**
+   * Sweep the directory after this many writes by this state: remove expired entries, corrupt
+   * files and temporary files left by writers that died, and apply `maxEntries`/`maxBytes`.
+   * The sweep runs inside the write that triggers it. `0` turns write-triggered sweeps off
+   * (bounds are then applied by the timer or `sweep()` only).
+   * @default 1000
+   */
+  sweepEvery?: number | undefined;
+
+  /**
+   * Also sweep in the background every this many seconds (fractions allowed). The timer is
+   * `unref`'d, so it never keeps the process alive, and `close()` stops it. `null` or `0`: no timer.
+   * @default null
+   */
+  sweepInterval?: number | null | undefined;
+
+  /**
+   * Receives problems found in the background, which have no caller to throw to: failures of a
+   * sweep and corrupt files the sweep removed. Errors of `get`/`set` are thrown to the caller
+   * (Mimic reports those to its own `onError`). It must not throw.
+   * @default a `process.emitWarning`, at most one every 30 seconds per state
+   */
+  onError?: ((error: StateError) => void) | undefined;
+}
+
+/** Options after defaults and checks. */
+export interface ResolvedOptions {
+  readonly basePath: string;
+  readonly static: boolean;
+  readonly serializer: Serializer;
+  readonly fsync: boolean;
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  readonly sweepEvery: number;
+  readonly sweepIntervalMs: number;
+  readonly onError: (error: StateError) => void;
+}
+
+const known = new Set<string>([
+  "basePath",
+  "static",
+  "serializer",
+  "fsync",
+  "maxEntries",
+  "maxBytes",
+  "sweepEvery",
+  "sweepInterval",
+  "onError",
+]);
+
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return "a function";
+  if (typeof value === "object" && value !== null) return Array.isArray(value) ? "an array" : "an object";
+  return String(value);
+}
+
+function fail(name: string, expected: string, value: unknown): never {
+  throw new InvalidOptionError(`TempFileState: option "${name}" must be ${expected}, got ${show(value)}`);
+}
+
+function optionalBoolean(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") fail(name, "a boolean", value);
+  return value;
+}
+
+function optionalCount(name: string, value: unknown, fallback: number, allowZero: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
+    fail(name, allowZero ? "an integer >= 0" : "an integer >= 1", value);
+  }
+  return value;
+}
+
+function isSerializer(value: unknown): value is Serializer {
+  const candidate = value as Partial<Serializer> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    typeof candidate.name === "string" &&
+    typeof candidate.serialize === "function" &&
+    typeof candidate.deserialize === "function"
+  );
+}
+
+const WARNING_INTERVAL_MS = 30_000;
+
+// A failing disk would otherwise print a warning for every sweep.
+function rateLimitedWarning(): (error: StateError) => void {
+  let lastWarning = -Infinity;
+  return (error) => {
+    const now = Date.now();
+    if (now - lastWarning < WARNING_INTERVAL_MS) return;
+    lastWarning = now;
+    process.emitWarning(error);
+  };
+}
+
+/**
+ * Applies defaults and checks every option.
+ * @throws InvalidOptionError naming the option and the value for a wrong type, a bad number or an
+ *   unknown option name.
+ */
+export function resolveOptions(options: TempFileStateOptions | undefined): ResolvedOptions {
+  if (options === undefined || options === null) options = {};
+  if (typeof options !== "object") fail("options", "an object", options);
+  for (const name of Object.keys(options)) {
+    if (!known.has(name)) {
+      throw new InvalidOptionError(
+        `TempFileState: unknown option "${name}" (known options: ${[...known].join(", ")})`,
+      );
+    }
+  }
+  const { basePath, serializer, sweepInterval, onError } = options;
+  if (basePath !== undefined && (typeof basePath !== "string" || basePath === "")) {
+    fail("basePath", "a non-empty path", basePath);
+  }
+  if (serializer !== undefined && !isSerializer(serializer)) {
+    fail("serializer", "a Serializer ({ name, serialize, deserialize })", serializer);
+  }
+  if (
+    sweepInterval !== undefined &&
+    sweepInterval !== null &&
+    (typeof sweepInterval !== "number" || !Number.isFinite(sweepInterval) || sweepInterval < 0)
+  ) {
+    fail("sweepInterval", "a finite number of seconds >= 0, or null", sweepInterval);
+  }
+  if (onError !== undefined && typeof onError !== "function") fail("onError", "a function", onError);
+  return {
+    basePath: resolve(basePath ?? tmpdir()),
+    static: optionalBoolean("static", options.static),
+    serializer: serializer ?? v8Serializer,
+    fsync: optionalBoolean("fsync", options.fsync),
+    maxEntries: optionalCount("maxEntries", options.maxEntries, Infinity, false),
+    maxBytes: optionalCount("maxBytes", options.maxBytes, Infinity, false),
+    sweepEvery: optionalCount("sweepEvery", options.sweepEvery, 1000, true),
+    sweepIntervalMs: sweepInterval ? Math.max(1, Math.round(sweepInterval * 1000)) : 0,
+    onError: onError ?? rateLimitedWarning(),
+  };
+}
