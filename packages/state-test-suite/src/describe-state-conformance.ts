@@ -1,0 +1,65 @@
+import { StateError } from "@mimic/core";
+import { registerConcurrencyTests } from "./groups/concurrency.js";
+import { registerEntryTests } from "./groups/entries.js";
+import { registerFailureTests } from "./groups/failures.js";
+import { registerKeyTests } from "./groups/keys.js";
+import { registerSyncContractTests } from "./groups/sync.js";
+import { registerTtlTests } from "./groups/ttl.js";
+import { registerValueTests } from "./groups/values.js";
+import { SuiteContext } from "./harness.js";
+import { testGlobals } from "./jest-globals.js";
+import { asyncOperations, syncOperations, type OperationsKind } from "./operations.js";
+import { resolveOptions, type StateConformanceOptions } from "./options.js";
+
+/**
+ * Registers the `IState` conformance tests for a state factory, inside a `describe` block named
+ * `options.name`. Call it at the top level of a jest test file:
+ *
+ * ```ts
+ * import { describeStateConformance } from "@mimic/state-test-suite";
+ * import { MyState } from "../src/index.js";
+ *
+ * describeStateConformance({
+ *   name: "MyState",
+ *   createState: () => new MyState({ prefix: `test-${randomUUID()}:` }),
+ *   capabilities: { sync: false, structuredClone: true },
+ * });
+ * ```
+ *
+ * Each test creates its own states with `createState` and closes them afterwards (`closeState`, or
+ * else `state.close()`). The tests cover, through the async operations and, when
+ * `capabilities.sync`, again through the sync ones: miss vs hit; cached `undefined`, `null`, `0`,
+ * `false`, `""` and `NaN` (and `-0` with `structuredClone`); JSON-safe values up to a 1 MiB string and
+ * a 100,000-element array; structured-clone values when claimed; ttl expiry in real time (a ttl of 0
+ * is a miss at once), fractional and `null` ttls, overwrites refreshing the ttl; `delete`; `clear`
+ * touching only its own state; keys with every character class Mimic's key format can produce
+ * (including NUL and lone surrogates) and 10 KiB keys; 1,000 keys; 50 concurrent callers on one key;
+ * and, with `createFailingState`, that every operation of a broken backend fails with
+ * `failureError`.
+ *
+ * The ttl tests wait in real time: do not enable fake timers globally for this file.
+ * @throws TypeError or RangeError at once when an option is invalid, naming the option and value;
+ *   Error when called outside a jest test file.
+ */
+export function describeStateConformance(options: StateConformanceOptions): void {
+  const resolved = resolveOptions(options, StateError);
+  const context = new SuiteContext(resolved, testGlobals());
+  const kinds: OperationsKind[] = resolved.capabilities.sync ? [asyncOperations, syncOperations] : [asyncOperations];
+
+  context.describe(resolved.name, () => {
+    context.registerCleanup();
+    for (const kind of kinds) {
+      context.describe(kind.title, () => {
+        if (kind === syncOperations) registerSyncContractTests(context);
+        context.describe("entries", () => registerEntryTests(context, kind));
+        context.describe("values", () => registerValueTests(context, kind));
+        context.describe("ttl", () => registerTtlTests(context, kind));
+        context.describe("keys", () => registerKeyTests(context, kind));
+      });
+    }
+    context.describe("concurrency", () => registerConcurrencyTests(context));
+    if (resolved.createFailingState !== undefined) {
+      context.describe("failing backend", () => registerFailureTests(context));
+    }
+  });
+}

@@ -1,0 +1,55 @@
+import { ConformanceError, expectHit, expectMiss } from "../assertions.js";
+import { keyGroups, thousandKeys } from "../fixtures/keys.js";
+import { preview, showKey } from "../format.js";
+import type { SuiteContext } from "../harness.js";
+import type { Operations, OperationsKind } from "../operations.js";
+
+/** Every group of keys gets distinct values; a collision shows as a key reading another key's value. */
+export function registerKeyTests(context: SuiteContext, kind: OperationsKind): void {
+  for (const group of keyGroups) {
+    context.test(group.title, async () => {
+      const keys = group.keys();
+      assertDistinct(keys, group.title);
+      const state = kind.bind(await context.createState());
+      for (const [i, key] of keys.entries()) await state.set(key, i, null);
+      await expectOwnValues(state, keys);
+    });
+  }
+
+  context.test("1,000 distinct keys don't interfere, written concurrently, and deleting half keeps the rest", async () => {
+    const keys = thousandKeys();
+    assertDistinct(keys, "1,000 keys");
+    const state = kind.bind(await context.createState());
+    // Batches of 100 writes in flight: a sync state runs them one by one anyway.
+    for (let start = 0; start < keys.length; start += 100) {
+      await Promise.all(keys.slice(start, start + 100).map((key, offset) => state.set(key, { i: start + offset }, null)));
+    }
+    const entries = await Promise.all(keys.map((key) => state.get(key)));
+    for (const [i, entry] of entries.entries()) expectHit(entry, { i }, `get(${showKey(keys[i]!)})`);
+    await Promise.all(keys.filter((_, i) => i % 2 === 0).map((key) => state.delete(key)));
+    for (const [i, key] of keys.entries()) {
+      const entry = await state.get(key);
+      if (i % 2 === 0) expectMiss(entry, `get(${showKey(key)}) after deleting it`);
+      else expectHit(entry, { i }, `get(${showKey(key)}) after deleting other keys`);
+    }
+  });
+}
+
+function assertDistinct(keys: string[], title: string): void {
+  if (new Set(keys).size !== keys.length) throw new ConformanceError(`the suite's own key fixture "${title}" repeats a key`);
+}
+
+async function expectOwnValues(state: Operations, keys: string[]): Promise<void> {
+  for (const [i, key] of keys.entries()) {
+    const entry = await state.get(key);
+    if (entry === undefined) throw new ConformanceError(`get(${showKey(key)}) is a miss right after it was set`);
+    if (entry.value !== i) {
+      const other = typeof entry.value === "number" ? keys[entry.value] : undefined;
+      throw new ConformanceError(
+        other === undefined
+          ? `get(${showKey(key)}) returned ${preview(entry.value)}, expected ${i}`
+          : `get(${showKey(key)}) returned the value stored under ${showKey(other)}: the two keys collide`,
+      );
+    }
+  }
+}

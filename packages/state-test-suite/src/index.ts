@@ -1,0 +1,2 @@
+export { describeStateConformance } from "./describe-state-conformance.js";
+export type { StateCapabilities, StateConformanceOptions } from "./options.js";

@@ -1,0 +1,127 @@
+import type { IState } from "@mimic/core";
+
+/** What a state under test can do beyond the plain `IState` contract; it decides which tests run. */
+export interface StateCapabilities {
+  /**
+   * The state has `getSync` and `setSync` (and, optionally, `deleteSync`/`clearSync`), so that a
+   * synchronous memoized function can use it. `true` runs every entry, value, ttl and key test a
+   * second time through the synchronous operations, plus tests that mix the two halves.
+   */
+  sync: boolean;
+  /**
+   * Values come back as a structured clone would give them (what `node:v8` serialization, or
+   * keeping the reference, preserves): `-0`, `Date`, `RegExp`, `Map`, `Set`, `BigInt`, typed arrays,
+   * `Buffer` content (a `Uint8Array` may come back in its place), `undefined` properties, sparse
+   * arrays and circular references. `false` limits value tests to JSON-safe values (plus the
+   * top-level `undefined` and `NaN`, which every state must keep).
+   */
+  structuredClone: boolean;
+}
+
+/** How {@link describeStateConformance} builds, closes and judges the state under test. */
+export interface StateConformanceOptions {
+  /** Names the top-level `describe` block, e.g. `"RedisState (single server)"`. */
+  name: string;
+  /**
+   * Returns a fresh, empty state. Every call must give a state with its own namespace (key prefix,
+   * directory…): the suite creates several per test and checks that they do not see each other.
+   */
+  createState: () => IState | Promise<IState>;
+  /**
+   * Releases a state the suite created (including failing ones), after each test. Use it to remove
+   * the state's namespace too (a temp directory, a key prefix) if `close()` does not.
+   * @default `state.close?.()`
+   */
+  closeState?: (state: IState) => void | Promise<void>;
+  /** What the state can do; see {@link StateCapabilities}. */
+  capabilities: StateCapabilities;
+  /**
+   * Returns a state whose backend is broken (a port nobody listens on, a directory that cannot be
+   * written). With it, the suite checks that every operation rejects (async) or throws (sync) with
+   * {@link StateConformanceOptions.failureError} and never resolves with a value.
+   * @default none: the failing-backend tests are not registered
+   */
+  createFailingState?: () => IState | Promise<IState>;
+  /**
+   * The error class a failing state's operations reject or throw with (checked with `instanceof`).
+   * @default StateError from `@mimic/core`
+   */
+  failureError?: abstract new (...args: never[]) => Error;
+  /**
+   * Multiplies every ttl and wait of the ttl tests, and the per-test timeout, for backends that are
+   * slow to answer. The ttl tests wait in real time (a backend like Redis expires entries on its own
+   * clock, out of reach of fake timers).
+   * @default 1
+   */
+  timeScale?: number;
+}
+
+/** The options after validation, with defaults filled in. */
+export interface ResolvedOptions {
+  readonly name: string;
+  readonly createState: () => IState | Promise<IState>;
+  readonly closeState: ((state: IState) => void | Promise<void>) | undefined;
+  readonly capabilities: StateCapabilities;
+  readonly createFailingState: (() => IState | Promise<IState>) | undefined;
+  readonly failureError: abstract new (...args: never[]) => Error;
+  readonly timeScale: number;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  return value === null || typeof value !== "object" ? String(value) : "an object";
+}
+
+function requireFunction(value: unknown, option: string, optional: boolean): void {
+  if (optional && value === undefined) return;
+  if (typeof value !== "function") {
+    throw new TypeError(
+      `describeStateConformance: ${option} must be a function${optional ? " or undefined" : ""}, got ${describeValue(value)}`,
+    );
+  }
+}
+
+/**
+ * Checks the options at registration time, so that a typo fails the test file with a message
+ * rather than as a confusing test failure.
+ * @throws TypeError or RangeError naming the option and the value
+ */
+export function resolveOptions(options: StateConformanceOptions, defaultFailureError: ResolvedOptions["failureError"]): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`describeStateConformance: options must be an object, got ${describeValue(options)}`);
+  }
+  if (typeof options.name !== "string" || options.name === "") {
+    throw new TypeError(`describeStateConformance: name must be a non-empty string, got ${describeValue(options.name)}`);
+  }
+  requireFunction(options.createState, "createState", false);
+  requireFunction(options.closeState, "closeState", true);
+  requireFunction(options.createFailingState, "createFailingState", true);
+  requireFunction(options.failureError, "failureError", true);
+  const capabilities: unknown = options.capabilities;
+  if (typeof capabilities !== "object" || capabilities === null) {
+    throw new TypeError(
+      `describeStateConformance: capabilities must be an object { sync, structuredClone }, got ${describeValue(capabilities)}`,
+    );
+  }
+  for (const flag of ["sync", "structuredClone"] as const) {
+    const value = (capabilities as Record<string, unknown>)[flag];
+    if (typeof value !== "boolean") {
+      throw new TypeError(`describeStateConformance: capabilities.${flag} must be a boolean, got ${describeValue(value)}`);
+    }
+  }
+  const timeScale = options.timeScale ?? 1;
+  if (typeof timeScale !== "number" || !Number.isFinite(timeScale) || timeScale <= 0) {
+    throw new RangeError(`describeStateConformance: timeScale must be a finite number > 0, got ${describeValue(timeScale)}`);
+  }
+  return {
+    name: options.name,
+    createState: options.createState,
+    closeState: options.closeState,
+    capabilities: { sync: options.capabilities.sync, structuredClone: options.capabilities.structuredClone },
+    createFailingState: options.createFailingState,
+    failureError: options.failureError ?? defaultFailureError,
+    timeScale,
+  };
+}

@@ -1,0 +1,117 @@
+import { StateError, expiresAt, isExpired, type CacheEntry, type IState, type Serializer } from "@mimic/core";
+
+/**
+ * The smallest correct state: a Map with expiry times, sync and async. With a serializer it stores
+ * bytes, as a Redis or file state does, so values come back as copies (a Buffer as a Uint8Array).
+ */
+export class ReferenceState implements IState {
+  private readonly entries = new Map<string, { stored: unknown; expires: number }>();
+
+  constructor(private readonly serializer?: Serializer) {}
+
+  getSync(key: string): CacheEntry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (isExpired(entry.expires)) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return { value: this.serializer ? this.serializer.deserialize(entry.stored as Uint8Array) : entry.stored };
+  }
+
+  setSync(key: string, value: unknown, ttl: number | null): void {
+    const stored = this.serializer ? this.serializer.serialize(value) : value;
+    this.entries.set(key, { stored, expires: expiresAt(ttl) });
+  }
+
+  deleteSync(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clearSync(): void {
+    this.entries.clear();
+  }
+
+  async get(key: string): Promise<CacheEntry | undefined> {
+    return this.getSync(key);
+  }
+
+  async set(key: string, value: unknown, ttl: number | null): Promise<void> {
+    this.setSync(key, value, ttl);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.deleteSync(key);
+  }
+
+  async clear(): Promise<void> {
+    this.clearSync();
+  }
+}
+
+/** The async half of a state only, as a state without sync support would be. */
+export class AsyncOnlyState implements IState {
+  constructor(private readonly inner: IState) {}
+  get(key: string): Promise<CacheEntry | undefined> {
+    return this.inner.get(key);
+  }
+  set(key: string, value: unknown, ttl: number | null): Promise<void> {
+    return this.inner.set(key, value, ttl);
+  }
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+  clear(): Promise<void> {
+    return this.inner.clear();
+  }
+}
+
+/** JSON, plus the two top-level values every state must keep and JSON cannot: undefined and NaN. */
+export const jsonWithSpecials: Serializer = {
+  name: "json-with-specials",
+  serialize(value) {
+    if (value === undefined) return Buffer.from("u");
+    if (typeof value === "number" && Number.isNaN(value)) return Buffer.from("n");
+    return Buffer.from(`j${JSON.stringify(value)}`, "utf8");
+  },
+  deserialize(bytes) {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+    if (text === "u") return undefined;
+    if (text === "n") return NaN;
+    if (!text.startsWith("j")) throw new Error(`not written by json-with-specials: ${text.slice(0, 20)}`);
+    return JSON.parse(text.slice(1)) as unknown;
+  },
+};
+
+/** A state whose backend is down: every operation fails with `error()`, as a real adapter would. */
+export class FailingState implements IState {
+  closed = false;
+  constructor(private readonly error: () => Error = () => new StateError("backend is down (connection refused)")) {}
+  async get(): Promise<CacheEntry | undefined> {
+    throw this.error();
+  }
+  async set(): Promise<void> {
+    throw this.error();
+  }
+  async delete(): Promise<void> {
+    throw this.error();
+  }
+  async clear(): Promise<void> {
+    throw this.error();
+  }
+  getSync(): CacheEntry | undefined {
+    throw this.error();
+  }
+  setSync(): void {
+    throw this.error();
+  }
+  deleteSync(): void {
+    throw this.error();
+  }
+  clearSync(): void {
+    throw this.error();
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
