@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import { mkdir, open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { DIRECTORY_MODE, FILE_MODE } from "./directory.js";
-import { FileSystemStateError, isNotFound } from "./errors.js";
+import { FileSystemStateError, errnoCode, isNotFound } from "./errors.js";
 import { tempFileFor, type EntryLocation } from "./paths.js";
 
 // O_CREAT | O_EXCL | O_WRONLY: a temp file name is never shared, even with a writer that died.
@@ -32,7 +32,7 @@ export function writeEntrySync(location: EntryLocation, chunks: readonly Buffer[
     if (!isNotFound(error)) throw new FileSystemStateError("create", temp, error);
     // The shard directory does not exist yet (or someone removed it).
     try {
-      mkdirSync(location.shard, { recursive: true, mode: DIRECTORY_MODE });
+      makeShardSync(location.shard);
       fd = openSync(temp, CREATE_NEW, FILE_MODE);
     } catch (retryError) {
       throw new FileSystemStateError("create", temp, retryError);
@@ -65,7 +65,7 @@ export async function writeEntry(location: EntryLocation, chunks: readonly Buffe
   } catch (error) {
     if (!isNotFound(error)) throw new FileSystemStateError("create", temp, error);
     try {
-      await mkdir(location.shard, { recursive: true, mode: DIRECTORY_MODE });
+      await makeShard(location.shard);
       handle = await open(temp, CREATE_NEW, FILE_MODE);
     } catch (retryError) {
       throw new FileSystemStateError("create", temp, retryError);
@@ -87,6 +87,28 @@ export async function writeEntry(location: EntryLocation, chunks: readonly Buffe
     throw new FileSystemStateError("store the entry", location.file, error);
   }
   if (durable) await syncDirectory(location.shard);
+}
+
+// Not `recursive` first: a recursive mkdir reports ENOENT instead of EROFS on a read-only file
+// system. The cache directory itself is only re-created if someone removed it.
+function makeShardSync(shard: string): void {
+  try {
+    mkdirSync(shard, { mode: DIRECTORY_MODE });
+  } catch (error) {
+    if (errnoCode(error) === "EEXIST") return;
+    if (!isNotFound(error)) throw error;
+    mkdirSync(shard, { recursive: true, mode: DIRECTORY_MODE });
+  }
+}
+
+async function makeShard(shard: string): Promise<void> {
+  try {
+    await mkdir(shard, { mode: DIRECTORY_MODE });
+  } catch (error) {
+    if (errnoCode(error) === "EEXIST") return;
+    if (!isNotFound(error)) throw error;
+    await mkdir(shard, { recursive: true, mode: DIRECTORY_MODE });
+  }
 }
 
 function totalLength(chunks: readonly Buffer[]): number {
