@@ -233,6 +233,59 @@ class Encoder {
   }
 }
 
+/** Thrown by the fast encoder when it needs the careful one (to name a bad value, or past this depth). */
+const needsCarefulEncoding: unique symbol = Symbol("needsCarefulEncoding");
+const FAST_MAX_DEPTH = 64;
+
+function isSorted(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
+}
+
+/**
+ * The hot-path encoder for the common shapes (primitives, plain objects, arrays, dates): no path
+ * tracking and no cycle set. It produces exactly what {@link Encoder} produces, and throws
+ * {@link needsCarefulEncoding} for everything else, or past a depth where a cycle is possible,
+ * so that the careful encoder can finish the job or name the offending value.
+ */
+function encodeFast(value: unknown, depth: number): string {
+  const primitive = encodePrimitive(value);
+  if (primitive !== undefined) return primitive;
+  if (typeof value !== "object" || depth > FAST_MAX_DEPTH) throw needsCarefulEncoding;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === Array.prototype) {
+    const array = value as unknown[];
+    let out = `a${array.length}:`;
+    for (let i = 0; i < array.length; i++) out += i in array ? encodeFast(array[i], depth + 1) : "h";
+    if (Object.getOwnPropertySymbols(array).length > 0) throw needsCarefulEncoding;
+    return out;
+  }
+  if (proto === Object.prototype || proto === null) {
+    const object = value as Record<string, unknown>;
+    const keys = Object.keys(object);
+    if (!isSorted(keys)) keys.sort(compareCodeUnits);
+    let out = `o${keys.length}:`;
+    for (const key of keys) out += `s${key.length}:${key}${encodeFast(object[key], depth + 1)}`;
+    if (Object.getOwnPropertySymbols(object).length > 0) throw needsCarefulEncoding;
+    return out;
+  }
+  if (proto === Date.prototype) {
+    const time = (value as Date).getTime();
+    return `D${Number.isNaN(time) ? "NaN" : time};`;
+  }
+  throw needsCarefulEncoding;
+}
+
+/** Encodes one argument: the fast encoder, else the careful one (which names what it cannot key). */
+function encodeArgument(value: unknown, position: number, functionName: string): string {
+  try {
+    return encodeFast(value, 0);
+  } catch (error) {
+    if (error !== needsCarefulEncoding) throw error;
+    return new Encoder(`Mime: "${functionName}"`).withPosition(position, value);
+  }
+}
+
 /**
  * Encodes a call's arguments into the argument part of a key. Every argument list that differs by
  * value gets a different encoding (see `docs/KEY_FORMAT.md`); `{a:1,b:2}` and `{b:2,a:1}` are equal.
@@ -241,16 +294,9 @@ class Encoder {
  */
 export function encodeArguments(args: ArrayLike<unknown>, functionName = "the function"): string {
   let out = `A${args.length}:`;
-  let encoder: Encoder | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    const primitive = encodePrimitive(arg);
-    if (primitive !== undefined) {
-      out += primitive;
-      continue;
-    }
-    encoder ??= new Encoder(`Mime: "${functionName}"`);
-    out += encoder.withPosition(i, arg);
+    out += encodePrimitive(arg) ?? encodeArgument(arg, i, functionName);
   }
   return out;
 }
@@ -262,8 +308,12 @@ export function encodeArguments(args: ArrayLike<unknown>, functionName = "the fu
 export function encodeCustomKey(value: unknown, functionName = "the function"): string {
   const primitive = encodePrimitive(value);
   if (primitive !== undefined) return `K${primitive}`;
-  const encoder = new Encoder(`Mime: the value returned by the \`key\` option of "${functionName}"`);
-  return `K${encoder.encode(value)}`;
+  try {
+    return `K${encodeFast(value, 0)}`;
+  } catch (error) {
+    if (error !== needsCarefulEncoding) throw error;
+    return `K${new Encoder(`Mime: the value returned by the \`key\` option of "${functionName}"`).encode(value)}`;
+  }
 }
 
 /** Percent-encodes everything but `[A-Za-z0-9_.$-]`, so a namespace never contains `:` or `|`. */
