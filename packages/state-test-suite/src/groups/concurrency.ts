@@ -1,3 +1,4 @@
+import { setImmediate } from "node:timers/promises";
 import type { CacheEntry } from "@mimic/core";
 import { ConformanceError, expectHit } from "../assertions.js";
 import { findMismatch } from "../compare.js";
@@ -6,6 +7,10 @@ import type { SuiteContext } from "../harness.js";
 import { asyncOperations } from "../operations.js";
 
 const CALLERS = 50;
+
+async function turns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await setImmediate();
+}
 
 /** A value large enough that a write or read done in pieces would show. */
 function writtenBy(writer: number): { writer: number; text: string; list: number[] } {
@@ -21,12 +26,17 @@ export function registerConcurrencyTests(context: SuiteContext): void {
   context.test(`${CALLERS} concurrent callers set and get one key: every read is a miss or one complete written value`, async () => {
     const state = asyncOperations.bind(await context.createState());
     const reads: { entry: CacheEntry | undefined; afterOwnWrite: boolean; reader: number }[] = [];
+    // Callers start and pause after different numbers of event-loop turns, so that reads land while
+    // other callers' writes are in progress, whatever the backend's latency.
     await Promise.all(
       Array.from({ length: CALLERS }, async (_, writer) => {
+        await turns(writer % 5);
         reads.push({ entry: await state.get("contended"), afterOwnWrite: false, reader: writer });
         await state.set("contended", writtenBy(writer), null);
-        reads.push({ entry: await state.get("contended"), afterOwnWrite: true, reader: writer });
-        reads.push({ entry: await state.get("contended"), afterOwnWrite: true, reader: writer });
+        for (let round = 0; round < 3; round++) {
+          reads.push({ entry: await state.get("contended"), afterOwnWrite: true, reader: writer });
+          await turns((writer + round) % 3);
+        }
       }),
     );
     for (const { entry, afterOwnWrite, reader } of reads) {
