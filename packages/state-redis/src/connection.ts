@@ -1,0 +1,353 @@
+import { StateClosedError, StateTimeoutError, type StateError } from "@mimic/core";
+import { RESP_TYPES, type RedisArgument } from "redis";
+import type { Owned, RedisClientLike, RedisClusterLike } from "./client-types.js";
+import {
+  createOwnedClient,
+  createOwnedCluster,
+  reconnectDelay,
+  specFromClient,
+  specFromCluster,
+  specFromUrl,
+  type ConnectionSpec,
+} from "./connection-spec.js";
+import { RedisUnavailableError, toStateError } from "./errors.js";
+import type { ConnectionSource } from "./options.js";
+
+/** Replies as `Buffer`s: entries are bytes, and keys found by `SCAN` must be deleted byte for byte. */
+const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
+/** Keys per `SCAN` round trip (a hint to Redis) and so per `UNLINK`. */
+const SCAN_COUNT = "1000";
+
+type Target =
+  | { readonly kind: "client"; readonly client: RedisClientLike; readonly owned: (RedisClientLike & Owned) | undefined }
+  | { readonly kind: "cluster"; readonly cluster: RedisClusterLike; readonly owned: (RedisClusterLike & Owned) | undefined };
+
+/** Settings of a {@link RedisConnection}. */
+export interface ConnectionSettings {
+  /** Milliseconds per Redis round trip, the connection wait included. */
+  readonly timeout: number;
+  /** Background errors (connection lost, reconnect failing), once per outage. */
+  readonly onError?: ((error: StateError) => void) | undefined;
+}
+
+/**
+ * One connection (client or cluster) and the byte-level operations the state needs, each bounded by the
+ * timeout and failing with a typed {@link StateError}. Used on the main thread for the async operations
+ * and inside the worker thread for the sync ones.
+ *
+ * Connecting is lazy and never awaited without a bound: the first operations wait for the first
+ * connection attempt (within their timeout); once an attempt has failed, operations fail at once
+ * while node-redis reconnects in the background.
+ */
+export class RedisConnection {
+  readonly #target: Target;
+  readonly #spec: () => ConnectionSpec;
+  readonly #timeout: number;
+  readonly #onError: ((error: StateError) => void) | undefined;
+  #closed = false;
+  /** Set while the first attempt of a connection we started has neither succeeded nor failed. */
+  #firstAttempt: Promise<void> | undefined;
+  #endFirstAttempt: (() => void) | undefined;
+  /** Whether we ever called `connect()` (a borrowed client is connected at most once, by us). */
+  #connectStarted = false;
+  /** A cluster `connect()` of ours is in flight (the cluster says `isOpen` before it can route). */
+  #clusterConnecting = false;
+  #clusterAttempts = 0;
+  #clusterRetryAt = 0;
+  #lastConnectionError: unknown;
+  /** False from the first background error until the next successful connection. */
+  #healthy = true;
+  #pending = 0;
+  #onDrained: (() => void) | undefined;
+
+  private constructor(target: Target, spec: () => ConnectionSpec, settings: ConnectionSettings) {
+    this.#target = target;
+    this.#spec = spec;
+    this.#timeout = settings.timeout;
+    this.#onError = settings.onError;
+    if (target.owned) this.#listen(target.owned);
+  }
+
+  /** A connection for the state's options; a URL gets a client of our own, a given client is borrowed. */
+  static fromSource(source: ConnectionSource, settings: ConnectionSettings): RedisConnection {
+    switch (source.kind) {
+      case "url": {
+        const spec = specFromUrl(source.url);
+        const owned = createOwnedClient(spec.options);
+        return new RedisConnection({ kind: "client", client: owned, owned }, () => spec, settings);
+      }
+      case "client":
+        return new RedisConnection(
+          { kind: "client", client: source.client, owned: undefined },
+          () => specFromClient(source.client),
+          settings,
+        );
+      case "cluster":
+        return new RedisConnection(
+          { kind: "cluster", cluster: source.cluster, owned: undefined },
+          () => specFromCluster(source.cluster),
+          settings,
+        );
+    }
+  }
+
+  /** A connection of our own from a spec (the worker thread's). */
+  static fromSpec(spec: ConnectionSpec, settings: ConnectionSettings): RedisConnection {
+    if (spec.kind === "cluster") {
+      const owned = createOwnedCluster(spec.options);
+      return new RedisConnection({ kind: "cluster", cluster: owned, owned }, () => spec, settings);
+    }
+    const owned = createOwnedClient(spec.options);
+    return new RedisConnection({ kind: "client", client: owned, owned }, () => spec, settings);
+  }
+
+  /** How the worker thread opens a connection like this one. */
+  spec(): ConnectionSpec {
+    return this.#spec();
+  }
+
+  /** Starts connecting now instead of at the first operation (the worker does, as it boots). */
+  warmUp(): void {
+    if (!this.#closed && !this.#isUp()) this.#maybeConnect();
+  }
+
+  /** `GET`: the stored bytes, or `null` when the key does not exist. */
+  get(redisKey: string, label: string): Promise<Buffer | null> {
+    // The hot path: no closure, no message string unless something fails.
+    if (!this.#closed && this.#isUp()) {
+      return this.#bounded(send(this.#target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>, "GET", label);
+    }
+    return this.#run("GET", label, (target) => send(target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>);
+  }
+
+  /** `SET` (overwriting value and expiry), with `PX` when `px` is a number of milliseconds. */
+  async set(redisKey: string, bytes: Uint8Array, px: number | null, label: string): Promise<void> {
+    const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const args: RedisArgument[] = px === null ? ["SET", redisKey, value] : ["SET", redisKey, value, "PX", String(px)];
+    await this.#run("SET", label, (target) => send(target, redisKey, false, args));
+  }
+
+  /** `UNLINK` of one key. */
+  async delete(redisKey: string, label: string): Promise<void> {
+    await this.#run("UNLINK", label, (target) => send(target, redisKey, false, ["UNLINK", redisKey]));
+  }
+
+  /**
+   * Removes every key matching `pattern` with `SCAN` + `UNLINK`, on every master of a cluster; never
+   * `FLUSHDB`. Each round trip is bounded by the timeout; `onProgress` runs after each one.
+   */
+  async clear(pattern: string, onProgress?: () => void): Promise<void> {
+    const nodes = await this.#run("SCAN MATCH", pattern, (target) =>
+      target.kind === "cluster"
+        ? Promise.all(target.cluster.masters.map((master) => target.cluster.nodeClient(master)))
+        : Promise.resolve([target.client]),
+    );
+    const perKey = this.#target.kind === "cluster";
+    await Promise.all(nodes.map((node) => this.#clearNode(node, pattern, perKey, onProgress)));
+  }
+
+  async #clearNode(
+    node: RedisClientLike,
+    pattern: string,
+    perKey: boolean,
+    onProgress: (() => void) | undefined,
+  ): Promise<void> {
+    let cursor = "0";
+    do {
+      const [next, keys] = (await this.#run("SCAN MATCH", pattern, () =>
+        node.sendCommand(["SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT], BUFFERS),
+      )) as [Buffer, Buffer[]];
+      cursor = next.toString("latin1");
+      if (keys.length > 0) {
+        // In a cluster, keys of one node may still hash to different slots, and a multi-key command
+        // across slots is refused (CROSSSLOT): unlink them one by one (node-redis pipelines them).
+        await this.#run("UNLINK keys matching", pattern, () =>
+          perKey
+            ? Promise.all(keys.map((key) => node.sendCommand(["UNLINK", key])))
+            : node.sendCommand(["UNLINK", ...keys]),
+        );
+      }
+      onProgress?.();
+    } while (cursor !== "0");
+  }
+
+  /**
+   * Stops accepting operations, waits (at most one timeout) for those in flight, and closes the
+   * connection if it is ours. A borrowed client or cluster is left open.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#endFirstAttempt?.();
+    if (this.#pending > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#timeout);
+        this.#onDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    const owned = this.#target.owned;
+    if (owned) {
+      try {
+        owned.destroy();
+      } catch {
+        // never connected, or already closed: nothing to release
+      }
+    }
+  }
+
+  #isUp(): boolean {
+    const target = this.#target;
+    if (target.kind === "client") return target.client.isReady;
+    return target.cluster.isOpen && !this.#clusterConnecting;
+  }
+
+  /** Runs `command` once connected, bounded by the timeout, with errors turned into StateErrors. */
+  #run<T>(verb: string, label: string, command: (target: Target) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
+    let started: Promise<T>;
+    if (this.#isUp()) {
+      started = command(this.#target);
+    } else {
+      this.#maybeConnect();
+      const firstAttempt = this.#firstAttempt;
+      if (firstAttempt === undefined) return Promise.reject(this.#unavailable(verb, label));
+      started = firstAttempt.then(() =>
+        this.#isUp() ? command(this.#target) : Promise.reject(this.#unavailable(verb, label)),
+      );
+    }
+    return this.#bounded(started, verb, label);
+  }
+
+  #bounded<T>(started: Promise<T>, verb: string, label: string): Promise<T> {
+    this.#pending++;
+    return new Promise<T>((resolve, reject) => {
+      // Not unref'd: an awaited operation must settle even when nothing else keeps the process alive.
+      const timer = setTimeout(
+        () => reject(new StateTimeoutError(`Redis ${describe(verb, label)}`, this.#timeout)),
+        this.#timeout,
+      );
+      started.then(
+        (value) => {
+          clearTimeout(timer);
+          this.#settled();
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          this.#settled();
+          reject(
+            toStateError(error, describe(verb, label), {
+              timeoutMs: this.#timeout,
+              lastConnectionError: this.#lastConnectionError,
+            }),
+          );
+        },
+      );
+    });
+  }
+
+  #settled(): void {
+    this.#pending--;
+    if (this.#pending === 0) this.#onDrained?.();
+  }
+
+  #unavailable(verb: string, label: string): RedisUnavailableError {
+    const last = this.#lastConnectionError;
+    const why = last instanceof Error ? last.message || last.constructor.name : last === undefined ? "not connected" : String(last);
+    return new RedisUnavailableError(`Redis is unavailable for ${describe(verb, label)}: ${why} (reconnecting in the background)`, {
+      cause: last,
+    });
+  }
+
+  #maybeConnect(): void {
+    const target = this.#target;
+    if (target.kind === "client") {
+      // node-redis reconnects an open client by itself; we only open it, and a borrowed one only once.
+      if (target.client.isOpen || this.#connectStarted) return;
+      this.#connectStarted = true;
+      if (!target.owned) this.#listen(target.client as RedisClientLike & Partial<Owned>);
+      this.#attempt(() => target.client.connect());
+      return;
+    }
+    // A cluster whose discovery failed is closed again: retry it ourselves, with backoff.
+    if (target.cluster.isOpen || Date.now() < this.#clusterRetryAt || (!target.owned && this.#connectStarted)) return;
+    this.#connectStarted = true;
+    this.#clusterConnecting = true;
+    this.#attempt(() => target.cluster.connect());
+  }
+
+  #attempt(connect: () => Promise<unknown>): void {
+    let end!: () => void;
+    const firstAttempt = new Promise<void>((resolve) => (end = resolve));
+    this.#firstAttempt = firstAttempt;
+    this.#endFirstAttempt = () => {
+      if (this.#firstAttempt === firstAttempt) {
+        this.#firstAttempt = undefined;
+        this.#endFirstAttempt = undefined;
+      }
+      end();
+    };
+    let connecting: Promise<unknown>;
+    try {
+      connecting = connect();
+    } catch (error) {
+      connecting = Promise.reject(error);
+    }
+    connecting.then(
+      () => {
+        this.#clusterConnecting = false;
+        this.#clusterAttempts = 0;
+        this.#healthy = true;
+        this.#endFirstAttempt?.();
+      },
+      (error: unknown) => {
+        this.#clusterConnecting = false;
+        this.#clusterRetryAt = Date.now() + reconnectDelay(this.#clusterAttempts++);
+        this.#backgroundError(error);
+        this.#endFirstAttempt?.();
+      },
+    );
+  }
+
+  /** Listens on a client or cluster we connect: an unheard `error` event would crash the process. */
+  #listen(emitter: Partial<Owned>): void {
+    if (typeof emitter.on !== "function") return;
+    emitter.on("error", (error: unknown) => {
+      this.#backgroundError(error);
+      // The first attempt has failed: later operations fail fast instead of waiting for a retry.
+      this.#endFirstAttempt?.();
+    });
+    emitter.on("ready", () => {
+      this.#healthy = true;
+      this.#lastConnectionError = undefined;
+    });
+  }
+
+  #backgroundError(error: unknown): void {
+    this.#lastConnectionError = error;
+    if (!this.#healthy || this.#closed) return;
+    this.#healthy = false;
+    const onError = this.#onError;
+    if (onError === undefined) return;
+    const reason = error instanceof Error ? error.message || error.constructor.name : String(error);
+    try {
+      onError(new RedisUnavailableError(`Redis connection lost or refused: ${reason} (reconnecting in the background)`, { cause: error }));
+    } catch {
+      // A throwing onError must not break reconnection.
+    }
+  }
+}
+
+/** An operation as messages name it: `GET "mimic:…"`. */
+function describe(verb: string, label: string): string {
+  return `${verb} ${JSON.stringify(label)}`;
+}
+
+function send(target: Target, redisKey: string, readonly: boolean, args: ReadonlyArray<RedisArgument>): Promise<unknown> {
+  return target.kind === "client"
+    ? target.client.sendCommand(args, BUFFERS)
+    : target.cluster.sendCommand(redisKey, readonly, args, BUFFERS);
+}

@@ -1,0 +1,18 @@
+export { RedisState } from "./redis-state.js";
+export {
+  DEFAULT_PREFIX,
+  DEFAULT_TIMEOUT_MS,
+  MAX_TIMEOUT_MS,
+  type RedisStateOptions,
+} from "./options.js";
+export type {
+  RedisClientLike,
+  RedisClusterLike,
+  RedisClusterMasterLike,
+  RedisCommandOptionsLike,
+} from "./client-types.js";
+export { RedisCommandError, RedisUnavailableError, SyncWorkerError, UnserializableValueError } from "./errors.js";
+export { ENTRY_FORMAT_VERSION } from "./entry-codec.js";
+export { MAX_KEY_LENGTH } from "./keys.js";
+export { MAX_RECONNECT_DELAY_MS } from "./connection-spec.js";
+export { THREAD_MARGIN_MS, WORKER_BOOT_ALLOWANCE_MS } from "./sync/host.js";

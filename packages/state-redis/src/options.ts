@@ -1,0 +1,185 @@
+import { ConfigError, InvalidOptionError, v8Serializer, type Serializer, type StateError } from "@mimic/core";
+import type { RedisClientLike, RedisClusterLike } from "./client-types.js";
+
+/** Options of {@link RedisState}. Give exactly one way to reach Redis: `url`, `client`, or `REDIS_URL`. */
+export interface RedisStateOptions {
+  /**
+   * A `redis://` or `rediss://` URL (credentials and database number included, as node-redis reads them).
+   * The state creates, connects and closes its own client.
+   * @default process.env.REDIS_URL when neither `url` nor `client` is given (an empty string counts as unset)
+   */
+  url?: string;
+  /**
+   * A node-redis client (`createClient()`) or cluster (`createCluster()`) that you own: the state uses it
+   * but never closes it. If it is not connected yet, the state connects it on first use. Synchronous
+   * operations open one more connection, in a worker thread, from this client's options.
+   */
+  client?: RedisClientLike | RedisClusterLike;
+  /**
+   * Prepended to every key; `clear()` removes exactly the keys that start with it. Must not be empty.
+   * States with nested prefixes (`"app:"` and `"app:users:"`) share keys for `clear()`: pick disjoint ones.
+   * @default "mimic:"
+   */
+  prefix?: string;
+  /**
+   * Turns values into bytes and back. Entries written by another serializer read as a miss.
+   * @default v8Serializer (structured clone: `undefined`, `Date`, `Map`, `Set`, `BigInt`, typed arrays)
+   */
+  serializer?: Serializer;
+  /**
+   * Milliseconds each Redis round trip may take, the first connection included, before the operation
+   * rejects with `StateTimeoutError` (and Mimic runs the function instead). At most 500.
+   * @default 200
+   */
+  timeout?: number;
+  /**
+   * Called with errors that happen in the background, outside any call: the connection dropping and
+   * reconnect attempts failing (once per outage, not once per retry). Errors of an operation are thrown
+   * or rejected by that operation instead; `Mime` reports those to its own `onError`.
+   * @default undefined (background errors are ignored; the state keeps reconnecting)
+   */
+  onError?: (error: StateError) => void;
+}
+
+/** The default {@link RedisStateOptions.prefix}. */
+export const DEFAULT_PREFIX = "mimic:";
+/** The default {@link RedisStateOptions.timeout}, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 200;
+/** The largest {@link RedisStateOptions.timeout} accepted, in milliseconds. */
+export const MAX_TIMEOUT_MS = 500;
+
+/** Where the connection comes from. */
+export type ConnectionSource =
+  | { readonly kind: "url"; readonly url: string }
+  | { readonly kind: "client"; readonly client: RedisClientLike }
+  | { readonly kind: "cluster"; readonly cluster: RedisClusterLike };
+
+/** {@link RedisStateOptions} checked, with defaults applied. */
+export interface ResolvedOptions {
+  readonly source: ConnectionSource;
+  readonly prefix: string;
+  readonly serializer: Serializer;
+  readonly timeout: number;
+  readonly onError: ((error: StateError) => void) | undefined;
+}
+
+const knownOptions = new Set(["url", "client", "prefix", "serializer", "timeout", "onError"]);
+
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
+  if (typeof value === "bigint") return `${value}n`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Whether `value` looks like a node-redis cluster (it routes by key and knows its masters). */
+export function isClusterLike(value: RedisClientLike | RedisClusterLike): value is RedisClusterLike {
+  return Array.isArray((value as Partial<RedisClusterLike>).masters) &&
+    typeof (value as Partial<RedisClusterLike>).nodeClient === "function";
+}
+
+function checkUrl(url: unknown, from: string): string {
+  if (typeof url !== "string") {
+    throw new InvalidOptionError(`RedisState: ${from} must be a string like "redis://127.0.0.1:6379", got ${show(url)}`);
+  }
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    throw new InvalidOptionError(`RedisState: ${from} is not a valid URL: ${show(url)}`);
+  }
+  if (protocol !== "redis:" && protocol !== "rediss:") {
+    throw new InvalidOptionError(`RedisState: ${from} must use redis:// or rediss://, got ${show(url)}`);
+  }
+  return url;
+}
+
+function checkClient(client: unknown): ConnectionSource {
+  const candidate = client as Partial<RedisClientLike & RedisClusterLike> | null;
+  if (typeof candidate !== "object" || candidate === null || typeof candidate.sendCommand !== "function" ||
+    typeof candidate.connect !== "function") {
+    throw new InvalidOptionError(
+      `RedisState: client must be a node-redis client or cluster (from createClient() or createCluster()), got ${show(client)}`,
+    );
+  }
+  const typed = candidate as RedisClientLike | RedisClusterLike;
+  return isClusterLike(typed) ? { kind: "cluster", cluster: typed } : { kind: "client", client: typed };
+}
+
+function resolveSource(options: RedisStateOptions): ConnectionSource {
+  const hasUrl = options.url !== undefined;
+  const hasClient = options.client !== undefined;
+  if (hasUrl && hasClient) {
+    throw new ConfigError(`RedisState: pass either url or client, not both (url ${show(options.url)} and a client were given)`);
+  }
+  // An explicit option wins over the environment: a client passed in code must not be replaced by a
+  // REDIS_URL that happens to be set for something else.
+  if (hasUrl) return { kind: "url", url: checkUrl(options.url, "url") };
+  if (hasClient) return checkClient(options.client);
+  const fromEnv = process.env.REDIS_URL;
+  if (fromEnv !== undefined && fromEnv !== "") return { kind: "url", url: checkUrl(fromEnv, "the REDIS_URL environment variable") };
+  throw new ConfigError(
+    "RedisState needs a Redis server. Pass { url: \"redis://host:6379\" } in its options (stateOptions), " +
+      "or set the REDIS_URL environment variable, or pass { client } with a node-redis client or cluster " +
+      "(createClient() / createCluster()).",
+  );
+}
+
+function checkSerializer(serializer: unknown): Serializer {
+  const candidate = serializer as Partial<Serializer> | null;
+  if (typeof candidate !== "object" || candidate === null || typeof candidate.serialize !== "function" ||
+    typeof candidate.deserialize !== "function" || typeof candidate.name !== "string") {
+    throw new InvalidOptionError(
+      `RedisState: serializer must be { name, serialize, deserialize } (like v8Serializer), got ${show(serializer)}`,
+    );
+  }
+  const nameBytes = Buffer.byteLength(candidate.name, "utf8");
+  if (nameBytes === 0 || nameBytes > 255) {
+    throw new InvalidOptionError(`RedisState: serializer.name must have 1 to 255 bytes, got ${show(candidate.name)}`);
+  }
+  return candidate as Serializer;
+}
+
+function checkTimeout(timeout: unknown): number {
+  if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_MS) {
+    throw new InvalidOptionError(
+      `RedisState: timeout must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS}, got ${show(timeout)}`,
+    );
+  }
+  return timeout;
+}
+
+/** Checks every option (unknown names included) and applies the defaults. */
+export function resolveOptions(options: RedisStateOptions | undefined): ResolvedOptions {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new InvalidOptionError(`RedisState: options must be an object, got ${show(options)}`);
+  }
+  const given = options ?? {};
+  for (const name of Object.keys(given)) {
+    if (!knownOptions.has(name)) {
+      throw new InvalidOptionError(
+        `RedisState: unknown option ${show(name)} (known: ${[...knownOptions].join(", ")})`,
+      );
+    }
+  }
+  const prefix = given.prefix ?? DEFAULT_PREFIX;
+  if (typeof prefix !== "string" || prefix === "") {
+    throw new InvalidOptionError(
+      `RedisState: prefix must be a non-empty string (an empty one would let clear() remove every key), got ${show(prefix)}`,
+    );
+  }
+  if (given.onError !== undefined && typeof given.onError !== "function") {
+    throw new InvalidOptionError(`RedisState: onError must be a function, got ${show(given.onError)}`);
+  }
+  return {
+    source: resolveSource(given),
+    prefix,
+    serializer: given.serializer === undefined ? v8Serializer : checkSerializer(given.serializer),
+    timeout: given.timeout === undefined ? DEFAULT_TIMEOUT_MS : checkTimeout(given.timeout),
+    onError: given.onError,
+  };
+}
