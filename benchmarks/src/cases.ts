@@ -1,0 +1,73 @@
+import { asyncBatch, concurrentBatch, type Consume, syncBatch } from "./loops.js";
+import type { Case } from "./types.js";
+
+type AnyFunction = (...args: never[]) => unknown;
+
+/** How a hit case is driven. */
+export interface HitCaseSpec {
+  readonly name: string;
+  readonly reference?: boolean;
+  /** The memoized function (or get-or-set wrapper) under test. */
+  readonly memoized: AnyFunction;
+  /** Call arguments, one column per parameter; every row of the columns is one measured call. */
+  readonly columns: readonly (readonly unknown[])[];
+  /** Arguments that fill the cache first (equal by value to `columns`); default `columns`. */
+  readonly prefill?: readonly (readonly unknown[])[];
+  /** `sequential`: sync calls; `await`: each async call awaited before the next; `inflight`: all at once. */
+  readonly mode: "sync" | "await" | "inflight";
+  /** The checksum a batch must return: computed from the unmemoized function by the scenario. */
+  readonly expected: number;
+  readonly consume?: Consume;
+  /** Executions of the underlying function so far. */
+  readonly executions: () => number;
+}
+
+function batchFor(spec: HitCaseSpec, columns: readonly (readonly unknown[])[]): () => unknown {
+  const consume = spec.consume ?? "number";
+  if (spec.mode === "sync") return syncBatch(spec.memoized, columns, consume);
+  if (spec.mode === "await") return asyncBatch(spec.memoized, columns, consume);
+  return concurrentBatch(spec.memoized, columns, consume);
+}
+
+/**
+ * A case that measures hits: the cache is filled first, then one batch is checked against the
+ * unmemoized result, so a misconfigured peer (a cache too small, a key that never matches) shows
+ * up as an error or as executions while measuring instead of a flattering number.
+ */
+export async function hitCase(spec: HitCaseSpec): Promise<Case> {
+  const run = batchFor(spec, spec.columns);
+  await batchFor(spec, spec.prefill ?? spec.columns)();
+  const checksum = await run();
+  if (checksum !== spec.expected) {
+    throw new Error(`case "${spec.name}" returned checksum ${String(checksum)}, expected ${spec.expected}: wrong results`);
+  }
+  return {
+    name: spec.name,
+    ...(spec.reference === true ? { reference: true } : {}),
+    ops: spec.columns[0]!.length,
+    run,
+    async: spec.mode !== "sync",
+    executions: spec.executions,
+  };
+}
+
+/** The checksum {@link hitCase} expects, from the plain function. */
+export async function checksumOf(
+  plain: (...args: never[]) => unknown,
+  columns: readonly (readonly unknown[])[],
+  consume: Consume = "number",
+): Promise<number> {
+  let sum = 0;
+  for (let i = 0; i < columns[0]!.length; i++) {
+    const args = columns.map((column) => column[i]) as never[];
+    const value = (await plain(...args)) as number | { id: number };
+    sum = (sum + (consume === "number" ? (value as number) : (value as { id: number }).id)) | 0;
+  }
+  return sum;
+}
+
+/** A function with an execution counter, so each case counts its own executions. */
+export interface Counted<F> {
+  readonly fn: F;
+  readonly executions: () => number;
+}

@@ -1,0 +1,56 @@
+import { formatRatio, formatRate, formatTime } from "./report.js";
+import type { Goal, Row } from "./types.js";
+
+export function rowNamed(rows: readonly Row[], name: string): Row | undefined {
+  return rows.find((row) => row.name === name);
+}
+
+function missing(text: string, names: readonly string[]): Goal {
+  return { text, met: null, detail: `row(s) missing: ${names.join(", ")}` };
+}
+
+/**
+ * "subject ≤ factor × baseline" in time per op (a throughput goal "≥ baseline" is factor 1).
+ * Ratios are of medians measured in the same run.
+ */
+export function atMost(text: string, rows: readonly Row[], subject: string, baseline: string, factor: number): Goal {
+  const s = rowNamed(rows, subject);
+  const b = rowNamed(rows, baseline);
+  if (s === undefined || b === undefined) return missing(text, [subject, baseline]);
+  const ratio = s.medianNs / b.medianNs;
+  return {
+    text,
+    met: ratio <= factor,
+    detail: `${subject} ${formatTime(s.medianNs)} vs ${baseline} ${formatTime(b.medianNs)}: ${formatRatio(ratio)} (limit ${formatRatio(factor)})`,
+  };
+}
+
+/** "subject is ≥ factor × faster than baseline", i.e. baseline time / subject time ≥ factor. */
+export function fasterBy(text: string, rows: readonly Row[], subject: string, baseline: string, factor: number): Goal {
+  const s = rowNamed(rows, subject);
+  const b = rowNamed(rows, baseline);
+  if (s === undefined || b === undefined) return missing(text, [subject, baseline]);
+  const speedup = b.medianNs / s.medianNs;
+  return {
+    text,
+    met: speedup >= factor,
+    detail: `${subject} ${formatTime(s.medianNs)} vs ${baseline} ${formatTime(b.medianNs)}: ${speedup.toFixed(2)}× faster (needs ≥ ${factor}×)`,
+  };
+}
+
+/** "subject's throughput ≥ baseline's". */
+export function throughputAtLeast(text: string, rows: readonly Row[], subject: string, baseline: string): Goal {
+  const s = rowNamed(rows, subject);
+  const b = rowNamed(rows, baseline);
+  if (s === undefined || b === undefined) return missing(text, [subject, baseline]);
+  return {
+    text,
+    met: s.opsPerSec >= b.opsPerSec,
+    detail: `${subject} ${formatRate(s.opsPerSec)} ops/s vs ${baseline} ${formatRate(b.opsPerSec)} ops/s (${(s.opsPerSec / b.opsPerSec).toFixed(2)}×)`,
+  };
+}
+
+/** The fastest of several rows (e.g. a library's two recommended modes), by median. */
+export function fastestOf(rows: readonly Row[], names: readonly string[]): Row | undefined {
+  return rows.filter((row) => names.includes(row.name)).sort((a, b) => a.medianNs - b.medianNs)[0];
+}

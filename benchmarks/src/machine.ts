@@ -1,0 +1,37 @@
+import { execFileSync } from "node:child_process";
+import { cpus, loadavg, totalmem } from "node:os";
+
+/** What the numbers were measured on; printed as the header and stored in latest.json. */
+export interface Machine {
+  readonly node: string;
+  readonly v8: string;
+  readonly platform: string;
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  /** 1-minute load average when the run started: other processes share this machine. */
+  readonly loadAverageAtStart: number;
+  readonly gitCommit: string | undefined;
+}
+
+function gitCommit(): string | undefined {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function describeMachine(): Machine {
+  const list = cpus();
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform}-${process.arch}`,
+    cpuModel: list[0]?.model.trim() ?? "unknown",
+    cores: list.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    gitCommit: gitCommit(),
+  };
+}

@@ -1,0 +1,84 @@
+import { deserialize, serialize } from "node:v8";
+import { createKeyv } from "@keyv/redis";
+import type { IState } from "@mimic/core";
+import { BentoCache, bentostore } from "bentocache";
+import { redisDriver } from "bentocache/drivers/redis";
+import { createCache } from "cache-manager";
+import { createClient, RESP_TYPES } from "redis";
+import type { RedisServer, RunContext } from "./context.js";
+
+/**
+ * The Redis side of the benchmarks: one server for the run, and each peer set up the way its
+ * documentation shows, with its own connection and its own keys.
+ */
+
+/** Entries live this long everywhere (no entry expires during a run). */
+export const REDIS_TTL_SECONDS = 3_600;
+
+/** A raw node-redis client that returns bulk strings as Buffers (what `v8.deserialize` needs). */
+export async function rawRedisClient(context: RunContext, server: RedisServer) {
+  const client = createClient({ url: server.url }).withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+  client.on("error", () => {
+    // Reported by the failing command; a listener keeps node-redis from throwing on the emitter.
+  });
+  await client.connect();
+  context.defer(() => client.close());
+  return client;
+}
+
+export type RawRedisClient = Awaited<ReturnType<typeof rawRedisClient>>;
+
+/** The floor: `GET` + `v8.deserialize` of the same value, stored beforehand with `v8.serialize`. */
+export async function rawGetAndDeserialize<T>(
+  client: RawRedisClient,
+  namespace: string,
+  ids: readonly number[],
+  valueOf: (id: number) => T,
+): Promise<(id: number) => Promise<T>> {
+  for (const id of ids) await client.set(`${namespace}:${id}`, serialize(valueOf(id)), { EX: REDIS_TTL_SECONDS });
+  return async (id: number) => {
+    const bytes = await client.get(`${namespace}:${id}`);
+    if (bytes === null) throw new Error(`raw key ${namespace}:${id} is missing`);
+    return deserialize(bytes) as T;
+  };
+}
+
+/** A `RedisState` of this run, on its own prefix, closed at the end. */
+export async function mimicRedisState(context: RunContext, prefix: string): Promise<IState> {
+  const RedisState = await context.redisState();
+  const server = await context.redis();
+  const state = new RedisState({ url: server.url, prefix: `bench:${prefix}:` });
+  context.defer(() => state.close?.());
+  return state;
+}
+
+/** cache-manager 7 with its Keyv Redis store (@keyv/redis), used through `wrap`. */
+export function cacheManagerOnRedis(context: RunContext, server: RedisServer, namespace: string) {
+  const cache = createCache({ stores: [createKeyv(server.url, { namespace })] });
+  context.defer(() => cache.disconnect());
+  return <T>(key: string, load: () => Promise<T>): Promise<T> => cache.wrap(key, load, REDIS_TTL_SECONDS * 1000);
+}
+
+/** Keyv with @keyv/redis. Keyv has no get-or-set, so this is the get-then-set a Keyv user writes. */
+export function keyvOnRedis(context: RunContext, server: RedisServer, namespace: string) {
+  const keyv = createKeyv(server.url, { namespace });
+  context.defer(() => keyv.disconnect());
+  return async <T>(key: string, load: () => Promise<T>): Promise<T> => {
+    const cached = (await keyv.get(key)) as T | undefined;
+    if (cached !== undefined) return cached;
+    const value = await load();
+    await keyv.set(key, value, REDIS_TTL_SECONDS * 1000);
+    return value;
+  };
+}
+
+/** bentocache with only its Redis driver (L2, no in-memory L1, so a hit is a Redis hit). */
+export function bentocacheOnRedis(context: RunContext, server: RedisServer, prefix: string) {
+  const bento = new BentoCache({
+    default: "redis",
+    prefix,
+    stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host: "127.0.0.1", port: server.port } })) },
+  });
+  context.defer(() => bento.disconnectAll());
+  return <T>(key: string, load: () => Promise<T>): Promise<T> => bento.getOrSet({ key, factory: load, ttl: "1h" });
+}

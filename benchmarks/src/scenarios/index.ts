@@ -1,0 +1,24 @@
+import type { Scenario } from "../scenario.js";
+import { memoryPrimitive } from "./s01-memory-primitive.js";
+import { memoryTwoArguments } from "./s02-memory-two-args.js";
+import { memoryObject } from "./s03-memory-object.js";
+import { asyncMemory } from "./s04-async-memory.js";
+import { concurrentMisses } from "./s05-concurrent-misses.js";
+import { redisInflight, redisSequential } from "./s06-s07-redis-hits.js";
+import { redisSync } from "./s08-redis-sync.js";
+import { tempFileHits } from "./s09-tempfile.js";
+import { missAndStore } from "./s10-miss-store.js";
+
+/** Every scenario, in the order. */
+export const scenarios: readonly Scenario[] = [
+  memoryPrimitive,
+  memoryTwoArguments,
+  memoryObject,
+  asyncMemory,
+  concurrentMisses,
+  redisSequential,
+  redisInflight,
+  redisSync,
+  tempFileHits,
+  missAndStore,
+];
