@@ -12,6 +12,7 @@ export {
   NAMESPACE_END,
   encodeArguments,
   encodeCustomKey,
+  isLoneKeyable,
   digestKey,
   shortenKey,
   type CallKind,

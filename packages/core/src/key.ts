@@ -361,3 +361,70 @@ export function shortenKey(key: string, maxLength: number): string {
 export function digestKey(key: string): string {
   return createHash("sha256").update(key, "utf8").digest("hex");
 }
+
+/** The longest string argument a process-local state may index by the string itself. */
+const MAX_LONE_STRING_LENGTH = 256;
+
+/**
+ * Whether a lone argument can index a process-local partition by its own value: `Map` equality
+ * (SameValueZero) must then match key equality, which rules out `-0` (a Map does not tell it from 0)
+ * and is pointless for long strings.
+ */
+export function isLoneKeyable(arg: unknown): boolean {
+  switch (typeof arg) {
+    case "number":
+      return !Object.is(arg, -0);
+    case "string":
+      return arg.length <= MAX_LONE_STRING_LENGTH;
+    case "boolean":
+    case "undefined":
+    case "bigint":
+      return true;
+    default:
+      return arg === null;
+  }
+}
+
+const LONE_PREFIX = "A1:";
+
+/**
+ * The inverse of a lone keyable argument's encoding: given the argument part of a key, returns
+ * `{ value }` when it is exactly `A1:` + the canonical encoding of a value {@link isLoneKeyable}
+ * accepts, otherwise `undefined`.
+ */
+export function decodeLoneArgument(argumentsPart: string): { value: unknown } | undefined {
+  if (!argumentsPart.startsWith(LONE_PREFIX)) return undefined;
+  const body = argumentsPart.slice(LONE_PREFIX.length);
+  let value: unknown;
+  switch (body[0]) {
+    case "u":
+      value = undefined;
+      break;
+    case "n":
+      value = null;
+      break;
+    case "T":
+      value = true;
+      break;
+    case "F":
+      value = false;
+      break;
+    case "d":
+      value = Number(body.slice(1, -1));
+      break;
+    case "b":
+      if (!/^b-?\d+;$/.test(body)) return undefined;
+      value = BigInt(body.slice(1, -1));
+      break;
+    case "s": {
+      const colon = body.indexOf(":");
+      value = colon < 0 ? undefined : body.slice(colon + 1);
+      if (value === undefined) return undefined;
+      break;
+    }
+    default:
+      return undefined;
+  }
+  // Only the canonical spelling decodes, so a key never aliases another one.
+  return isLoneKeyable(value) && encodePrimitive(value) === body ? { value } : undefined;
+}

@@ -1,10 +1,19 @@
 import type { ErrorContext, ErrorHandler, StateOperation } from "./config.js";
-import { ConfigError, MimicError, StateError } from "./errors.js";
+import { ConfigError, MimicError, StateError, UnsupportedArgumentError } from "./errors.js";
 import { getGlobalConfig, globalConfigGeneration } from "./global-config.js";
 import { claimSharedIdentity, type FunctionIdentity, identify } from "./identity.js";
-import { type CallKind, encodeArguments, encodeCustomKey, encodePrimitive } from "./key.js";
+import { type CallKind, encodeArguments, encodeCustomKey, isLoneKeyable } from "./key.js";
 import type { Settings } from "./options.js";
-import { type CacheEntry, hasSyncOperations, type IState, stateName, type SyncCapableState } from "./state.js";
+import {
+  type CacheEntry,
+  hasSyncOperations,
+  type IState,
+  isPartitioned,
+  type LocalPartition,
+  type PartitionedState,
+  stateName,
+  type SyncCapableState,
+} from "./state.js";
 
 /** Counters of one memoized function (or method, over all instances). */
 export interface MimeStats {
@@ -58,7 +67,16 @@ interface Binding {
   readonly local: boolean;
   readonly onError: ErrorHandler | undefined;
   readonly strict: boolean;
+  /** Set when the state is process-local and hands out partitions (fast hits by argument). */
+  readonly partitioned: PartitionedState | undefined;
+  /** This wrapper's partitions for calls without an instance, by call kind, created on first use. */
+  readonly partitions: { sync?: LocalPartition; async?: LocalPartition };
+  /** Per-instance partitions of a method, held weakly. */
+  readonly instancePartitions: WeakMap<object, { sync?: LocalPartition; async?: LocalPartition }>;
 }
+
+/** Disposes a partition once its owner (a wrapper, or an instance of a method) is garbage-collected. */
+const partitionReaper = new FinalizationRegistry<LocalPartition>((partition) => partition.dispose());
 
 const isNativeAsync = (fn: unknown): boolean => {
   const tag = Object.prototype.toString.call(fn);
@@ -139,7 +157,14 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       local: state.local === true,
       onError: settings.onError ?? config.onError,
       strict: settings.strict ?? config.strict,
+      partitioned: isPartitioned(state) ? state : undefined,
+      partitions: {},
+      instancePartitions: new WeakMap(),
     };
+    if (!binding.local) {
+      claimSharedIdentity(identity.shared("sync"), fn, name);
+      claimSharedIdentity(identity.shared("async"), fn, name);
+    }
     return binding;
   }
 
@@ -168,23 +193,76 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
           `\`this\` contributes, e.g. Mime({ key(this: User, id) { return [this.id, id]; } }).`,
       );
     }
-    claimSharedIdentity(namespace, fn, name);
     return namespace;
   }
 
+  /** The argument part of a key: the user's `key` option, else the canonical argument encoding. */
+  function argumentsKey(thisArg: unknown, args: unknown[]): string {
+    return settings.key === undefined
+      ? encodeArguments(args, name)
+      : encodeCustomKey(settings.key.apply(thisArg, args), name);
+  }
+
   function keyFor(b: Binding, thisArg: unknown, args: unknown[], kind: CallKind): string {
-    const namespace = namespaceFor(b, thisArg, kind);
-    if (settings.key !== undefined) return namespace + encodeCustomKey(settings.key.apply(thisArg, args), name);
-    if (args.length === 1) {
-      const primitive = encodePrimitive(args[0]);
-      if (primitive !== undefined) return `${namespace}A1:${primitive}`;
+    return namespaceFor(b, thisArg, kind) + argumentsKey(thisArg, args);
+  }
+
+  /** Whether this call is keyed by its lone argument's own value in a partition. */
+  function isLoneCall(args: unknown[]): boolean {
+    return args.length === 1 && settings.key === undefined && isLoneKeyable(args[0]);
+  }
+
+  function partitionFor(b: Binding, state: PartitionedState, thisArg: unknown, kind: CallKind): LocalPartition {
+    const instance = instanceOf(thisArg);
+    const owned = instance === undefined ? b.partitions : b.instancePartitions.get(instance) ?? {};
+    let partition = owned[kind];
+    if (partition === undefined) {
+      partition = state.partition(identity.local(kind, instance));
+      owned[kind] = partition;
+      if (instance !== undefined) b.instancePartitions.set(instance, owned);
+      partitionReaper.register(instance ?? memoized, partition);
     }
-    return namespace + encodeArguments(args, name);
+    return partition;
+  }
+
+  /** A sync call on a partitioned local state: the hit is one Map lookup on the argument. */
+  function callSyncPartitioned(b: Binding, state: PartitionedState, thisArg: unknown, args: unknown[]): unknown {
+    const partition = partitionFor(b, state, thisArg, "sync");
+    const lone = isLoneCall(args);
+    const index = lone ? args[0] : argumentsKey(thisArg, args);
+    let entry: CacheEntry | undefined;
+    try {
+      entry = lone ? partition.getLone(index) : partition.get(index as string);
+    } catch (error) {
+      absorb(error, "get", keyFor(b, thisArg, args, "sync"), b);
+    }
+    if (entry !== undefined) {
+      counters.hits++;
+      return entry.value;
+    }
+    counters.misses++;
+    const result = call.apply(thisArg, args);
+    if (isThenable(result)) return becomeAsync(b, thisArg, args, result);
+    try {
+      if (lone) partition.setLone(index, result, ttl);
+      else partition.set(index as string, result, ttl);
+    } catch (error) {
+      absorb(error, "set", keyFor(b, thisArg, args, "sync"), b);
+    }
+    return result;
+  }
+
+  /** The function turned out to return promises: from now on it is keyed and cached as async. */
+  function becomeAsync(b: Binding, thisArg: unknown, args: unknown[], result: PromiseLike<unknown>): Promise<unknown> {
+    asyncMode = true;
+    const key = keyFor(b, thisArg, args, "async");
+    return fly(key, settle(b, key, Promise.resolve(result)));
   }
 
   function callSync(b: Binding, thisArg: unknown, args: unknown[]): unknown {
     const state = b.syncState;
     if (state === undefined) throw syncStateRequired(b.state, name);
+    if (b.partitioned !== undefined) return callSyncPartitioned(b, b.partitioned, thisArg, args);
     const key = keyFor(b, thisArg, args, "sync");
     let entry: CacheEntry | undefined;
     try {
@@ -198,12 +276,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     }
     counters.misses++;
     const result = call.apply(thisArg, args);
-    if (isThenable(result)) {
-      // The function turned out to return promises: from now on it is keyed and cached as async.
-      asyncMode = true;
-      const asyncKey = keyFor(b, thisArg, args, "async");
-      return fly(asyncKey, settle(b, asyncKey, Promise.resolve(result)));
-    }
+    if (isThenable(result)) return becomeAsync(b, thisArg, args, result);
     try {
       state.setSync(key, result, ttl);
     } catch (error) {
@@ -214,29 +287,36 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
 
   function callAsync(b: Binding, thisArg: unknown, args: unknown[]): Promise<unknown> {
     try {
-      const key = keyFor(b, thisArg, args, "async");
-      // A process-local state answers without a round trip, so read it synchronously.
-      const localSync = b.local ? b.syncState : undefined;
-      if (localSync !== undefined) {
-        let entry: CacheEntry | undefined;
-        try {
-          entry = localSync.getSync(key);
-        } catch (error) {
-          absorb(error, "get", key, b);
-        }
-        if (entry !== undefined) {
-          counters.hits++;
-          return Promise.resolve(entry.value);
-        }
+      const hit = b.local ? readLocalForAsync(b, thisArg, args) : undefined;
+      if (hit !== undefined) {
+        counters.hits++;
+        return Promise.resolve(hit.value);
       }
+      const key = keyFor(b, thisArg, args, "async");
       const pending = inflight.get(key);
       if (pending !== undefined) {
         counters.coalesced++;
         return pending;
       }
-      return fly(key, lookupThenRun(b, key, thisArg, args, localSync === undefined));
+      // A process-local state with sync reads was read above; any other state is read in the flight.
+      return fly(key, lookupThenRun(b, key, thisArg, args, !(b.local && b.syncState !== undefined)));
     } catch (error) {
       return Promise.reject(error);
+    }
+  }
+
+  /** A process-local state answers without a round trip, so an async call reads it synchronously. */
+  function readLocalForAsync(b: Binding, thisArg: unknown, args: unknown[]): CacheEntry | undefined {
+    try {
+      if (b.partitioned !== undefined) {
+        const partition = partitionFor(b, b.partitioned, thisArg, "async");
+        return isLoneCall(args) ? partition.getLone(args[0]) : partition.get(argumentsKey(thisArg, args));
+      }
+      return b.syncState?.getSync(keyFor(b, thisArg, args, "async"));
+    } catch (error) {
+      if (error instanceof UnsupportedArgumentError || error instanceof ConfigError) throw error;
+      absorb(error, "get", keyFor(b, thisArg, args, "async"), b);
+      return undefined;
     }
   }
 
@@ -278,10 +358,28 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     return value;
   }
 
-  const memoized = function (this: unknown, ...args: unknown[]): unknown {
+  const memoized = function (this: unknown): unknown {
     const b = binding !== undefined && binding.generation === (settings.state ? 0 : globalConfigGeneration()) ? binding : bind();
+    // The hottest case, a sync hit on a lone primitive in a partitioned local state, is answered
+    // here without building an argument array or a key string.
+    if (arguments.length === 1 && this === undefined && !asyncMode && b.partitioned !== undefined && settings.key === undefined) {
+      const arg: unknown = arguments[0];
+      if (isLoneKeyable(arg)) {
+        const entry = fastPartition(b).getLone(arg);
+        if (entry !== undefined) {
+          counters.hits++;
+          return entry.value;
+        }
+      }
+    }
+    const args: unknown[] = Array.prototype.slice.call(arguments);
     return asyncMode ? callAsync(b, this, args) : callSync(b, this, args);
   };
+
+  /** The sync partition for calls without an instance (created on first use). */
+  function fastPartition(b: Binding): LocalPartition {
+    return b.partitions.sync ?? partitionFor(b, b.partitioned!, undefined, "sync");
+  }
 
   function handleKey(thisArg: unknown, args: unknown[]): { b: Binding; key: string } {
     const b = bind();

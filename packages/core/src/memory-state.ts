@@ -1,5 +1,6 @@
 import { InvalidOptionError } from "./errors.js";
-import type { CacheEntry, IState } from "./state.js";
+import { decodeLoneArgument, encodePrimitive, NAMESPACE_END } from "./key.js";
+import type { CacheEntry, IState, LocalPartition } from "./state.js";
 import { expiresAt } from "./ttl.js";
 
 /** Options of {@link MemoryState}. */
@@ -24,21 +25,66 @@ interface MemoryEntry extends CacheEntry {
   expiresAt: number;
   /** Set on every hit; eviction gives such an entry a second chance. */
   recent: boolean;
+  readonly partition: Partition;
+  /** The entry's index in its partition: the lone argument itself, or the argument part of the key. */
+  readonly index: unknown;
+  readonly lone: boolean;
 }
 
 /** How many recently used entries one eviction may pass over before it evicts regardless. */
 const SECOND_CHANCES_PER_EVICTION = 8;
 
-function checkCount(name: string, value: unknown, fallback: number, allowZero: boolean): number {
-  if (value === undefined) return fallback;
-  const ok =
-    typeof value === "number" && (value === Infinity || (Number.isInteger(value) && (allowZero ? value >= 0 : value > 0)));
-  if (!ok) {
-    throw new InvalidOptionError(
-      `MemoryState: ${name} must be ${allowZero ? "a non-negative" : "a positive"} integer or Infinity, got ${String(value)}`,
-    );
+/**
+ * The entries of one namespace (one memoized function, or one instance of a method). A lone
+ * primitive argument indexes its entry by its own value, so a hit is one `Map.get` on a number or
+ * an already-hashed string instead of hashing a freshly built key.
+ */
+class Partition implements LocalPartition {
+  readonly lone = new Map<unknown, MemoryEntry>();
+  readonly encoded = new Map<string, MemoryEntry>();
+  /** Handed out by `partition()`: kept even when empty, until disposed. */
+  pinned = false;
+
+  constructor(
+    private readonly owner: MemoryState,
+    readonly namespace: string,
+  ) {}
+
+  get size(): number {
+    return this.lone.size + this.encoded.size;
   }
-  return value;
+
+  getLone(arg: unknown): CacheEntry | undefined {
+    const entry = this.lone.get(arg);
+    return entry === undefined ? undefined : this.owner.touch(entry);
+  }
+
+  setLone(arg: unknown, value: unknown, ttl: number | null): void {
+    this.owner.write(this, true, arg, value, ttl);
+  }
+
+  get(argumentsKey: string): CacheEntry | undefined {
+    const entry = this.encoded.get(argumentsKey);
+    return entry === undefined ? undefined : this.owner.touch(entry);
+  }
+
+  set(argumentsKey: string, value: unknown, ttl: number | null): void {
+    this.owner.write(this, false, argumentsKey, value, ttl);
+  }
+
+  fullKey(entry: MemoryEntry): string {
+    return this.namespace + (entry.lone ? `A1:${encodePrimitive(entry.index)!}` : (entry.index as string));
+  }
+
+  dispose(): void {
+    this.owner.dropPartition(this);
+  }
+}
+
+function checkCount(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value === "number" && (value === Infinity || (Number.isInteger(value) && value > 0))) return value;
+  throw new InvalidOptionError(`MemoryState: ${name} must be a positive integer or Infinity, got ${String(value)}`);
 }
 
 /**
@@ -52,11 +98,13 @@ export class MemoryState implements IState {
   /** The bound on the number of entries. */
   readonly maxEntries: number;
   private readonly sweepIntervalMs: number;
-  private readonly entries = new Map<string, MemoryEntry>();
+  private readonly partitions = new Map<string, Partition>();
+  /** Every entry, oldest first: the CLOCK's hand walks it from the front. */
+  private readonly order = new Set<MemoryEntry>();
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryStateOptions = {}) {
-    this.maxEntries = checkCount("maxEntries", options.maxEntries, 10_000, false);
+    this.maxEntries = checkCount("maxEntries", options.maxEntries, 10_000);
     const interval = options.sweepInterval ?? 60;
     if (typeof interval !== "number" || !(interval >= 0) || interval === Infinity) {
       throw new InvalidOptionError(`MemoryState: sweepInterval must be a finite number of seconds >= 0, got ${String(interval)}`);
@@ -66,45 +114,57 @@ export class MemoryState implements IState {
 
   /** The number of entries held, expired ones not yet swept included. */
   get size(): number {
-    return this.entries.size;
+    return this.order.size;
+  }
+
+  /**
+   * The entries of one key namespace (everything up to and including the first `|` of a key),
+   * addressed by argument. Mimic's wrappers use it for fast hits; entries are the same ones the
+   * string-keyed methods see.
+   */
+  partition(namespace: string): LocalPartition {
+    const partition = this.partitionOf(namespace, true);
+    partition.pinned = true;
+    return partition;
   }
 
   getSync(key: string): CacheEntry | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    entry.recent = true;
-    return entry;
+    const { partition, lone, index } = this.locate(key, false);
+    if (partition === undefined) return undefined;
+    return lone ? partition.getLone(index) : partition.get(index as string);
   }
 
   setSync(key: string, value: unknown, ttl: number | null): void {
-    const expiry = expiresAt(ttl);
-    const existing = this.entries.get(key);
-    if (existing !== undefined) {
-      existing.value = value;
-      existing.expiresAt = expiry;
-      existing.recent = true;
-      return;
-    }
-    this.entries.set(key, { value, expiresAt: expiry, recent: false });
-    if (this.entries.size > this.maxEntries) this.evictOne();
-    if (expiry !== Infinity) this.startSweeping();
+    const { partition, lone, index } = this.locate(key, true);
+    this.write(partition!, lone, index, value, ttl);
   }
 
   deleteSync(key: string): void {
-    this.entries.delete(key);
+    const { partition, lone, index } = this.locate(key, false);
+    const entry = lone ? partition?.lone.get(index) : partition?.encoded.get(index as string);
+    if (entry !== undefined) this.remove(entry);
   }
 
   clearSync(): void {
-    this.entries.clear();
+    for (const partition of this.partitions.values()) {
+      partition.lone.clear();
+      partition.encoded.clear();
+      if (!partition.pinned) this.partitions.delete(partition.namespace);
+    }
+    this.order.clear();
   }
 
-  /** Deletes every entry whose key starts with `prefix` (a function's namespace). */
+  /** Deletes every entry whose key starts with `prefix` (e.g. a function's namespace). */
   deletePrefixSync(prefix: string): void {
-    for (const key of this.entries.keys()) if (key.startsWith(prefix)) this.entries.delete(key);
+    for (const partition of [...this.partitions.values()]) {
+      if (partition.namespace.startsWith(prefix)) {
+        for (const entry of [...partition.lone.values(), ...partition.encoded.values()]) this.remove(entry);
+      } else if (prefix.startsWith(partition.namespace)) {
+        for (const entry of [...partition.lone.values(), ...partition.encoded.values()]) {
+          if (partition.fullKey(entry).startsWith(prefix)) this.remove(entry);
+        }
+      }
+    }
   }
 
   get(key: string): Promise<CacheEntry | undefined> {
@@ -134,28 +194,99 @@ export class MemoryState implements IState {
 
   /** Deletes every expired entry now; the sweep timer calls this. */
   sweep(now: number = Date.now()): void {
-    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
-    if (this.entries.size === 0) this.stopSweeping();
+    for (const entry of this.order) if (entry.expiresAt <= now) this.remove(entry);
+    if (this.order.size === 0) this.stopSweeping();
   }
 
   /** Stops the sweep timer and drops every entry. */
   close(): Promise<void> {
     this.stopSweeping();
-    this.entries.clear();
+    this.clearSync();
     return Promise.resolve();
   }
 
+  /** @internal A hit: checks expiry and marks the entry recently used. */
+  touch(entry: MemoryEntry): CacheEntry | undefined {
+    if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) {
+      this.remove(entry);
+      return undefined;
+    }
+    entry.recent = true;
+    return entry;
+  }
+
+  /** @internal Stores a value in a partition, replacing the previous entry and its expiry. */
+  write(partition: Partition, lone: boolean, index: unknown, value: unknown, ttl: number | null): void {
+    const attached = this.partitions.get(partition.namespace);
+    if (attached === undefined) this.partitions.set(partition.namespace, partition);
+    else partition = attached; // a partition dropped while empty and recreated since: one per namespace
+    const expiry = expiresAt(ttl);
+    const existing = lone ? partition.lone.get(index) : partition.encoded.get(index as string);
+    if (existing !== undefined) {
+      existing.value = value;
+      existing.expiresAt = expiry;
+      existing.recent = true;
+      return;
+    }
+    const entry: MemoryEntry = { value, expiresAt: expiry, recent: false, partition, index, lone };
+    if (lone) partition.lone.set(index, entry);
+    else partition.encoded.set(index as string, entry);
+    this.order.add(entry);
+    if (this.order.size > this.maxEntries) this.evictOne();
+    if (expiry !== Infinity) this.startSweeping();
+  }
+
+  /** @internal Drops a partition and its entries (a method's instance was garbage-collected). */
+  dropPartition(partition: Partition): void {
+    for (const entry of partition.lone.values()) this.order.delete(entry);
+    for (const entry of partition.encoded.values()) this.order.delete(entry);
+    partition.lone.clear();
+    partition.encoded.clear();
+    partition.pinned = false;
+    if (this.partitions.get(partition.namespace) === partition) this.partitions.delete(partition.namespace);
+  }
+
+  private partitionOf(namespace: string, create: true): Partition;
+  private partitionOf(namespace: string, create: boolean): Partition | undefined;
+  private partitionOf(namespace: string, create: boolean): Partition | undefined {
+    let partition = this.partitions.get(namespace);
+    if (partition === undefined && create) {
+      partition = new Partition(this, namespace);
+      this.partitions.set(namespace, partition);
+    }
+    return partition;
+  }
+
+  /** Splits a key into its partition (namespace up to the first `|`) and its index there. */
+  private locate(key: string, create: boolean): { partition: Partition | undefined; lone: boolean; index: unknown } {
+    const end = key.indexOf(NAMESPACE_END) + 1;
+    const namespace = key.slice(0, end);
+    const argumentsPart = key.slice(end);
+    const partition = this.partitionOf(namespace, create);
+    const lone = decodeLoneArgument(argumentsPart);
+    return lone === undefined ? { partition, lone: false, index: argumentsPart } : { partition, lone: true, index: lone.value };
+  }
+
+  private remove(entry: MemoryEntry): void {
+    const { partition } = entry;
+    if (entry.lone) partition.lone.delete(entry.index);
+    else partition.encoded.delete(entry.index as string);
+    this.order.delete(entry);
+    if (!partition.pinned && partition.size === 0) this.partitions.delete(partition.namespace);
+  }
+
   private evictOne(): void {
-    // Map iterates oldest first. A recently used entry is moved to the back once (CLOCK);
-    // after a few such second chances the oldest entry goes anyway, so a write stays O(1).
+    // Oldest first. A recently used entry is moved to the back once (CLOCK); after a few such
+    // second chances the oldest entry goes anyway, so a write stays O(1).
     let chances = SECOND_CHANCES_PER_EVICTION;
-    for (const [key, entry] of this.entries) {
-      this.entries.delete(key);
+    for (const entry of this.order) {
       if (entry.recent && chances-- > 0 && entry.expiresAt > Date.now()) {
         entry.recent = false;
-        this.entries.set(key, entry);
+        this.order.delete(entry);
+        this.order.add(entry);
         continue;
       }
+      this.remove(entry);
       return;
     }
   }

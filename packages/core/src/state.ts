@@ -66,6 +66,38 @@ export interface IState {
   close?(): Promise<void>;
 }
 
+/**
+ * The entries of one key namespace in a process-local state, addressed by argument rather than by
+ * whole key. Optional: a local state that offers {@link PartitionedState.partition} lets Mimic's
+ * wrappers hit with one `Map` lookup on the argument itself. Entries are shared with the
+ * string-keyed methods: `namespace + "A1:" + encoding(arg)` is the key of `getLone(arg)`, and
+ * `namespace + argumentsKey` the key of `get(argumentsKey)`.
+ */
+export interface LocalPartition {
+  /** Reads the entry of a call whose lone argument is `arg` (a value `isLoneKeyable` accepts). */
+  getLone(arg: unknown): CacheEntry | undefined;
+  /** Writes the entry of a call whose lone argument is `arg`; ttl in seconds, `null` = never. */
+  setLone(arg: unknown, value: unknown, ttl: number | null): void;
+  /** Reads the entry whose key is the namespace followed by `argumentsKey`. */
+  get(argumentsKey: string): CacheEntry | undefined;
+  /** Writes the entry whose key is the namespace followed by `argumentsKey`. */
+  set(argumentsKey: string, value: unknown, ttl: number | null): void;
+  /** Deletes the partition's entries and forgets it (its owner is gone). */
+  dispose(): void;
+}
+
+/** A process-local state that can hand out {@link LocalPartition}s. */
+export interface PartitionedState extends IState {
+  readonly local: true;
+  /** The partition of `namespace` (a key prefix ending with `|`), created on demand. */
+  partition(namespace: string): LocalPartition;
+}
+
+/** Whether `state` offers partitions. */
+export function isPartitioned(state: IState): state is PartitionedState {
+  return state.local === true && typeof (state as Partial<PartitionedState>).partition === "function";
+}
+
 /** A class whose instances are states; `Config` instantiates it lazily with `stateOptions`. */
 export type StateClass<Options = never> = new (options: Options) => IState;
 

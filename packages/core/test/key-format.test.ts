@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { encodeArguments, encodeCustomKey, shortenKey, UnsupportedArgumentError, MimicError } from "../src/index";
-import { sharedNamespace, sourceDigest } from "../src/key";
+import { decodeLoneArgument, isLoneKeyable, sharedNamespace, sourceDigest } from "../src/key";
 
 const doc = readFileSync(path.join(__dirname, "../../../docs/KEY_FORMAT.md"), "utf8");
 
@@ -130,5 +130,27 @@ describe("shortenKey", () => {
     const long = shortenKey(`m1:s:f::-|A1:s1000:${"x".repeat(1000)}`, 100);
     expect(long).toMatch(/^m1:s:f::-\|#[0-9a-f]{64}$/);
     expect(shortenKey(`m1:s:f::-|A1:s1000:${"y".repeat(1000)}`, 100)).not.toBe(long);
+  });
+});
+
+describe("lone arguments", () => {
+  it.each([0, 1, -1.5, 1e21, NaN, Infinity, -Infinity, "", "a|b:c", "😀", true, false, null, undefined, 10n, -5n])(
+    "%p decodes back to itself",
+    (value) => {
+      const decoded = decodeLoneArgument(encodeArguments([value]));
+      expect(decoded).toBeDefined();
+      expect(Object.is(decoded!.value, value)).toBe(true);
+    },
+  );
+  it.each(["A1:d-0;", "A1:d01;", "A2:d1;d2;", "A1:s2:a", "A1:b1.5;", "A1:o0:", `A1:s300:${"x".repeat(300)}`])(
+    "%p is not a lone keyable argument",
+    (argumentsPart) => {
+      expect(decodeLoneArgument(argumentsPart)).toBeUndefined();
+    },
+  );
+  it("rejects -0 and long strings as lone keys", () => {
+    expect(isLoneKeyable(-0)).toBe(false);
+    expect(isLoneKeyable("x".repeat(257))).toBe(false);
+    expect(isLoneKeyable({})).toBe(false);
   });
 });

@@ -90,3 +90,57 @@ describe("MemoryState", () => {
     expect(() => new MemoryState({ maxEntries: maxEntries as number })).toThrow(/maxEntries must be a positive integer/);
   });
 });
+
+describe("MemoryState partitions", () => {
+  it("serve the same entries as the string-keyed methods", () => {
+    const state = new MemoryState();
+    const partition = state.partition("m1:s:~1:f|");
+    partition.setLone(1, "one", null);
+    partition.setLone("1", "string one", null);
+    partition.set("A2:d1;d2;", "pair", null);
+    expect(state.getSync("m1:s:~1:f|A1:d1;")?.value).toBe("one");
+    expect(state.getSync("m1:s:~1:f|A1:s1:1")?.value).toBe("string one");
+    expect(state.getSync("m1:s:~1:f|A2:d1;d2;")?.value).toBe("pair");
+    state.setSync("m1:s:~1:f|A1:T", "true", null);
+    expect(partition.getLone(true)?.value).toBe("true");
+    state.deleteSync("m1:s:~1:f|A1:d1;");
+    expect(partition.getLone(1)).toBeUndefined();
+    expect(state.size).toBe(3);
+  });
+
+  it("keep a lone string apart from an argument list spelled the same", () => {
+    const state = new MemoryState();
+    const partition = state.partition("ns|");
+    partition.setLone("A2:d1;d2;", "lone string", null);
+    partition.set("A2:d1;d2;", "two numbers", null);
+    expect(partition.getLone("A2:d1;d2;")?.value).toBe("lone string");
+    expect(partition.get("A2:d1;d2;")?.value).toBe("two numbers");
+  });
+
+  it("only decode canonical spellings as lone arguments", () => {
+    const state = new MemoryState();
+    state.setSync("ns|A1:d01;", "odd spelling", null);
+    expect(state.partition("ns|").getLone(1)).toBeUndefined();
+    expect(state.getSync("ns|A1:d01;")?.value).toBe("odd spelling");
+  });
+
+  it("are emptied by clear, deletePrefix and dispose, and count towards maxEntries", async () => {
+    const state = new MemoryState({ maxEntries: 2 });
+    const a = state.partition("a|");
+    const b = state.partition("b|");
+    a.setLone(1, 1, null);
+    b.setLone(1, 1, null);
+    b.setLone(2, 2, null);
+    expect(state.size).toBe(2);
+    await state.deletePrefix("b|");
+    expect(b.getLone(2)).toBeUndefined();
+    a.setLone(1, 1, null);
+    a.dispose();
+    expect(state.size).toBe(0);
+    b.setLone(3, 3, null);
+    await state.clear();
+    expect(b.getLone(3)).toBeUndefined();
+    b.setLone(3, 3, null);
+    expect(state.getSync("b|A1:d3;")?.value).toBe(3);
+  });
+});
