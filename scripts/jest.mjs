@@ -7,7 +7,9 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 const require = createRequire(import.meta.url);
-const jestBin = require.resolve("jest/bin/jest.js", { paths: [process.cwd()] });
+// jest's exports map hides bin/jest.js, so locate it from its package.json.
+const jestManifest = require.resolve("jest/package.json", { paths: [process.cwd()] });
+const jestBin = path.join(path.dirname(jestManifest), JSON.parse(readFileSync(jestManifest, "utf8")).bin.jest ?? "bin/jest.js");
 const { name } = JSON.parse(readFileSync(path.join(process.cwd(), "package.json"), "utf8"));
 const args = [jestBin, ...process.argv.slice(2)];
 const resultsDir = process.env.MIMIC_TEST_RESULTS_DIR;
