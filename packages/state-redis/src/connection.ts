@@ -112,7 +112,7 @@ export class RedisConnection {
   }
 
   /** `GET`: the stored bytes, or `null` when the key does not exist. */
-  get(redisKey: string, label: string): Promise<Buffer | null> {
+  get(redisKey: RedisArgument, label: string): Promise<Buffer | null> {
     // The hot path: no closure, no message string unless something fails.
     if (!this.#closed && this.#isUp()) {
       return this.#bounded(send(this.#target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>, "GET", label);
@@ -121,14 +121,14 @@ export class RedisConnection {
   }
 
   /** `SET` (overwriting value and expiry), with `PX` when `px` is a number of milliseconds. */
-  async set(redisKey: string, bytes: Uint8Array, px: number | null, label: string): Promise<void> {
+  async set(redisKey: RedisArgument, bytes: Uint8Array, px: number | null, label: string): Promise<void> {
     const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const args: RedisArgument[] = px === null ? ["SET", redisKey, value] : ["SET", redisKey, value, "PX", String(px)];
     await this.#run("SET", label, (target) => send(target, redisKey, false, args));
   }
 
   /** `UNLINK` of one key. */
-  async delete(redisKey: string, label: string): Promise<void> {
+  async delete(redisKey: RedisArgument, label: string): Promise<void> {
     await this.#run("UNLINK", label, (target) => send(target, redisKey, false, ["UNLINK", redisKey]));
   }
 
@@ -346,7 +346,7 @@ function describe(verb: string, label: string): string {
   return `${verb} ${JSON.stringify(label)}`;
 }
 
-function send(target: Target, redisKey: string, readonly: boolean, args: ReadonlyArray<RedisArgument>): Promise<unknown> {
+function send(target: Target, redisKey: RedisArgument, readonly: boolean, args: ReadonlyArray<RedisArgument>): Promise<unknown> {
   return target.kind === "client"
     ? target.client.sendCommand(args, BUFFERS)
     : target.cluster.sendCommand(redisKey, readonly, args, BUFFERS);

@@ -1,5 +1,6 @@
 import { ConfigError, InvalidOptionError, v8Serializer, type Serializer, type StateError } from "@mimic/core";
 import type { RedisClientLike, RedisClusterLike } from "./client-types.js";
+import { isWellFormedText } from "./keys.js";
 
 /** Options of {@link RedisState}. Give exactly one way to reach Redis: `url`, `client`, or `REDIS_URL`. */
 export interface RedisStateOptions {
@@ -171,6 +172,9 @@ export function resolveOptions(options: RedisStateOptions | undefined): Resolved
     throw new InvalidOptionError(
       `RedisState: prefix must be a non-empty string (an empty one would let clear() remove every key), got ${show(prefix)}`,
     );
+  }
+  if (!isWellFormedText(prefix)) {
+    throw new InvalidOptionError(`RedisState: prefix must be well-formed text (it has a lone surrogate), got ${show(prefix)}`);
   }
   if (given.onError !== undefined && typeof given.onError !== "function") {
     throw new InvalidOptionError(`RedisState: onError must be a function, got ${show(given.onError)}`);

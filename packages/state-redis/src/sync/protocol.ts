@@ -35,17 +35,17 @@ export interface CloseMessage {
 
 /** One blocking operation on connection `conn`; keys are Redis keys, values encoded entries. */
 export type SyncRequest =
-  | { readonly id: number; readonly conn: number; readonly op: "get"; readonly key: string; readonly label: string }
+  | { readonly id: number; readonly conn: number; readonly op: "get"; readonly key: string | Uint8Array; readonly label: string }
   | {
       readonly id: number;
       readonly conn: number;
       readonly op: "set";
-      readonly key: string;
+      readonly key: string | Uint8Array;
       readonly label: string;
       readonly bytes: Uint8Array;
       readonly px: number | null;
     }
-  | { readonly id: number; readonly conn: number; readonly op: "delete"; readonly key: string; readonly label: string }
+  | { readonly id: number; readonly conn: number; readonly op: "delete"; readonly key: string | Uint8Array; readonly label: string }
   | { readonly id: number; readonly conn: number; readonly op: "clear"; readonly pattern: string };
 
 /** Everything the main thread posts to the worker. */

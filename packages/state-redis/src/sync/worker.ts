@@ -7,6 +7,7 @@ import {
   BOOTED,
   PROGRESS,
   SIGNAL,
+  type OpenMessage,
   type SyncRequest,
   type SyncResponse,
   type ToWorker,
@@ -16,7 +17,45 @@ import {
 
 const { signals, port } = workerData as WorkerInput;
 const flags = new Int32Array(signals);
-const connections = new Map<number, RedisConnection>();
+
+/**
+ * States that reach the same Redis with the same timeout share one connection here (a test suite or an
+ * app may create many states; each would otherwise pay for its own connect, a whole cluster discovery
+ * for a cluster).
+ */
+interface Pooled {
+  readonly poolKey: string;
+  readonly connection: RedisConnection;
+  refs: number;
+}
+const pool = new Map<string, Pooled>();
+const connections = new Map<number, Pooled>();
+
+function open(message: OpenMessage): void {
+  const poolKey = `${message.timeout}|${JSON.stringify(message.spec)}`;
+  let pooled = pool.get(poolKey);
+  if (pooled === undefined) {
+    pooled = { poolKey, connection: RedisConnection.fromSpec(message.spec, { timeout: message.timeout }), refs: 0 };
+    pool.set(poolKey, pooled);
+    // Connect while the first request is on its way.
+    pooled.connection.warmUp();
+  }
+  pooled.refs++;
+  connections.set(message.conn, pooled);
+}
+
+function close(conn: number): void {
+  const pooled = connections.get(conn);
+  connections.delete(conn);
+  if (pooled === undefined || --pooled.refs > 0) return;
+  pool.delete(pooled.poolKey);
+  void pooled.connection.close();
+}
+
+/** Keys come as strings, or as bytes (a key with a lone surrogate), which arrive as a plain Uint8Array. */
+function toArgument(key: string | Uint8Array): string | Buffer {
+  return typeof key === "string" ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+}
 
 function wake(slot: number): void {
   if (slot !== SIGNAL) Atomics.add(flags, slot, 1);
@@ -33,19 +72,19 @@ function toWire(error: unknown): WireError {
 }
 
 async function perform(request: SyncRequest): Promise<Uint8Array | null> {
-  const connection = connections.get(request.conn);
+  const connection = connections.get(request.conn)?.connection;
   if (connection === undefined) throw new Error(`no connection ${request.conn} in the worker thread`);
   switch (request.op) {
     case "get": {
-      const bytes = await connection.get(request.key, request.label);
+      const bytes = await connection.get(toArgument(request.key), request.label);
       // A reply may be a slice of a larger socket buffer: copy it into its own buffer to transfer.
       return bytes === null ? null : new Uint8Array(bytes);
     }
     case "set":
-      await connection.set(request.key, request.bytes, request.px, request.label);
+      await connection.set(toArgument(request.key), request.bytes, request.px, request.label);
       return null;
     case "delete":
-      await connection.delete(request.key, request.label);
+      await connection.delete(toArgument(request.key), request.label);
       return null;
     case "clear":
       await connection.clear(request.pattern, () => wake(PROGRESS));
@@ -70,19 +109,12 @@ function answer(request: SyncRequest): void {
 
 port.on("message", (message: ToWorker) => {
   switch (message.op) {
-    case "open": {
-      const connection = RedisConnection.fromSpec(message.spec, { timeout: message.timeout });
-      connections.set(message.conn, connection);
-      // Connect while the first request is on its way.
-      connection.warmUp();
+    case "open":
+      open(message);
       return;
-    }
-    case "close": {
-      const connection = connections.get(message.conn);
-      connections.delete(message.conn);
-      void connection?.close();
+    case "close":
+      close(message.conn);
       return;
-    }
     default:
       answer(message);
   }

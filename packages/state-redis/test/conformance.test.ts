@@ -1,0 +1,49 @@
+import { StateError } from "@mimic/core";
+import { describeStateConformance } from "@mimic/state-test-suite";
+import { createCluster } from "redis";
+import { RedisState } from "../src/index.js";
+import { warmSync } from "./helpers.js";
+import { freePort, startRedisCluster, startRedisServer, type RedisClusterHandle, type RedisServerHandle } from "./harness/index.js";
+
+let server: RedisServerHandle;
+let cluster: RedisClusterHandle;
+let clusterClient: ReturnType<typeof createCluster>;
+let deadPort: number;
+let prefixes = 0;
+// Long-lived states, as an app would have, that hold the shared sync worker thread and its pooled
+// connections for the whole file, so each test's fresh state does not pay for starting and connecting.
+let anchors: RedisState[] = [];
+
+beforeAll(async () => {
+  [server, cluster, deadPort] = await Promise.all([startRedisServer(), startRedisCluster(3), freePort()]);
+  clusterClient = createCluster({ rootNodes: cluster.rootNodes.map(({ url }) => ({ url })) });
+  clusterClient.on("error", () => undefined);
+  await clusterClient.connect();
+  anchors = [
+    new RedisState({ url: server.url, prefix: "anchor:" }),
+    new RedisState({ client: clusterClient, prefix: "anchor:" }),
+  ];
+  for (const anchor of anchors) await warmSync(anchor);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(anchors.map((anchor) => anchor.close()));
+  await clusterClient?.close();
+  await Promise.all([server?.stop(), cluster?.stop()]);
+});
+
+const prefix = (): string => `conformance:${++prefixes}:`;
+
+describeStateConformance({
+  name: "RedisState (single server)",
+  createState: () => new RedisState({ url: server.url, prefix: prefix() }),
+  createFailingState: () => new RedisState({ url: `redis://127.0.0.1:${deadPort}`, prefix: prefix() }),
+  failureError: StateError,
+  capabilities: { sync: true, structuredClone: true },
+});
+
+describeStateConformance({
+  name: "RedisState (3-master cluster)",
+  createState: () => new RedisState({ client: clusterClient, prefix: prefix() }),
+  capabilities: { sync: true, structuredClone: true },
+});

@@ -1,0 +1,27 @@
+import type { RedisState } from "../src/index.js";
+
+/**
+ * Makes one synchronous call succeed, retrying while the shared worker thread starts and connects (on a
+ * loaded machine that can take longer than one operation's timeout, and an app would simply see a few
+ * fail-open misses).
+ */
+export async function warmSync(state: RedisState, attempts = 40): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      state.getSync("warm-up");
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** Waits until `check` returns true, polling every 25 ms; throws after `timeoutMs`. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not hold within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
