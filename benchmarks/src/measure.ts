@@ -53,7 +53,9 @@ export async function measureCases(cases: readonly Case[], settings: RunSettings
       const testCase = cases[index]!;
       const timeMs = (settings.timeMs * (testCase.timeFactor ?? 1)) / settings.rounds;
       const warmupMs = round === 0 ? settings.warmupMs : settings.warmupMs / 4;
-      pools[index]!.push(...(await sampleOnce(testCase, timeMs, warmupMs, settings)));
+      const pool = pools[index]!;
+      // A loop, not push(...samples): a fast case yields more samples than the call stack holds arguments.
+      for (const sample of await sampleOnce(testCase, timeMs, warmupMs, settings)) pool.push(sample);
     }
   }
   const measured = cases.map((testCase, index) => {

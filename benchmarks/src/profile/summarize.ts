@@ -1,5 +1,7 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { SourceMap } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * Summarises a V8 `.cpuprofile` (from `node --cpu-prof`): self time and inclusive time per function,
@@ -26,10 +28,29 @@ export interface FunctionCost {
   readonly totalPct: number;
 }
 
+const sourceMaps = new Map<string, SourceMap | undefined>();
+
+/** The source map next to a built file (tsup writes `dist/index.mjs.map`), to name `src/*.ts` lines. */
+function sourceMapFor(file: string): SourceMap | undefined {
+  if (!sourceMaps.has(file)) {
+    const mapFile = `${file}.map`;
+    sourceMaps.set(file, existsSync(mapFile) ? new SourceMap(JSON.parse(readFileSync(mapFile, "utf8")) as never) : undefined);
+  }
+  return sourceMaps.get(file);
+}
+
 function labelOf(node: ProfileNode): string {
-  const { functionName, url, lineNumber } = node.callFrame;
-  const file = url === "" ? "" : path.basename(url.replace(/^file:\/\//, ""));
-  return `${functionName || "(anonymous)"}${file ? ` ${file}:${lineNumber + 1}` : ""}`;
+  const { functionName, url, lineNumber, columnNumber } = node.callFrame;
+  const name = functionName || "(anonymous)";
+  if (url === "") return name;
+  const file = url.startsWith("file://") ? fileURLToPath(url) : url;
+  const entry = file.includes(`${path.sep}dist${path.sep}`) ? sourceMapFor(file)?.findEntry(lineNumber, columnNumber) : undefined;
+  // findEntry returns {} when the position has no mapping.
+  const original = entry as { originalSource?: string; originalLine?: number } | undefined;
+  if (original?.originalSource !== undefined && original.originalLine !== undefined) {
+    return `${name} ${path.basename(original.originalSource)}:${original.originalLine + 1}`;
+  }
+  return `${name} ${path.basename(file)}:${lineNumber + 1}`;
 }
 
 export function summarize(profile: CpuProfile): FunctionCost[] {
