@@ -11,7 +11,7 @@ describe("findMismatch", () => {
     ["-0", -0],
     ["undefined", undefined],
     ["a nested structure", { a: [1, { b: "c" }], d: null }],
-    ["a sparse array", [1, , 3]], // eslint-disable-line no-sparse-arrays
+    ["a sparse array", [1, , 3]],
     ["a Date", new Date(0)],
     ["an invalid Date", new Date(NaN)],
     ["a Map with an object key", new Map([[{ k: 1 }, "v"]])],
@@ -46,7 +46,7 @@ describe("findMismatch", () => {
     ["an object for a Map", new Map([["a", 1]]), {}, /is a Object .*expected a Map/],
     ["a missing undefined property", { a: undefined }, {}, /value\["a"\] is missing/],
     ["an extra property", {}, { b: 1 }, /unexpected property "b"/],
-    ["a filled hole", [1, , 3], [1, undefined, 3], /value\[1\] is present, expected a hole/], // eslint-disable-line no-sparse-arrays
+    ["a filled hole", [1, , 3], [1, undefined, 3], /value\[1\] is present, expected a hole/],
     ["reordered Map entries", new Map([["a", 1], ["b", 2]]), new Map([["b", 2], ["a", 1]]), /entry #0/],
     ["another byte", new Uint8Array([1, 2]), new Uint8Array([1, 3]), /differs at byte 1: 3 instead of 2/],
     ["another typed array type", new Uint8Array([1]), new Int8Array([1]), /is a Int8Array/],
