@@ -3,6 +3,7 @@ export type { MimeOptions } from "./options.js";
 export type { Memoized, MemoizedHandles, MimeStats } from "./memoize.js";
 export { Config, type ConfigOptions, type ErrorContext, type ErrorHandler, type StateOperation } from "./config.js";
 export { MemoryState, type MemoryStateOptions } from "./memory-state.js";
+export { MIMIC_CHANNELS, type MimicErrorEvent, type MimicEvent } from "./events.js";
 export * from "./errors.js";
 export * from "./state.js";
 export * from "./ttl.js";

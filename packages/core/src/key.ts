@@ -354,12 +354,20 @@ export function localNamespace(kind: CallKind, name: string, wrapperId: number, 
 export function shortenKey(key: string, maxLength: number): string {
   if (key.length <= maxLength) return key;
   const end = key.indexOf(NAMESPACE_END) + 1;
-  return `${key.slice(0, end)}#${createHash("sha256").update(key.slice(end), "utf8").digest("hex")}`;
+  return `${key.slice(0, end)}#${hashKeyText(key.slice(end))}`;
 }
 
-/** The fixed-length SHA-256 hex digest of a whole key (e.g. a file name). */
+/**
+ * SHA-256 over the UTF-16LE code units of key text: lossless for every string, where UTF-8 would
+ * turn each lone surrogate (which a string argument may hold) into U+FFFD and make keys collide.
+ */
+function hashKeyText(text: string): string {
+  return createHash("sha256").update(text, "utf16le").digest("hex");
+}
+
+/** The fixed-length SHA-256 hex digest of a whole key (e.g. a file name), over its UTF-16 code units. */
 export function digestKey(key: string): string {
-  return createHash("sha256").update(key, "utf8").digest("hex");
+  return hashKeyText(key);
 }
 
 /** The longest string argument a process-local state may index by the string itself. */

@@ -1,8 +1,9 @@
 import type { ErrorContext, ErrorHandler, StateOperation } from "./config.js";
-import { ConfigError, MimicError, StateError, UnsupportedArgumentError } from "./errors.js";
+import { ConfigError, InvalidOptionError, MimicError, StateError, UnsupportedArgumentError } from "./errors.js";
+import { anyoneListening, channels } from "./events.js";
 import { getGlobalConfig, globalConfigGeneration } from "./global-config.js";
 import { claimSharedIdentity, type FunctionIdentity, identify } from "./identity.js";
-import { type CallKind, encodeArguments, encodeCustomKey, isLoneKeyable } from "./key.js";
+import { type CallKind, encodeArguments, encodeCustomKey, encodePrimitive, isLoneKeyable } from "./key.js";
 import type { Settings } from "./options.js";
 import {
   type CacheEntry,
@@ -11,9 +12,14 @@ import {
   isPartitioned,
   type LocalPartition,
   type PartitionedState,
+  type SetOptions,
   stateName,
+  supportsPrefixDeletion,
+  supportsTags,
   type SyncCapableState,
+  type TaggingState,
 } from "./state.js";
+import { registerTaggedState } from "./tags.js";
 
 /** Counters of one memoized function (or method, over all instances). */
 export interface MimeStats {
@@ -39,7 +45,11 @@ export type Memoized<F extends (...args: never[]) => unknown> = F & MemoizedHand
 type Settled<F extends (...args: never[]) => unknown> = ReturnType<F> extends PromiseLike<infer V> ? V : ReturnType<F>;
 type SyncOrAsync<F extends (...args: never[]) => unknown, T> = ReturnType<F> extends PromiseLike<unknown> ? Promise<T> : T;
 
-/** Handles on a memoized function. Sync for sync functions, promises for async ones. */
+/**
+ * Handles on a memoized function: sync for a sync function, promises for an async one. On a
+ * decorated method they act on the instance they are read from (`user.find.invalidate(id)`).
+ * Backend failures throw or reject here: an invalidation that did not happen is never silent.
+ */
 export interface MemoizedHandles<F extends (...args: never[]) => unknown> {
   /** Removes the entry of this call, if any. */
   invalidate(...args: Parameters<F>): SyncOrAsync<F, void>;
@@ -47,16 +57,13 @@ export interface MemoizedHandles<F extends (...args: never[]) => unknown> {
   peek(...args: Parameters<F>): SyncOrAsync<F, CacheEntry<Settled<F>> | undefined>;
   /** The key this call is stored under in the current state. */
   key(...args: Parameters<F>): string;
-  /** Removes every entry of this function, and no other's. Needs a state with `deletePrefix`. */
+  /**
+   * Removes every entry of this function (of this instance, for a method in a process-local state),
+   * and no other function's. Needs a state with `deletePrefix`.
+   */
   clear(): SyncOrAsync<F, void>;
-  /** Counters since the function was wrapped. */
+  /** Counters since the function was wrapped (over all instances, for a method). */
   stats(): MimeStats;
-}
-
-/** Optional state capability: delete every key under a namespace prefix. */
-interface PrefixDeletingState extends IState {
-  deletePrefix(prefix: string): Promise<void>;
-  deletePrefixSync?(prefix: string): void;
 }
 
 /** The state a wrapper uses, resolved from its options or the global config, with its policy. */
@@ -74,6 +81,9 @@ interface Binding {
   /** Per-instance partitions of a method, held weakly. */
   readonly instancePartitions: WeakMap<object, { sync?: LocalPartition; async?: LocalPartition }>;
 }
+
+/** Where a call's entry lives: a partition slot (local fast path) or a key in the state. */
+type Slot = { partition: LocalPartition; lone: boolean; index: unknown } | { partition: undefined; key: string };
 
 /** Disposes a partition once its owner (a wrapper, or an instance of a method) is garbage-collected. */
 const partitionReaper = new FinalizationRegistry<LocalPartition>((partition) => partition.dispose());
@@ -126,6 +136,15 @@ function syncStateRequired(state: IState, name: string): ConfigError {
   );
 }
 
+function tagsUnsupported(state: IState, name: string): ConfigError {
+  return new ConfigError(
+    `Mime: "${name}" has a \`tags\` option but its state (${stateName(state)}) cannot tag entries ` +
+      `(it has no invalidateTags).`,
+  );
+}
+
+const now = (): number => performance.now();
+
 /**
  * Wraps `fn` so that calls are answered from a state by their key. The engine behind `Mime`.
  * @throws InvalidOptionError / ConfigError at wrap time when the options cannot work
@@ -138,18 +157,30 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   const inflight = new Map<string, Promise<unknown>>();
   const counters = { hits: 0, misses: 0, coalesced: 0, stale: 0, errors: 0 };
   const ttl = settings.ttl;
+  const tagsOf = settings.tags;
   let binding: Binding | undefined;
 
   if (!asyncMode) {
     const sync = settings.state ? hasSyncOperations(settings.state) : getGlobalConfig().peekStateShape().sync;
     if (!sync) throw syncStateRequired(settings.state ?? getGlobalConfig().getState(), name);
   }
+  if (tagsOf !== undefined && settings.state !== undefined) {
+    if (!supportsTags(settings.state)) throw tagsUnsupported(settings.state, name);
+    registerTaggedState(settings.state);
+  }
 
-  function bind(): Binding {
+  function currentBinding(): Binding {
     const generation = settings.state ? 0 : globalConfigGeneration();
-    if (binding !== undefined && binding.generation === generation) return binding;
+    return binding !== undefined && binding.generation === generation ? binding : bind(generation);
+  }
+
+  function bind(generation: number): Binding {
     const config = getGlobalConfig();
     const state = settings.state ?? config.getState();
+    if (tagsOf !== undefined) {
+      if (!supportsTags(state)) throw tagsUnsupported(state, name);
+      registerTaggedState(state);
+    }
     binding = {
       generation,
       state,
@@ -168,12 +199,28 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     return binding;
   }
 
+  // ---- events -------------------------------------------------------------------------------
+
+  function publish(
+    channel: (typeof channels)[keyof typeof channels],
+    b: Binding,
+    slot: Slot,
+    started: number,
+  ): void {
+    if (!channel.hasSubscribers) return;
+    channel.publish({ functionName: name, key: slotKey(slot), state: stateName(b.state), duration: now() - started });
+  }
+
   /** Reports a backend error; rethrows it when strict. */
-  function absorb(raw: unknown, operation: StateOperation, key: string | undefined, b: Binding): void {
+  function absorb(raw: unknown, operation: StateOperation, slot: Slot | undefined, b: Binding, started = 0): void {
     counters.errors++;
+    const key = slot === undefined ? undefined : slotKey(slot);
     const context: ErrorContext =
       key === undefined ? { functionName: name, operation, state: b.state } : { functionName: name, operation, key, state: b.state };
     const error = toMimicError(raw, context);
+    if (channels.error.hasSubscribers) {
+      channels.error.publish({ functionName: name, key: key ?? "", state: stateName(b.state), duration: started ? now() - started : 0, error, operation });
+    }
     if (b.strict) throw error;
     try {
       (b.onError ?? warnAboutAbsorbedError)(error, context);
@@ -182,10 +229,11 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     }
   }
 
+  // ---- keys ---------------------------------------------------------------------------------
+
   function namespaceFor(b: Binding, thisArg: unknown, kind: CallKind): string {
     const instance = instanceOf(thisArg);
     if (b.local) return identity.local(kind, instance);
-    const namespace = identity.shared(kind);
     if (instance !== undefined && settings.key === undefined) {
       throw new ConfigError(
         `Mime: "${name}" was called with \`this\` (${instance.constructor?.name ?? typeof instance}) on a shared ` +
@@ -193,7 +241,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
           `\`this\` contributes, e.g. Mime({ key(this: User, id) { return [this.id, id]; } }).`,
       );
     }
-    return namespace;
+    return identity.shared(kind);
   }
 
   /** The argument part of a key: the user's `key` option, else the canonical argument encoding. */
@@ -225,98 +273,115 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     return partition;
   }
 
-  /** A sync call on a partitioned local state: the hit is one Map lookup on the argument. */
-  function callSyncPartitioned(b: Binding, state: PartitionedState, thisArg: unknown, args: unknown[]): unknown {
-    const partition = partitionFor(b, state, thisArg, "sync");
-    const lone = isLoneCall(args);
-    const index = lone ? args[0] : argumentsKey(thisArg, args);
-    let entry: CacheEntry | undefined;
-    try {
-      entry = lone ? partition.getLone(index) : partition.get(index as string);
-    } catch (error) {
-      absorb(error, "get", keyFor(b, thisArg, args, "sync"), b);
+  /** Where this call's entry lives. */
+  function slotFor(b: Binding, thisArg: unknown, args: unknown[], kind: CallKind): Slot {
+    if (b.partitioned !== undefined) {
+      const partition = partitionFor(b, b.partitioned, thisArg, kind);
+      return isLoneCall(args)
+        ? { partition, lone: true, index: args[0] }
+        : { partition, lone: false, index: argumentsKey(thisArg, args) };
     }
+    return { partition: undefined, key: keyFor(b, thisArg, args, kind) };
+  }
+
+  function slotKey(slot: Slot): string {
+    if (slot.partition === undefined) return slot.key;
+    return slot.partition.namespace + (slot.lone ? `A1:${encodePrimitive(slot.index)!}` : (slot.index as string));
+  }
+
+  /** The full key of a slot, for the in-flight map. */
+  function flightKey(slot: Slot): string {
+    return slot.partition === undefined ? slot.key : slotKey(slot);
+  }
+
+  // ---- state operations, sync ---------------------------------------------------------------
+
+  function readSync(b: Binding, slot: Slot): CacheEntry | undefined {
+    const started = anyoneListening() ? now() : 0;
+    try {
+      const entry =
+        slot.partition === undefined
+          ? b.syncState!.getSync(slot.key)
+          : slot.lone
+            ? slot.partition.getLone(slot.index)
+            : slot.partition.get(slot.index as string);
+      if (entry !== undefined && started) publish(channels.hit, b, slot, started);
+      return entry;
+    } catch (error) {
+      absorb(error, "get", slot, b, started);
+      return undefined;
+    }
+  }
+
+  function writeSync(b: Binding, slot: Slot, value: unknown, options: SetOptions | undefined, started: number): void {
+    try {
+      if (slot.partition === undefined) writeToState(b.syncState!, "setSync", slot.key, value, ttl, options);
+      else if (slot.lone) slot.partition.setLone(slot.index, value, ttl, options);
+      else slot.partition.set(slot.index as string, value, ttl, options);
+      if (started) publish(channels.set, b, slot, started);
+    } catch (error) {
+      absorb(error, "set", slot, b, started);
+    }
+  }
+
+  /** Tags of a call, checked, or undefined without a `tags` option. */
+  function tagsFor(thisArg: unknown, args: unknown[]): SetOptions | undefined {
+    if (tagsOf === undefined) return undefined;
+    const tags = tagsOf.apply(thisArg, args);
+    if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === "string")) {
+      throw new InvalidOptionError(`Mime: the \`tags\` option of "${name}" must return an array of strings, got ${JSON.stringify(tags) ?? String(tags)}`);
+    }
+    return { tags };
+  }
+
+  function callSync(b: Binding, thisArg: unknown, args: unknown[]): unknown {
+    if (b.syncState === undefined) throw syncStateRequired(b.state, name);
+    const slot = slotFor(b, thisArg, args, "sync");
+    const entry = readSync(b, slot);
     if (entry !== undefined) {
       counters.hits++;
       return entry.value;
     }
+    const options = tagsFor(thisArg, args);
     counters.misses++;
+    const started = anyoneListening() ? now() : 0;
     const result = call.apply(thisArg, args);
-    if (isThenable(result)) return becomeAsync(b, thisArg, args, result);
-    try {
-      if (lone) partition.setLone(index, result, ttl);
-      else partition.set(index as string, result, ttl);
-    } catch (error) {
-      absorb(error, "set", keyFor(b, thisArg, args, "sync"), b);
-    }
+    if (isThenable(result)) return becomeAsync(b, thisArg, args, result, options);
+    if (started) publish(channels.miss, b, slot, started);
+    writeSync(b, slot, result, options, started);
     return result;
   }
 
   /** The function turned out to return promises: from now on it is keyed and cached as async. */
-  function becomeAsync(b: Binding, thisArg: unknown, args: unknown[], result: PromiseLike<unknown>): Promise<unknown> {
+  function becomeAsync(b: Binding, thisArg: unknown, args: unknown[], result: PromiseLike<unknown>, options: SetOptions | undefined): Promise<unknown> {
     asyncMode = true;
-    const key = keyFor(b, thisArg, args, "async");
-    return fly(key, settle(b, key, Promise.resolve(result)));
+    const slot = slotFor(b, thisArg, args, "async");
+    return fly(flightKey(slot), settle(b, slot, Promise.resolve(result), options, anyoneListening() ? now() : 0));
   }
 
-  function callSync(b: Binding, thisArg: unknown, args: unknown[]): unknown {
-    const state = b.syncState;
-    if (state === undefined) throw syncStateRequired(b.state, name);
-    if (b.partitioned !== undefined) return callSyncPartitioned(b, b.partitioned, thisArg, args);
-    const key = keyFor(b, thisArg, args, "sync");
-    let entry: CacheEntry | undefined;
-    try {
-      entry = state.getSync(key);
-    } catch (error) {
-      absorb(error, "get", key, b);
-    }
-    if (entry !== undefined) {
-      counters.hits++;
-      return entry.value;
-    }
-    counters.misses++;
-    const result = call.apply(thisArg, args);
-    if (isThenable(result)) return becomeAsync(b, thisArg, args, result);
-    try {
-      state.setSync(key, result, ttl);
-    } catch (error) {
-      absorb(error, "set", key, b);
-    }
-    return result;
-  }
+  // ---- state operations, async --------------------------------------------------------------
 
   function callAsync(b: Binding, thisArg: unknown, args: unknown[]): Promise<unknown> {
     try {
-      const hit = b.local ? readLocalForAsync(b, thisArg, args) : undefined;
-      if (hit !== undefined) {
-        counters.hits++;
-        return Promise.resolve(hit.value);
+      const slot = slotFor(b, thisArg, args, "async");
+      // A process-local state answers without a round trip, so an async call reads it synchronously.
+      const readsLocally = b.local && (slot.partition !== undefined || b.syncState !== undefined);
+      if (readsLocally) {
+        const entry = readSync(b, slot);
+        if (entry !== undefined) {
+          counters.hits++;
+          return Promise.resolve(entry.value);
+        }
       }
-      const key = keyFor(b, thisArg, args, "async");
+      const key = flightKey(slot);
       const pending = inflight.get(key);
       if (pending !== undefined) {
         counters.coalesced++;
         return pending;
       }
-      // A process-local state with sync reads was read above; any other state is read in the flight.
-      return fly(key, lookupThenRun(b, key, thisArg, args, !(b.local && b.syncState !== undefined)));
+      return fly(key, lookupThenRun(b, slot, thisArg, args, !readsLocally));
     } catch (error) {
       return Promise.reject(error);
-    }
-  }
-
-  /** A process-local state answers without a round trip, so an async call reads it synchronously. */
-  function readLocalForAsync(b: Binding, thisArg: unknown, args: unknown[]): CacheEntry | undefined {
-    try {
-      if (b.partitioned !== undefined) {
-        const partition = partitionFor(b, b.partitioned, thisArg, "async");
-        return isLoneCall(args) ? partition.getLone(args[0]) : partition.get(argumentsKey(thisArg, args));
-      }
-      return b.syncState?.getSync(keyFor(b, thisArg, args, "async"));
-    } catch (error) {
-      if (error instanceof UnsupportedArgumentError || error instanceof ConfigError) throw error;
-      absorb(error, "get", keyFor(b, thisArg, args, "async"), b);
-      return undefined;
     }
   }
 
@@ -330,42 +395,53 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     return flight;
   }
 
-  async function lookupThenRun(b: Binding, key: string, thisArg: unknown, args: unknown[], lookup: boolean): Promise<unknown> {
-    if (lookup) {
+  async function lookupThenRun(b: Binding, slot: Slot, thisArg: unknown, args: unknown[], lookup: boolean): Promise<unknown> {
+    if (lookup && slot.partition === undefined) {
+      const started = anyoneListening() ? now() : 0;
       let entry: CacheEntry | undefined;
       try {
-        entry = await b.state.get(key);
+        entry = await b.state.get(slot.key);
       } catch (error) {
-        absorb(error, "get", key, b);
+        absorb(error, "get", slot, b, started);
       }
       if (entry !== undefined) {
         counters.hits++;
+        if (started) publish(channels.hit, b, slot, started);
         return entry.value;
       }
     }
+    const options = tagsFor(thisArg, args);
     counters.misses++;
-    return settle(b, key, call.apply(thisArg, args));
+    return settle(b, slot, call.apply(thisArg, args), options, anyoneListening() ? now() : 0);
   }
 
   /** Awaits the function's result and stores it; a rejection is passed on and never stored. */
-  async function settle(b: Binding, key: string, result: unknown): Promise<unknown> {
+  async function settle(b: Binding, slot: Slot, result: unknown, options: SetOptions | undefined, started: number): Promise<unknown> {
     const value = await result;
+    if (started) publish(channels.miss, b, slot, started);
+    if (slot.partition !== undefined) {
+      writeSync(b, slot, value, options, started);
+      return value;
+    }
     try {
-      await b.state.set(key, value, ttl);
+      await writeToState(b.state, "set", slot.key, value, ttl, options);
+      if (started) publish(channels.set, b, slot, started);
     } catch (error) {
-      absorb(error, "set", key, b);
+      absorb(error, "set", slot, b, started);
     }
     return value;
   }
 
+  // ---- the wrapper --------------------------------------------------------------------------
+
   const memoized = function (this: unknown): unknown {
-    const b = binding !== undefined && binding.generation === (settings.state ? 0 : globalConfigGeneration()) ? binding : bind();
-    // The hottest case, a sync hit on a lone primitive in a partitioned local state, is answered
-    // here without building an argument array or a key string.
+    const b = currentBinding();
+    // The hottest case, a sync hit on a lone primitive in a partitioned local state with nobody
+    // listening, is answered here without building an argument array or a key string.
     if (arguments.length === 1 && this === undefined && !asyncMode && b.partitioned !== undefined && settings.key === undefined) {
       const arg: unknown = arguments[0];
-      if (isLoneKeyable(arg)) {
-        const entry = fastPartition(b).getLone(arg);
+      if (isLoneKeyable(arg) && !channels.hit.hasSubscribers) {
+        const entry = (b.partitions.sync ?? partitionFor(b, b.partitioned, undefined, "sync")).getLone(arg);
         if (entry !== undefined) {
           counters.hits++;
           return entry.value;
@@ -376,59 +452,87 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     return asyncMode ? callAsync(b, this, args) : callSync(b, this, args);
   };
 
-  /** The sync partition for calls without an instance (created on first use). */
-  function fastPartition(b: Binding): LocalPartition {
-    return b.partitions.sync ?? partitionFor(b, b.partitioned!, undefined, "sync");
-  }
-
-  function handleKey(thisArg: unknown, args: unknown[]): { b: Binding; key: string } {
-    const b = bind();
-    return { b, key: keyFor(b, thisArg, args, asyncMode ? "async" : "sync") };
-  }
+  // ---- handles ------------------------------------------------------------------------------
 
   /** Runs a handle's state operation sync or async, as the function is. */
   function operate<T>(b: Binding, sync: (() => T) | undefined, async: () => Promise<T>): T | Promise<T> {
-    if (!asyncMode) {
-      if (sync === undefined) throw syncStateRequired(b.state, name);
-      return sync();
-    }
-    return async();
+    if (asyncMode) return async();
+    if (sync === undefined) throw syncStateRequired(b.state, name);
+    return sync();
   }
 
-  const handles: MemoizedHandles<(...args: unknown[]) => unknown> = {
-    key(...args) {
-      return handleKey(undefined, args).key;
-    },
-    invalidate(...args) {
-      const { b, key } = handleKey(undefined, args);
-      const deleteSync = b.state.deleteSync?.bind(b.state);
-      return operate(b, deleteSync && (() => deleteSync(key)), () => b.state.delete(key)) as void;
-    },
-    peek(...args) {
-      const { b, key } = handleKey(undefined, args);
-      return operate(b, b.syncState && (() => b.syncState!.getSync(key)), () => b.state.get(key)) as
-        | CacheEntry
-        | undefined;
-    },
-    clear() {
-      const b = bind();
-      const state = b.state as Partial<PrefixDeletingState> & IState;
-      const namespace = b.local ? identity.local(asyncMode ? "async" : "sync") : identity.shared(asyncMode ? "async" : "sync");
-      if (typeof state.deletePrefix !== "function") {
-        throw new ConfigError(`Mime: ${stateName(state)} cannot delete one function's entries (it has no deletePrefix)`);
-      }
-      const deleteSync = state.deletePrefixSync?.bind(state);
-      const deleteAsync = state.deletePrefix.bind(state);
-      return operate(b, deleteSync && (() => deleteSync(namespace)), () => deleteAsync(namespace)) as void;
-    },
-    stats() {
-      const answered = counters.hits + counters.misses + counters.coalesced;
-      return { ...counters, inFlight: inflight.size, hitRatio: answered === 0 ? 0 : counters.hits / answered };
-    },
-  };
+  /** The handles acting on calls made with `thisArg` (undefined for a plain function). */
+  function handlesFor(thisArg: unknown): MemoizedHandles<(...args: unknown[]) => unknown> {
+    const keyOf = (b: Binding, args: unknown[]): string => keyFor(b, thisArg, args, asyncMode ? "async" : "sync");
+    return {
+      key(...args) {
+        return keyOf(currentBinding(), args);
+      },
+      invalidate(...args) {
+        const b = currentBinding();
+        const key = keyOf(b, args);
+        const { state } = b;
+        return operate(b, state.deleteSync && (() => state.deleteSync!(key)), () => state.delete(key)) as void;
+      },
+      peek(...args) {
+        const b = currentBinding();
+        const key = keyOf(b, args);
+        const { state, syncState } = b;
+        return operate(b, syncState && (() => syncState.getSync(key)), () => state.get(key)) as CacheEntry | undefined;
+      },
+      clear() {
+        const b = currentBinding();
+        const { state } = b;
+        if (!supportsPrefixDeletion(state)) {
+          throw new ConfigError(`Mime: ${stateName(state)} cannot delete one function's entries (it has no deletePrefix)`);
+        }
+        const namespace = namespaceFor(b, b.local ? thisArg : undefined, asyncMode ? "async" : "sync");
+        return operate(b, state.deletePrefixSync && (() => state.deletePrefixSync!(namespace)), () => state.deletePrefix(namespace)) as void;
+      },
+      stats() {
+        const answered = counters.hits + counters.misses + counters.coalesced;
+        return { ...counters, inFlight: inflight.size, hitRatio: answered === 0 ? 0 : counters.hits / answered };
+      },
+    };
+  }
 
   Object.defineProperty(memoized, "name", { value: fn.name, configurable: true });
   Object.defineProperty(memoized, "length", { value: fn.length, configurable: true });
-  Object.assign(memoized, handles);
+  Object.assign(memoized, handlesFor(undefined));
+  methodBinders.set(memoized, (instance: object) => {
+    const bound = function (this: unknown, ...args: unknown[]): unknown {
+      return (memoized as (...callArgs: unknown[]) => unknown).apply(instance, args);
+    };
+    Object.defineProperty(bound, "name", { value: fn.name, configurable: true });
+    Object.defineProperty(bound, "length", { value: fn.length, configurable: true });
+    return Object.assign(bound, handlesFor(instance));
+  });
   return memoized as unknown as Memoized<F>;
+}
+
+/**
+ * Calls a state's `set`/`setSync`, passing `options` only when there is something to pass, so that a
+ * third-party state without capabilities sees exactly the three arguments of `IState`.
+ */
+function writeToState<M extends "set" | "setSync">(
+  state: IState,
+  method: M,
+  key: string,
+  value: unknown,
+  ttl: number | null,
+  options: SetOptions | undefined,
+): ReturnType<TaggingState[M] & ((...args: never[]) => unknown)> {
+  const write = state[method] as (key: string, value: unknown, ttl: number | null, options?: SetOptions) => never;
+  return options === undefined ? write.call(state, key, value, ttl) : write.call(state, key, value, ttl, options);
+}
+
+/**
+ * For decorated methods: makes, for an instance, a function that calls the method on it and whose
+ * handles act on that instance.
+ */
+const methodBinders = new WeakMap<object, (instance: object) => unknown>();
+
+/** The per-instance binder of a memoized method (see {@link methodBinders}). */
+export function methodBinder(memoized: object): ((instance: object) => unknown) | undefined {
+  return methodBinders.get(memoized);
 }

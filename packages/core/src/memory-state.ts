@@ -1,6 +1,6 @@
 import { InvalidOptionError } from "./errors.js";
 import { decodeLoneArgument, encodePrimitive, NAMESPACE_END } from "./key.js";
-import type { CacheEntry, IState, LocalPartition } from "./state.js";
+import type { CacheEntry, IState, LocalPartition, SetOptions, TaggingState } from "./state.js";
 import { expiresAt } from "./ttl.js";
 
 /** Options of {@link MemoryState}. */
@@ -29,6 +29,8 @@ interface MemoryEntry extends CacheEntry {
   /** The entry's index in its partition: the lone argument itself, or the argument part of the key. */
   readonly index: unknown;
   readonly lone: boolean;
+  /** Tags given when the entry was written. */
+  tags: readonly string[] | undefined;
 }
 
 /** How many recently used entries one eviction may pass over before it evicts regardless. */
@@ -59,8 +61,8 @@ class Partition implements LocalPartition {
     return entry === undefined ? undefined : this.owner.touch(entry);
   }
 
-  setLone(arg: unknown, value: unknown, ttl: number | null): void {
-    this.owner.write(this, true, arg, value, ttl);
+  setLone(arg: unknown, value: unknown, ttl: number | null, options?: SetOptions): void {
+    this.owner.write(this, true, arg, value, ttl, options?.tags);
   }
 
   get(argumentsKey: string): CacheEntry | undefined {
@@ -68,8 +70,8 @@ class Partition implements LocalPartition {
     return entry === undefined ? undefined : this.owner.touch(entry);
   }
 
-  set(argumentsKey: string, value: unknown, ttl: number | null): void {
-    this.owner.write(this, false, argumentsKey, value, ttl);
+  set(argumentsKey: string, value: unknown, ttl: number | null, options?: SetOptions): void {
+    this.owner.write(this, false, argumentsKey, value, ttl, options?.tags);
   }
 
   fullKey(entry: MemoryEntry): string {
@@ -92,7 +94,7 @@ function checkCount(name: string, value: unknown, fallback: number): number {
  * returns the very object the function returned, so mutating it changes the cached value).
  * Bounded by `maxEntries`; expired entries are dropped on read and swept periodically.
  */
-export class MemoryState implements IState {
+export class MemoryState implements TaggingState {
   /** Entries never leave this process: each wrapper, and each instance of a method, has its own namespace. */
   readonly local = true;
   /** The bound on the number of entries. */
@@ -101,6 +103,8 @@ export class MemoryState implements IState {
   private readonly partitions = new Map<string, Partition>();
   /** Every entry, oldest first: the CLOCK's hand walks it from the front. */
   private readonly order = new Set<MemoryEntry>();
+  /** Entries by tag. */
+  private readonly tagged = new Map<string, Set<MemoryEntry>>();
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: MemoryStateOptions = {}) {
@@ -134,9 +138,9 @@ export class MemoryState implements IState {
     return lone ? partition.getLone(index) : partition.get(index as string);
   }
 
-  setSync(key: string, value: unknown, ttl: number | null): void {
+  setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
     const { partition, lone, index } = this.locate(key, true);
-    this.write(partition!, lone, index, value, ttl);
+    this.write(partition!, lone, index, value, ttl, options?.tags);
   }
 
   deleteSync(key: string): void {
@@ -152,6 +156,21 @@ export class MemoryState implements IState {
       if (!partition.pinned) this.partitions.delete(partition.namespace);
     }
     this.order.clear();
+    this.tagged.clear();
+  }
+
+  /** Removes every entry carrying any of `tags`. */
+  invalidateTagsSync(tags: readonly string[]): void {
+    for (const tag of tags) {
+      const entries = this.tagged.get(tag);
+      if (entries !== undefined) for (const entry of [...entries]) this.remove(entry);
+    }
+  }
+
+  /** Like {@link MemoryState.invalidateTagsSync}. */
+  invalidateTags(tags: readonly string[]): Promise<void> {
+    this.invalidateTagsSync(tags);
+    return Promise.resolve();
   }
 
   /** Deletes every entry whose key starts with `prefix` (e.g. a function's namespace). */
@@ -171,8 +190,8 @@ export class MemoryState implements IState {
     return Promise.resolve(this.getSync(key));
   }
 
-  set(key: string, value: unknown, ttl: number | null): Promise<void> {
-    this.setSync(key, value, ttl);
+  set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
+    this.setSync(key, value, ttl, options);
     return Promise.resolve();
   }
 
@@ -216,7 +235,7 @@ export class MemoryState implements IState {
   }
 
   /** @internal Stores a value in a partition, replacing the previous entry and its expiry. */
-  write(partition: Partition, lone: boolean, index: unknown, value: unknown, ttl: number | null): void {
+  write(partition: Partition, lone: boolean, index: unknown, value: unknown, ttl: number | null, tags?: readonly string[]): void {
     const attached = this.partitions.get(partition.namespace);
     if (attached === undefined) this.partitions.set(partition.namespace, partition);
     else partition = attached; // a partition dropped while empty and recreated since: one per namespace
@@ -226,9 +245,12 @@ export class MemoryState implements IState {
       existing.value = value;
       existing.expiresAt = expiry;
       existing.recent = true;
+      this.untag(existing);
+      this.tag(existing, tags);
       return;
     }
-    const entry: MemoryEntry = { value, expiresAt: expiry, recent: false, partition, index, lone };
+    const entry: MemoryEntry = { value, expiresAt: expiry, recent: false, partition, index, lone, tags: undefined };
+    this.tag(entry, tags);
     if (lone) partition.lone.set(index, entry);
     else partition.encoded.set(index as string, entry);
     this.order.add(entry);
@@ -238,10 +260,7 @@ export class MemoryState implements IState {
 
   /** @internal Drops a partition and its entries (a method's instance was garbage-collected). */
   dropPartition(partition: Partition): void {
-    for (const entry of partition.lone.values()) this.order.delete(entry);
-    for (const entry of partition.encoded.values()) this.order.delete(entry);
-    partition.lone.clear();
-    partition.encoded.clear();
+    for (const entry of [...partition.lone.values(), ...partition.encoded.values()]) this.remove(entry);
     partition.pinned = false;
     if (this.partitions.get(partition.namespace) === partition) this.partitions.delete(partition.namespace);
   }
@@ -267,8 +286,29 @@ export class MemoryState implements IState {
     return lone === undefined ? { partition, lone: false, index: argumentsPart } : { partition, lone: true, index: lone.value };
   }
 
+  private tag(entry: MemoryEntry, tags: readonly string[] | undefined): void {
+    if (tags === undefined || tags.length === 0) return;
+    entry.tags = tags;
+    for (const tag of tags) {
+      let entries = this.tagged.get(tag);
+      if (entries === undefined) this.tagged.set(tag, (entries = new Set()));
+      entries.add(entry);
+    }
+  }
+
+  private untag(entry: MemoryEntry): void {
+    if (entry.tags === undefined) return;
+    for (const tag of entry.tags) {
+      const entries = this.tagged.get(tag);
+      entries?.delete(entry);
+      if (entries?.size === 0) this.tagged.delete(tag);
+    }
+    entry.tags = undefined;
+  }
+
   private remove(entry: MemoryEntry): void {
     const { partition } = entry;
+    this.untag(entry);
     if (entry.lone) partition.lone.delete(entry.index);
     else partition.encoded.delete(entry.index as string);
     this.order.delete(entry);

@@ -1,8 +1,9 @@
 import type { Config, ConfigOptions } from "./config.js";
 import { InvalidOptionError } from "./errors.js";
 import { getGlobalConfig, setGlobalConfig } from "./global-config.js";
-import { type Memoized, memoize } from "./memoize.js";
+import { type Memoized, type MemoizedHandles, memoize, methodBinder } from "./memoize.js";
 import { type MimeOptions, validateMimeOptions } from "./options.js";
+import { invalidateTags } from "./tags.js";
 
 type AnyFunction = (...args: never[]) => unknown;
 
@@ -40,6 +41,18 @@ export interface MimeFactory {
   setConfig<Options>(config: Config<Options> | ConfigOptions<Options>): Promise<void>;
   /** The configuration in force. */
   getConfig(): Config;
+  /**
+   * Removes every entry carrying any of `tags` (see the `tags` option) from every state that
+   * tagged functions use and from the global state, across functions and processes.
+   * @throws StateError (rejects) naming the states where the invalidation failed
+   */
+  invalidateTags(tags: readonly string[]): Promise<void>;
+  /**
+   * The handles of a memoized function or of a decorated method read from an instance, typed
+   * (decorators cannot change a method's declared type): `Mime.handles(users.find).invalidate("42")`.
+   * @throws InvalidOptionError when `fn` is not memoized by Mime
+   */
+  handles<F extends AnyFunction>(fn: F): MemoizedHandles<F>;
 }
 
 function isDecoratorContext(value: unknown): value is DecoratorContext {
@@ -52,6 +65,42 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/**
+ * An accessor that gives each instance (or class, for a static method) its own bound function,
+ * whose handles (`invalidate`, `peek`, …) act on that instance. Reading it on the owner itself
+ * (`Users.prototype.find`) gives the memoized function.
+ */
+function perInstanceAccessor(owner: object | undefined, memoized: object, name: string | symbol, enumerable: boolean): PropertyDescriptor {
+  const bind = methodBinder(memoized)!;
+  const bound = new WeakMap<object, unknown>();
+  return {
+    configurable: true,
+    enumerable,
+    get(this: unknown): unknown {
+      if ((typeof this !== "object" && typeof this !== "function") || this === null || this === owner) return memoized;
+      let method = bound.get(this);
+      if (method === undefined) bound.set(this, (method = bind(this)));
+      return method;
+    },
+    set(this: object, value: unknown): void {
+      Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true });
+    },
+  };
+}
+
+const converted = new WeakSet<object>();
+
+/** TC39 mode: on the first construction, turns the method on its owner into the per-instance accessor. */
+function installAccessor(receiver: object, name: string | symbol, memoized: object): void {
+  if (converted.has(memoized)) return;
+  let owner: object | null = receiver;
+  while (owner !== null && Object.getOwnPropertyDescriptor(owner, name)?.value !== memoized) owner = Object.getPrototypeOf(owner) as object | null;
+  if (owner === null) return;
+  converted.add(memoized);
+  const { enumerable = false } = Object.getOwnPropertyDescriptor(owner, name)!;
+  Object.defineProperty(owner, name, perInstanceAccessor(owner, memoized, name, enumerable));
+}
+
 function createDecorator(options: unknown): MimeDecorator {
   const settings = validateMimeOptions(options);
   function decorate(target: unknown, contextOrKey?: unknown, descriptor?: PropertyDescriptor): unknown {
@@ -59,13 +108,19 @@ function createDecorator(options: unknown): MimeDecorator {
       if (contextOrKey.kind !== "method") {
         throw new InvalidOptionError(`@Mime decorates methods and functions, not a ${contextOrKey.kind} (${String(contextOrKey.name)})`);
       }
-      return memoize(target as AnyFunction, settings);
+      const memoized = memoize(target as AnyFunction, settings);
+      const { name } = contextOrKey;
+      contextOrKey.addInitializer(function (this: unknown) {
+        installAccessor(this as object, name as string | symbol, memoized);
+      });
+      return memoized;
     }
     if (descriptor !== undefined && (typeof contextOrKey === "string" || typeof contextOrKey === "symbol")) {
       if (typeof descriptor.value !== "function") {
         throw new InvalidOptionError(`@Mime decorates methods, but ${String(contextOrKey)} is not a method (a getter or field?)`);
       }
-      return { ...descriptor, value: memoize(descriptor.value as AnyFunction, settings) };
+      const memoized = memoize(descriptor.value as AnyFunction, settings);
+      return perInstanceAccessor(target as object, memoized, contextOrKey, descriptor.enumerable ?? false);
     }
     if (typeof target !== "function") {
       throw new InvalidOptionError(`Mime(options) expects a function to wrap, got ${describe(target)}`);
@@ -82,4 +137,12 @@ function createDecorator(options: unknown): MimeDecorator {
 export const Mime: MimeFactory = Object.assign(createDecorator as MimeFactory, {
   setConfig: setGlobalConfig as MimeFactory["setConfig"],
   getConfig: getGlobalConfig,
+  invalidateTags,
+  handles<F extends AnyFunction>(fn: F): MemoizedHandles<F> {
+    const candidate = fn as unknown as Partial<MemoizedHandles<F>>;
+    if (typeof fn !== "function" || typeof candidate.invalidate !== "function" || typeof candidate.stats !== "function") {
+      throw new InvalidOptionError(`Mime.handles: expected a function memoized by Mime, got ${describe(fn)}`);
+    }
+    return candidate as MemoizedHandles<F>;
+  },
 });

@@ -29,6 +29,13 @@ export interface MimeOptions<Args extends unknown[] = never[], This = never> {
    */
   key?: (this: This, ...args: Args) => unknown;
   /**
+   * Tags for a call's entry, computed from the same `this` and arguments (e.g.
+   * `(id) => ["user:" + id]`); `Mime.invalidateTags(["user:42"])` then removes every entry carrying
+   * the tag, across functions and processes. Needs a state that supports tags (all of Mimic's do).
+   * @default no tags
+   */
+  tags?: (this: This, ...args: Args) => readonly string[];
+  /**
    * The function's identity in shared states, instead of its name plus a digest of its source
    * text. Give it when two different functions share a name, or to keep keys across code changes.
    * @default the function's `name` + a digest of its source text
@@ -65,6 +72,7 @@ export interface Settings {
   ttl: number | null;
   state: IState | undefined;
   key: ((...args: unknown[]) => unknown) | undefined;
+  tags: ((...args: unknown[]) => readonly string[]) | undefined;
   name: string | undefined;
   version: string | undefined;
   onError: ErrorHandler | undefined;
@@ -72,7 +80,7 @@ export interface Settings {
   async: boolean;
 }
 
-const knownOptions = ["ttl", "state", "key", "name", "version", "onError", "strict", "async"];
+const knownOptions = ["ttl", "state", "key", "tags", "name", "version", "onError", "strict", "async"];
 
 function closest(word: string): string | undefined {
   const lower = word.toLowerCase().replace(/[_-]/g, "");
@@ -121,6 +129,7 @@ export function validateMimeOptions(options: unknown): Settings {
     assertIsState(given.state);
   }
   expectType(where, "key", given.key, "function");
+  expectType(where, "tags", given.tags, "function");
   expectType(where, "onError", given.onError, "function");
   expectType(where, "strict", given.strict, "boolean");
   expectType(where, "async", given.async, "boolean");
@@ -134,6 +143,7 @@ export function validateMimeOptions(options: unknown): Settings {
     ttl,
     state: given.state as IState | undefined,
     key: given.key as Settings["key"],
+    tags: given.tags as Settings["tags"],
     name: given.name as string | undefined,
     version: version === undefined ? undefined : String(version),
     onError: given.onError as ErrorHandler | undefined,

@@ -23,17 +23,45 @@ export const v8Serializer: Serializer = {
   deserialize: (bytes) => v8Deserialize(bytes),
 };
 
-const undefinedMarker = '{"$mimic":"undefined"}';
+/** Refuses, while stringifying, every value JSON would not give back as it is. */
+function faithfulOnly(this: unknown, key: string, value: unknown): unknown {
+  const original = (this as Record<string, unknown>)[key];
+  const where = key === "v" && Object.keys(this as object).length === 1 ? "the value" : `property ${JSON.stringify(key)}`;
+  if (typeof original === "number" && (!Number.isFinite(original) || Object.is(original, -0))) {
+    throw new TypeError(`jsonSerializer: ${where} is ${Object.is(original, -0) ? "-0" : original}, which JSON cannot keep`);
+  }
+  if (original === undefined || typeof original === "function" || typeof original === "symbol" || typeof original === "bigint") {
+    throw new TypeError(`jsonSerializer: ${where} is ${typeof original === "undefined" ? "undefined" : `a ${typeof original}`}, which JSON cannot keep`);
+  }
+  if (typeof original === "object" && original !== null) {
+    const proto = Object.getPrototypeOf(original) as object | null;
+    if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) {
+      const name = (original as { constructor?: { name?: string } }).constructor?.name ?? "object";
+      throw new TypeError(`jsonSerializer: ${where} is a ${name}, which JSON cannot keep (use v8Serializer)`);
+    }
+    if (Array.isArray(original) && original.length !== Object.keys(original).length) {
+      throw new TypeError(`jsonSerializer: ${where} is a sparse array, which JSON cannot keep`);
+    }
+  }
+  return value;
+}
 
 /**
- * JSON: readable from any language, but lossy (`Date` → string, `Map`/`Set` → `{}`, `NaN` → `null`);
- * a top-level `undefined` is kept. Use it only for JSON-safe results.
+ * JSON, for entries other languages can read: values are wrapped as `{"v": value}` (`{}` for
+ * `undefined`) so that nothing a function returns can pass for a marker. Only values JSON gives
+ * back unchanged are accepted: `NaN`, `-0`, `Infinity`, `undefined` inside objects, `Date`, `Map`,
+ * class instances, `BigInt`… make `serialize` throw, so such a result is not cached (the error is
+ * reported) rather than cached as something else.
  */
 export const jsonSerializer: Serializer = {
   name: "json",
-  serialize: (value) => Buffer.from(value === undefined ? undefinedMarker : JSON.stringify(value), "utf8"),
+  serialize: (value) => Buffer.from(value === undefined ? "{}" : JSON.stringify({ v: value }, faithfulOnly), "utf8"),
   deserialize: (bytes) => {
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-    return text === undefinedMarker ? undefined : (JSON.parse(text) as unknown);
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new TypeError("jsonSerializer: bytes are not a Mimic JSON entry");
+    }
+    return "v" in parsed ? (parsed as { v: unknown }).v : undefined;
   },
 };

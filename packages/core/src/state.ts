@@ -74,14 +74,16 @@ export interface IState {
  * `namespace + argumentsKey` the key of `get(argumentsKey)`.
  */
 export interface LocalPartition {
+  /** The key prefix this partition holds (ends with `|`). */
+  readonly namespace: string;
   /** Reads the entry of a call whose lone argument is `arg` (a value `isLoneKeyable` accepts). */
   getLone(arg: unknown): CacheEntry | undefined;
   /** Writes the entry of a call whose lone argument is `arg`; ttl in seconds, `null` = never. */
-  setLone(arg: unknown, value: unknown, ttl: number | null): void;
+  setLone(arg: unknown, value: unknown, ttl: number | null, options?: SetOptions): void;
   /** Reads the entry whose key is the namespace followed by `argumentsKey`. */
   get(argumentsKey: string): CacheEntry | undefined;
   /** Writes the entry whose key is the namespace followed by `argumentsKey`. */
-  set(argumentsKey: string, value: unknown, ttl: number | null): void;
+  set(argumentsKey: string, value: unknown, ttl: number | null, options?: SetOptions): void;
   /** Deletes the partition's entries and forgets it (its owner is gone). */
   dispose(): void;
 }
@@ -96,6 +98,44 @@ export interface PartitionedState extends IState {
 /** Whether `state` offers partitions. */
 export function isPartitioned(state: IState): state is PartitionedState {
   return state.local === true && typeof (state as Partial<PartitionedState>).partition === "function";
+}
+
+/** What a state may accept as the 4th argument of `set`/`setSync` when it claims a capability for it. */
+export interface SetOptions {
+  /** Tags of the entry, for `invalidateTags` (given only to states that support tags). */
+  readonly tags?: readonly string[];
+}
+
+/**
+ * Optional capability: entries carry tags, and every entry carrying a tag can be removed at once.
+ * The tag index must live in the state itself (a Redis set, an index file), so that an invalidation
+ * made by one process is seen by all.
+ */
+export interface TaggingState extends IState {
+  /** As {@link IState.set}; `options.tags` tags the entry. */
+  set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void>;
+  /** As {@link IState.setSync}; `options.tags` tags the entry. */
+  setSync?(key: string, value: unknown, ttl: number | null, options?: SetOptions): void;
+  /** Removes every entry carrying any of `tags`. */
+  invalidateTags(tags: readonly string[]): Promise<void>;
+}
+
+/** Whether `state` supports tags. */
+export function supportsTags(state: IState): state is TaggingState {
+  return typeof (state as Partial<TaggingState>).invalidateTags === "function";
+}
+
+/** Optional capability: delete every entry under a key prefix (a function's namespace), for `fn.clear()`. */
+export interface PrefixDeletingState extends IState {
+  /** Removes every entry whose key starts with `prefix`. */
+  deletePrefix(prefix: string): Promise<void>;
+  /** Synchronous {@link PrefixDeletingState.deletePrefix}. */
+  deletePrefixSync?(prefix: string): void;
+}
+
+/** Whether `state` can delete by prefix. */
+export function supportsPrefixDeletion(state: IState): state is PrefixDeletingState {
+  return typeof (state as Partial<PrefixDeletingState>).deletePrefix === "function";
 }
 
 /** A class whose instances are states; `Config` instantiates it lazily with `stateOptions`. */

@@ -36,6 +36,23 @@ describe("legacy experimentalDecorators", () => {
     expect(executions).toBe(1);
   });
 
+  it("gives handles acting on the instance they are read from", () => {
+    class Repo {
+      constructor(readonly tenant: string) {}
+      @Mime()
+      find(id: number): string {
+        return `${this.tenant}:${id}`;
+      }
+    }
+    const a = new Repo("a");
+    const b = new Repo("b");
+    a.find(1);
+    b.find(1);
+    Mime.handles(a.find).invalidate(1);
+    expect(Mime.handles(a.find).peek(1)).toBeUndefined();
+    expect(Mime.handles(b.find).peek(1)).toMatchObject({ value: "b:1" });
+  });
+
   it("memoizes static methods", () => {
     let calls = 0;
     class Maths {

@@ -1,0 +1,42 @@
+import { StateError } from "./errors.js";
+import { getGlobalConfig } from "./global-config.js";
+import { type IState, stateName, supportsTags, type TaggingState } from "./state.js";
+
+/** States that tagged functions have used in this process, held weakly. */
+const taggedStates = new Set<WeakRef<TaggingState>>();
+const known = new WeakSet<TaggingState>();
+
+/** Remembers a state that holds (or will hold) tagged entries, for {@link invalidateTags}. */
+export function registerTaggedState(state: TaggingState): void {
+  if (known.has(state)) return;
+  known.add(state);
+  taggedStates.add(new WeakRef(state));
+}
+
+/**
+ * Removes every entry carrying any of `tags` from every state that tagged functions use, and from
+ * the global config's state (which another process may have tagged). Resolves when all are done;
+ * rejects with a `StateError` naming the states that failed, after trying them all.
+ */
+export async function invalidateTags(tags: readonly string[]): Promise<void> {
+  if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === "string")) {
+    throw new TypeError(`Mime.invalidateTags: expected an array of strings, got ${JSON.stringify(tags) ?? String(tags)}`);
+  }
+  const states = new Set<TaggingState>();
+  for (const ref of taggedStates) {
+    const state = ref.deref();
+    if (state === undefined) taggedStates.delete(ref);
+    else states.add(state);
+  }
+  const globalState: IState = getGlobalConfig().getState();
+  if (supportsTags(globalState)) states.add(globalState);
+  const results = await Promise.allSettled([...states].map((state) => state.invalidateTags(tags)));
+  const failed = [...states].filter((_, i) => results[i]!.status === "rejected");
+  if (failed.length > 0) {
+    const causes = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+    throw new StateError(
+      `Mime.invalidateTags(${JSON.stringify(tags)}) failed on ${failed.map(stateName).join(", ")}; entries there may remain`,
+      { cause: new AggregateError(causes, "invalidateTags failures") },
+    );
+  }
+}
