@@ -12,6 +12,8 @@ export interface Machine {
   /** 1-minute load average when the run started: other processes share this machine. */
   readonly loadAverageAtStart: number;
   readonly gitCommit: string | undefined;
+  /** Packages whose sources differ from that commit (the numbers measure their working tree). */
+  readonly uncommittedPackages: readonly string[];
 }
 
 function gitCommit(): string | undefined {
@@ -19,6 +21,22 @@ function gitCommit(): string | undefined {
     return execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
   } catch {
     return undefined;
+  }
+}
+
+function uncommittedPackages(): string[] {
+  try {
+    const status = execFileSync("git", ["status", "--porcelain", "--", "packages"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const names = status
+      .split("\n")
+      .map((line) => /packages\/([^/]+)\/src\//.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined);
+    return [...new Set(names)].sort();
+  } catch {
+    return [];
   }
 }
 
@@ -33,5 +51,6 @@ export function describeMachine(): Machine {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     gitCommit: gitCommit(),
+    uncommittedPackages: uncommittedPackages(),
   };
 }

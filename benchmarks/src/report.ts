@@ -96,6 +96,8 @@ export function renderHeader(machine: Machine, settings: RunSettings): string {
     `Mimic benchmarks — ${settings.quick ? "QUICK run (harness check only; numbers are not meaningful)" : "full run"}`,
     `Node ${machine.node} (V8 ${machine.v8}), ${machine.platform}`,
     `CPU: ${machine.cpuModel} × ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, load average at start ${machine.loadAverageAtStart}`,
-    `commit ${machine.gitCommit ?? "unknown"}; ${settings.rounds} round(s) × ${settings.timeMs} ms per case; ratio = median time / reference median (below 1 = faster than the reference)`,
+    `commit ${machine.gitCommit ?? "unknown"}${
+      machine.uncommittedPackages.length > 0 ? ` + uncommitted changes in ${machine.uncommittedPackages.join(", ")}` : ""
+    }; ${settings.rounds} round(s) × ${settings.timeMs} ms per case; ratio = median time / reference median (below 1 = faster than the reference)`,
   ].join("\n");
 }

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import path from "node:path";
 import { parseArguments } from "./cli.js";
 import { RunContext, SkipScenario } from "./context.js";
@@ -44,6 +45,7 @@ async function main(): Promise<number> {
     await context.close();
   }
   const durationSeconds = Math.round((Date.now() - started) / 100) / 10;
+  const loadAverageAtEnd = Math.round((loadavg()[0] ?? 0) * 100) / 100;
   const goals = tables.flatMap((t) => t.goals.map((g) => ({ table: t.id, ...g })));
   const summary = {
     met: goals.filter((g) => g.met === true).length,
@@ -57,6 +59,7 @@ async function main(): Promise<number> {
     mode: options.settings.quick ? "quick" : "full",
     partial: options.only.length > 0,
     durationSeconds,
+    loadAverageAtEnd,
     machine,
     settings: options.settings,
     summary,
@@ -68,7 +71,7 @@ async function main(): Promise<number> {
   const markdown = [
     "```",
     renderHeader(machine, options.settings),
-    `duration ${durationSeconds} s`,
+    `duration ${durationSeconds} s; load average at end ${loadAverageAtEnd}`,
     "```",
     ...tables.map((t) => `\n${renderMarkdown(t)}`),
   ].join("\n");
@@ -76,7 +79,7 @@ async function main(): Promise<number> {
   console.log(
     `\nGoals: ${summary.met} met, ${summary.notMet} not met, ${summary.notEvaluated} not evaluated` +
       (summary.skippedTables.length > 0 ? `; skipped tables: ${summary.skippedTables.join(", ")}` : "") +
-      `\nWhole run: ${durationSeconds} s. Results: ${path.relative(process.cwd(), options.outFile)} and ${path.relative(process.cwd(), markdownFile)}`,
+      `\nWhole run: ${durationSeconds} s (load average at end ${loadAverageAtEnd}). Results: ${path.relative(process.cwd(), options.outFile)} and ${path.relative(process.cwd(), markdownFile)}`,
   );
   for (const failure of failures) console.error(`\n${failure}`);
   return failures.length === 0 ? 0 : 1;
