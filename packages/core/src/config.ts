@@ -3,7 +3,7 @@ import { MemoryState } from "./memory-state.js";
 import { assertIsState, assertIsStateClass, type IState, type StateClass } from "./state.js";
 
 /** Which state operation failed, for error reports. */
-export type StateOperation = "get" | "set" | "delete" | "clear" | "close";
+export type StateOperation = "get" | "set" | "delete" | "clear" | "close" | "lock" | "unlock";
 
 /** What an `onError` handler is told besides the error. */
 export interface ErrorContext {

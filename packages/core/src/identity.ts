@@ -51,17 +51,25 @@ export function claimSharedIdentity(namespace: string, fn: object, name: string)
 }
 
 /** The identity of `fn` given the `name`/`version` options. */
-export function identify(fn: (...args: never[]) => unknown, name?: string, version?: string): FunctionIdentity {
+export function identify(
+  fn: (...args: never[]) => unknown,
+  name: string | undefined,
+  version: string | undefined,
+  enveloped: boolean,
+): FunctionIdentity {
   const wrapperId = ++wrapperCount;
   const displayName = name ?? (fn.name || "anonymous");
   // Explicit name or version: the user controls invalidation, so the source digest is left out.
   const explicit = name !== undefined || version !== undefined;
   const digest = explicit ? "-" : sourceDigest(Function.prototype.toString.call(fn));
   const sharedByKind = {
-    sync: sharedNamespace("sync", displayName, version ?? "", digest),
-    async: sharedNamespace("async", displayName, version ?? "", digest),
+    sync: sharedNamespace("sync", displayName, version ?? "", digest, enveloped),
+    async: sharedNamespace("async", displayName, version ?? "", digest, enveloped),
   };
-  const localByKind = { sync: localNamespace("sync", displayName, wrapperId), async: localNamespace("async", displayName, wrapperId) };
+  const localByKind = {
+    sync: localNamespace("sync", displayName, wrapperId, undefined, enveloped),
+    async: localNamespace("async", displayName, wrapperId, undefined, enveloped),
+  };
   const perInstance = new WeakMap<object, { sync: string; async: string }>();
   return {
     name: displayName,
@@ -73,8 +81,8 @@ export function identify(fn: (...args: never[]) => unknown, name?: string, versi
       if (namespaces === undefined) {
         const id = instanceId(instance);
         namespaces = {
-          sync: localNamespace("sync", displayName, wrapperId, id),
-          async: localNamespace("async", displayName, wrapperId, id),
+          sync: localNamespace("sync", displayName, wrapperId, id, enveloped),
+          async: localNamespace("async", displayName, wrapperId, id, enveloped),
         };
         perInstance.set(instance, namespaces);
       }

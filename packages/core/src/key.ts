@@ -329,21 +329,27 @@ export function sourceDigest(source: string): string {
   return createHash("sha256").update(source, "utf8").digest("hex").slice(0, 16);
 }
 
+/** `s`/`a` for plain entries; `S`/`A` for entries wrapped with their freshness (stale windows on). */
+function kindLetter(kind: CallKind, enveloped: boolean): string {
+  const letter = kind === "sync" ? "s" : "a";
+  return enveloped ? letter.toUpperCase() : letter;
+}
+
 /**
  * The namespace of a function in a shared state: stable across processes, machines and releases
  * as long as the name, version and source text stay the same.
  */
-export function sharedNamespace(kind: CallKind, name: string, version: string, digest: string): string {
-  return `${KEY_PREFIX}${kind === "sync" ? "s" : "a"}:${escapeNamespacePart(name)}:${escapeNamespacePart(version)}:${digest}${NAMESPACE_END}`;
+export function sharedNamespace(kind: CallKind, name: string, version: string, digest: string, enveloped = false): string {
+  return `${KEY_PREFIX}${kindLetter(kind, enveloped)}:${escapeNamespacePart(name)}:${escapeNamespacePart(version)}:${digest}${NAMESPACE_END}`;
 }
 
 /**
  * The namespace of one wrapper (and, for methods, one instance) in a process-local state: closures
  * that share their source text never share entries there.
  */
-export function localNamespace(kind: CallKind, name: string, wrapperId: number, instanceId?: number): string {
+export function localNamespace(kind: CallKind, name: string, wrapperId: number, instanceId?: number, enveloped = false): string {
   const owner = instanceId === undefined ? `${wrapperId}` : `${wrapperId}.${instanceId}`;
-  return `${KEY_PREFIX}${kind === "sync" ? "s" : "a"}:~${owner}:${escapeNamespacePart(name)}${NAMESPACE_END}`;
+  return `${KEY_PREFIX}${kindLetter(kind, enveloped)}:~${owner}:${escapeNamespacePart(name)}${NAMESPACE_END}`;
 }
 
 /**

@@ -14,11 +14,14 @@ import {
   type PartitionedState,
   type SetOptions,
   stateName,
+  supportsLocking,
   supportsPrefixDeletion,
   supportsTags,
+  type LockingState,
   type SyncCapableState,
   type TaggingState,
 } from "./state.js";
+import { type Envelope, envelope, freshness, openEnvelope } from "./stale.js";
 import { registerTaggedState } from "./tags.js";
 
 /** Counters of one memoized function (or method, over all instances). */
@@ -150,14 +153,21 @@ const now = (): number => performance.now();
  * @throws InvalidOptionError / ConfigError at wrap time when the options cannot work
  */
 export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings: Settings): Memoized<F> {
-  const identity: FunctionIdentity = identify(fn, settings.name, settings.version);
+  // Stale windows: entries carry their freshness and live in the state for the ttl plus the window.
+  const staleWindow = Math.max(settings.staleWhileRevalidate, settings.staleIfError);
+  const enveloped = staleWindow > 0;
+  const identity: FunctionIdentity = identify(fn, settings.name, settings.version, enveloped);
   const name = identity.name;
   const call = fn as unknown as (this: unknown, ...args: unknown[]) => unknown;
   let asyncMode = settings.async || isNativeAsync(fn);
   const inflight = new Map<string, Promise<unknown>>();
   const counters = { hits: 0, misses: 0, coalesced: 0, stale: 0, errors: 0 };
   const ttl = settings.ttl;
+  const stateTtl = enveloped ? ttl! + staleWindow : ttl;
   const tagsOf = settings.tags;
+  const lockSettings = settings.lock;
+  /** Keys being refreshed in the background (stale-while-revalidate), once per key per process. */
+  const refreshing = new Set<string>();
   let binding: Binding | undefined;
 
   if (!asyncMode) {
@@ -192,6 +202,11 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       partitions: {},
       instancePartitions: new WeakMap(),
     };
+    if (lockSettings !== undefined && !binding.local && !supportsLocking(state)) {
+      throw new ConfigError(
+        `Mime: "${name}" has a \`lock\` option but its state (${stateName(state)}) cannot lease keys (it has no lock/unlock)`,
+      );
+    }
     if (!binding.local) {
       claimSharedIdentity(identity.shared("sync"), fn, name);
       claimSharedIdentity(identity.shared("async"), fn, name);
@@ -222,10 +237,29 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       channels.error.publish({ functionName: name, key: key ?? "", state: stateName(b.state), duration: started ? now() - started : 0, error, operation });
     }
     if (b.strict) throw error;
+    report(b, error, context);
+  }
+
+  function report(b: Binding, error: MimicError, context: ErrorContext): void {
     try {
       (b.onError ?? warnAboutAbsorbedError)(error, context);
     } catch {
       // An error handler that throws must not turn a cache problem into a failed call.
+    }
+  }
+
+  /** Reports an error of the function itself that a stale value covered (never thrown). */
+  function reportCovered(b: Binding, slot: Slot, raw: unknown, code: "MIMIC_STALE_FALLBACK" | "MIMIC_REFRESH_FAILED"): void {
+    const message = raw instanceof Error ? raw.message : String(raw);
+    const what = code === "MIMIC_STALE_FALLBACK" ? "the stale value was returned instead" : "the stale value stays until its window ends";
+    const error = new MimicError(code, `"${name}" failed (${message}); ${what}`, { cause: raw });
+    report(b, error, { functionName: name, operation: "get", key: slotKey(slot), state: b.state });
+  }
+
+  function serveStale(b: Binding, slot: Slot, reason: "revalidate" | "fallback"): void {
+    counters.stale++;
+    if (channels.stale.hasSubscribers) {
+      channels.stale.publish({ functionName: name, key: slotKey(slot), state: stateName(b.state), duration: 0, reason });
     }
   }
 
@@ -313,11 +347,17 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     }
   }
 
-  function writeSync(b: Binding, slot: Slot, value: unknown, options: SetOptions | undefined, started: number): void {
+  /** What is stored for a result: the value, or its envelope when stale windows are on. */
+  function stored(value: unknown): unknown {
+    return enveloped ? envelope(value, ttl!) : value;
+  }
+
+  function writeSync(b: Binding, slot: Slot, result: unknown, options: SetOptions | undefined, started: number): void {
+    const value = stored(result);
     try {
-      if (slot.partition === undefined) writeToState(b.syncState!, "setSync", slot.key, value, ttl, options);
-      else if (slot.lone) slot.partition.setLone(slot.index, value, ttl, options);
-      else slot.partition.set(slot.index as string, value, ttl, options);
+      if (slot.partition === undefined) writeToState(b.syncState!, "setSync", slot.key, value, stateTtl, options);
+      else if (slot.lone) slot.partition.setLone(slot.index, value, stateTtl, options);
+      else slot.partition.set(slot.index as string, value, stateTtl, options);
       if (started) publish(channels.set, b, slot, started);
     } catch (error) {
       absorb(error, "set", slot, b, started);
@@ -336,20 +376,72 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
 
   function callSync(b: Binding, thisArg: unknown, args: unknown[]): unknown {
     if (b.syncState === undefined) throw syncStateRequired(b.state, name);
+    if (lockSettings !== undefined && !b.local) {
+      throw new ConfigError(`Mime: "${name}" has a \`lock\` option, which needs an async function (waiting for another process cannot be synchronous)`);
+    }
     const slot = slotFor(b, thisArg, args, "sync");
     const entry = readSync(b, slot);
+    let fallback: Envelope | undefined;
     if (entry !== undefined) {
-      counters.hits++;
-      return entry.value;
+      if (!enveloped) {
+        counters.hits++;
+        return entry.value;
+      }
+      const found = openEnvelope(entry.value);
+      const state = found === undefined ? "gone" : freshness(found, settings.staleWhileRevalidate, settings.staleIfError);
+      if (state === "fresh") {
+        counters.hits++;
+        return found!.value;
+      }
+      if (state === "revalidate") {
+        serveStale(b, slot, "revalidate");
+        refreshSyncLater(b, slot, thisArg, args);
+        return found!.value;
+      }
+      if (state === "fallback") fallback = found;
     }
     const options = tagsFor(thisArg, args);
     counters.misses++;
     const started = anyoneListening() ? now() : 0;
-    const result = call.apply(thisArg, args);
+    let result: unknown;
+    try {
+      result = call.apply(thisArg, args);
+    } catch (error) {
+      if (fallback === undefined) throw error;
+      serveStale(b, slot, "fallback");
+      reportCovered(b, slot, error, "MIMIC_STALE_FALLBACK");
+      return fallback.value;
+    }
     if (isThenable(result)) return becomeAsync(b, thisArg, args, result, options);
     if (started) publish(channels.miss, b, slot, started);
     writeSync(b, slot, result, options, started);
     return result;
+  }
+
+  /** Stale-while-revalidate for a sync function: the refresh runs on the next turn of the event loop. */
+  function refreshSyncLater(b: Binding, slot: Slot, thisArg: unknown, args: unknown[]): void {
+    const key = flightKey(slot);
+    if (refreshing.has(key)) return;
+    refreshing.add(key);
+    setImmediate(() => {
+      try {
+        const options = tagsFor(thisArg, args);
+        counters.misses++;
+        const result = call.apply(thisArg, args);
+        if (isThenable(result)) {
+          Promise.resolve(result).then(
+            () => reportCovered(b, slot, new TypeError("the function returned a promise during a background refresh"), "MIMIC_REFRESH_FAILED"),
+            (error: unknown) => reportCovered(b, slot, error, "MIMIC_REFRESH_FAILED"),
+          );
+          return;
+        }
+        writeSync(b, slot, result, options, 0);
+      } catch (error) {
+        reportCovered(b, slot, error, "MIMIC_REFRESH_FAILED");
+      } finally {
+        refreshing.delete(key);
+      }
+    });
   }
 
   /** The function turned out to return promises: from now on it is keyed and cached as async. */
@@ -366,11 +458,17 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       const slot = slotFor(b, thisArg, args, "async");
       // A process-local state answers without a round trip, so an async call reads it synchronously.
       const readsLocally = b.local && (slot.partition !== undefined || b.syncState !== undefined);
+      let fallback: Envelope | undefined;
       if (readsLocally) {
         const entry = readSync(b, slot);
         if (entry !== undefined) {
-          counters.hits++;
-          return Promise.resolve(entry.value);
+          if (!enveloped) {
+            counters.hits++;
+            return Promise.resolve(entry.value);
+          }
+          const judged = judge(b, slot, entry, thisArg, args);
+          if (judged !== undefined && !("fallback" in judged)) return Promise.resolve(judged.value);
+          fallback = judged?.fallback;
         }
       }
       const key = flightKey(slot);
@@ -379,10 +477,163 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
         counters.coalesced++;
         return pending;
       }
-      return fly(key, lookupThenRun(b, slot, thisArg, args, !readsLocally));
+      return fly(key, lookupThenRun(b, slot, thisArg, args, !readsLocally, fallback));
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * An enveloped entry of an async function: a fresh or revalidating value to return (the refresh
+   * started), a fallback to keep for when the function fails, or `undefined` when it is gone.
+   */
+  function judge(b: Binding, slot: Slot, entry: CacheEntry, thisArg: unknown, args: unknown[]): { value: unknown } | { fallback: Envelope } | undefined {
+    const found = openEnvelope(entry.value);
+    const state = found === undefined ? "gone" : freshness(found, settings.staleWhileRevalidate, settings.staleIfError);
+    if (state === "fresh") {
+      counters.hits++;
+      return { value: found!.value };
+    }
+    if (state === "revalidate") {
+      serveStale(b, slot, "revalidate");
+      refreshInBackground(b, slot, thisArg, args);
+      return { value: found!.value };
+    }
+    return state === "fallback" ? { fallback: found! } : undefined;
+  }
+
+  /** Stale-while-revalidate for an async function: one refresh per key per process (and across processes with `lock`). */
+  function refreshInBackground(b: Binding, slot: Slot, thisArg: unknown, args: unknown[]): void {
+    const key = flightKey(slot);
+    if (refreshing.has(key) || inflight.has(key)) return;
+    refreshing.add(key);
+    const refresh = async (): Promise<void> => {
+      const token = lockApplies(b) ? await tryLock(b, slot, key) : null;
+      if (token === undefined) return; // another process holds the lease and refreshes
+      try {
+        await runAndStore(b, slot, thisArg, args, tagsFor(thisArg, args));
+      } finally {
+        if (token !== null) releaseLock(b, slot, key, token);
+      }
+    };
+    refresh()
+      .catch((error: unknown) => reportCovered(b, slot, error, "MIMIC_REFRESH_FAILED"))
+      .finally(() => refreshing.delete(key));
+  }
+
+  async function lookupThenRun(
+    b: Binding,
+    slot: Slot,
+    thisArg: unknown,
+    args: unknown[],
+    lookup: boolean,
+    fallback: Envelope | undefined,
+  ): Promise<unknown> {
+    if (lookup && slot.partition === undefined) {
+      const started = anyoneListening() ? now() : 0;
+      let entry: CacheEntry | undefined;
+      try {
+        entry = await b.state.get(slot.key);
+      } catch (error) {
+        absorb(error, "get", slot, b, started);
+      }
+      if (entry !== undefined) {
+        if (started) publish(channels.hit, b, slot, started);
+        if (!enveloped) {
+          counters.hits++;
+          return entry.value;
+        }
+        const judged = judge(b, slot, entry, thisArg, args);
+        if (judged !== undefined && !("fallback" in judged)) return judged.value;
+        fallback = judged?.fallback;
+      }
+    }
+    const options = tagsFor(thisArg, args);
+    try {
+      return lockApplies(b) ? await runLocked(b, slot, thisArg, args, options) : await runAndStore(b, slot, thisArg, args, options);
+    } catch (error) {
+      if (fallback === undefined) throw error;
+      serveStale(b, slot, "fallback");
+      reportCovered(b, slot, error, "MIMIC_STALE_FALLBACK");
+      return fallback.value;
+    }
+  }
+
+  /** Runs the function and stores its result. */
+  function runAndStore(b: Binding, slot: Slot, thisArg: unknown, args: unknown[], options: SetOptions | undefined): Promise<unknown> {
+    counters.misses++;
+    return settle(b, slot, call.apply(thisArg, args), options, anyoneListening() ? now() : 0);
+  }
+
+  // ---- cross-process single-flight (lock) ---------------------------------------------------
+
+  function lockApplies(b: Binding): boolean {
+    return lockSettings !== undefined && !b.local;
+  }
+
+  /** Takes the lease: its token, `undefined` when another holds it, or `null` when the state failed (run unlocked). */
+  async function tryLock(b: Binding, slot: Slot, key: string): Promise<string | undefined | null> {
+    try {
+      return await (b.state as LockingState).lock(key, lockSettings!.lease);
+    } catch (error) {
+      absorb(error, "lock", slot, b);
+      return null;
+    }
+  }
+
+  function releaseLock(b: Binding, slot: Slot, key: string, token: string): void {
+    (b.state as LockingState).unlock(key, token).catch((error: unknown) => {
+      try {
+        absorb(error, "unlock", slot, b);
+      } catch {
+        // strict: the call already has its value; a lease that outlives it expires by itself.
+      }
+    });
+  }
+
+  /**
+   * On a miss: take the lease and run the function, or wait (polling with backoff) for the holder's
+   * result; take over if the holder's lease expires; after `timeout`, or if the state fails, run it.
+   */
+  async function runLocked(b: Binding, slot: Slot, thisArg: unknown, args: unknown[], options: SetOptions | undefined): Promise<unknown> {
+    const key = flightKey(slot);
+    const deadline = Date.now() + lockSettings!.timeout * 1000;
+    let delay = 20;
+    for (;;) {
+      const token = await tryLock(b, slot, key);
+      if (token === null) break;
+      if (token !== undefined) {
+        try {
+          return await runAndStore(b, slot, thisArg, args, options);
+        } finally {
+          releaseLock(b, slot, key, token);
+        }
+      }
+      const wait = Math.min(delay, deadline - Date.now());
+      if (wait <= 0) break;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      delay = Math.min(delay * 1.5, 250);
+      let entry: CacheEntry | undefined;
+      try {
+        entry = await b.state.get(slot.partition === undefined ? slot.key : key);
+      } catch (error) {
+        absorb(error, "get", slot, b);
+        break;
+      }
+      const value = entry === undefined ? undefined : freshValue(entry);
+      if (value !== undefined) {
+        counters.coalesced++;
+        return value.value;
+      }
+    }
+    return runAndStore(b, slot, thisArg, args, options);
+  }
+
+  /** The value of an entry if it is fresh (plain entries always are). */
+  function freshValue(entry: CacheEntry): { value: unknown } | undefined {
+    if (!enveloped) return { value: entry.value };
+    const found = openEnvelope(entry.value);
+    return found !== undefined && freshness(found, 0, 0) === "fresh" ? { value: found.value } : undefined;
   }
 
   /** Registers a flight so concurrent callers of the same key share it; forgets it once settled. */
@@ -395,26 +646,6 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     return flight;
   }
 
-  async function lookupThenRun(b: Binding, slot: Slot, thisArg: unknown, args: unknown[], lookup: boolean): Promise<unknown> {
-    if (lookup && slot.partition === undefined) {
-      const started = anyoneListening() ? now() : 0;
-      let entry: CacheEntry | undefined;
-      try {
-        entry = await b.state.get(slot.key);
-      } catch (error) {
-        absorb(error, "get", slot, b, started);
-      }
-      if (entry !== undefined) {
-        counters.hits++;
-        if (started) publish(channels.hit, b, slot, started);
-        return entry.value;
-      }
-    }
-    const options = tagsFor(thisArg, args);
-    counters.misses++;
-    return settle(b, slot, call.apply(thisArg, args), options, anyoneListening() ? now() : 0);
-  }
-
   /** Awaits the function's result and stores it; a rejection is passed on and never stored. */
   async function settle(b: Binding, slot: Slot, result: unknown, options: SetOptions | undefined, started: number): Promise<unknown> {
     const value = await result;
@@ -424,7 +655,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       return value;
     }
     try {
-      await writeToState(b.state, "set", slot.key, value, ttl, options);
+      await writeToState(b.state, "set", slot.key, stored(value), stateTtl, options);
       if (started) publish(channels.set, b, slot, started);
     } catch (error) {
       absorb(error, "set", slot, b, started);
@@ -435,10 +666,16 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   // ---- the wrapper --------------------------------------------------------------------------
 
   const memoized = function (this: unknown): unknown {
-    const b = currentBinding();
+    let b: Binding;
+    try {
+      b = currentBinding();
+    } catch (error) {
+      if (asyncMode) return Promise.reject(error);
+      throw error;
+    }
     // The hottest case, a sync hit on a lone primitive in a partitioned local state with nobody
     // listening, is answered here without building an argument array or a key string.
-    if (arguments.length === 1 && this === undefined && !asyncMode && b.partitioned !== undefined && settings.key === undefined) {
+    if (arguments.length === 1 && this === undefined && !asyncMode && !enveloped && b.partitioned !== undefined && settings.key === undefined) {
       const arg: unknown = arguments[0];
       if (isLoneKeyable(arg) && !channels.hit.hasSubscribers) {
         const entry = (b.partitions.sync ?? partitionFor(b, b.partitioned, undefined, "sync")).getLone(arg);

@@ -58,6 +58,29 @@ export interface MimeOptions<Args extends unknown[] = never[], This = never> {
    */
   strict?: boolean;
   /**
+   * Seconds after expiry during which the old value is still returned at once while one call
+   * refreshes it in the background (once per key per process; once across processes with `lock`).
+   * Counted from expiry; after the window the entry is gone. Needs a `ttl`.
+   * @default 0 (off)
+   */
+  staleWhileRevalidate?: number;
+  /**
+   * Seconds after expiry during which, if the function throws or rejects, the old value is
+   * returned instead (the error goes to `onError`). Counted from expiry. Needs a `ttl`.
+   * @default 0 (off)
+   */
+  staleIfError?: number;
+  /**
+   * Cross-process single-flight on a shared state: on a miss, one caller in any process takes a
+   * lease on the key and runs the function; the others wait for its result (polling with backoff)
+   * for at most `timeout` seconds, then run it themselves. A dead holder's lease expires after
+   * `lease` seconds and one waiter takes over. If the state cannot lease keys or fails, the
+   * function runs (fail-open). Async functions only; a process-local state needs no lock.
+   * `true` means `{ lease: 10, timeout: 15 }`.
+   * @default false
+   */
+  lock?: boolean | { lease?: number; timeout?: number };
+  /**
    * Treat the function as asynchronous from the first call. Native `async` functions are detected
    * by themselves; a function that returns a promise without being `async` (transpiled code) is
    * recognised by its first returned promise. Give `async: true` for such a function on a state
@@ -78,9 +101,28 @@ export interface Settings {
   onError: ErrorHandler | undefined;
   strict: boolean | undefined;
   async: boolean;
+  staleWhileRevalidate: number;
+  staleIfError: number;
+  lock: { lease: number; timeout: number } | undefined;
 }
 
-const knownOptions = ["ttl", "state", "key", "tags", "name", "version", "onError", "strict", "async"];
+/** `lock: true` means these. */
+export const DEFAULT_LOCK = { lease: 10, timeout: 15 } as const;
+
+const knownOptions = [
+  "ttl",
+  "state",
+  "key",
+  "tags",
+  "name",
+  "version",
+  "onError",
+  "strict",
+  "async",
+  "staleWhileRevalidate",
+  "staleIfError",
+  "lock",
+];
 
 function closest(word: string): string | undefined {
   const lower = word.toLowerCase().replace(/[_-]/g, "");
@@ -91,6 +133,23 @@ function expectType(where: string, name: string, value: unknown, type: "function
   if (value !== undefined && typeof value !== type) {
     throw new InvalidOptionError(`${where}: ${name} must be a ${type}, got ${typeof value} ${String(value)}`);
   }
+}
+
+function validateLock(lock: unknown, where: string): Settings["lock"] {
+  if (lock === undefined || lock === false) return undefined;
+  if (lock === true) return { ...DEFAULT_LOCK };
+  if (typeof lock !== "object" || lock === null) {
+    throw new InvalidOptionError(`${where}: lock must be true, false or { lease, timeout }, got ${String(lock)}`);
+  }
+  const { lease, timeout, ...rest } = lock as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new InvalidOptionError(`${where}: unknown lock option "${unknown}" (known: lease, timeout)`);
+  const seconds = (name: string, value: unknown, fallback: number): number => {
+    const checked = validateTtl(value, `${where}: lock.${name}`) ?? fallback;
+    if (checked <= 0) throw new InvalidOptionError(`${where}: lock.${name} must be more than 0 seconds, got ${checked}`);
+    return checked;
+  };
+  return { lease: seconds("lease", lease, DEFAULT_LOCK.lease), timeout: seconds("timeout", timeout, DEFAULT_LOCK.timeout) };
 }
 
 /**
@@ -139,8 +198,18 @@ export function validateMimeOptions(options: unknown): Settings {
   if (version !== undefined && typeof version !== "string" && typeof version !== "number") {
     throw new InvalidOptionError(`${where}: version must be a string or a number, got ${typeof version}`);
   }
+  const window = (option: "staleWhileRevalidate" | "staleIfError"): number => {
+    const seconds = validateTtl(given[option], `${where}: ${option}`) ?? 0;
+    if (seconds > 0 && ttl === null) {
+      throw new InvalidOptionError(`${where}: ${option} is counted from expiry, so it needs a ttl; got ttl ${String(given.ttl)}`);
+    }
+    return seconds;
+  };
   return {
     ttl,
+    staleWhileRevalidate: window("staleWhileRevalidate"),
+    staleIfError: window("staleIfError"),
+    lock: validateLock(given.lock, where),
     state: given.state as IState | undefined,
     key: given.key as Settings["key"],
     tags: given.tags as Settings["tags"],

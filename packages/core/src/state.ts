@@ -138,6 +138,26 @@ export function supportsPrefixDeletion(state: IState): state is PrefixDeletingSt
   return typeof (state as Partial<PrefixDeletingState>).deletePrefix === "function";
 }
 
+/**
+ * Optional capability: a short lease on a key, so that one caller in any process runs the function
+ * while the others wait for its result (`lock` option). Needed only by shared states.
+ */
+export interface LockingState extends IState {
+  /**
+   * Takes the lease on `key` for `lease` seconds if nobody holds it.
+   * @returns a token proving ownership, or `undefined` when someone else holds the lease
+   */
+  lock(key: string, lease: number): Promise<string | undefined>;
+  /** Releases the lease on `key` if `token` still holds it (an expired lease taken over is left alone). */
+  unlock(key: string, token: string): Promise<void>;
+}
+
+/** Whether `state` can lease keys. */
+export function supportsLocking(state: IState): state is LockingState {
+  const candidate = state as Partial<LockingState>;
+  return typeof candidate.lock === "function" && typeof candidate.unlock === "function";
+}
+
 /** A class whose instances are states; `Config` instantiates it lazily with `stateOptions`. */
 export type StateClass<Options = never> = new (options: Options) => IState;
 
