@@ -1,4 +1,4 @@
-import { asyncBatch, concurrentBatch, type Consume, syncBatch } from "./loops.js";
+import { asyncBatch, concurrentBatch, type Consume, syncBatch, windowLoop } from "./loops.js";
 import type { Case } from "./types.js";
 
 type AnyFunction = (...args: never[]) => unknown;
@@ -30,25 +30,42 @@ function batchFor(spec: HitCaseSpec, columns: readonly (readonly unknown[])[]): 
 }
 
 /**
- * A case that measures hits: the cache is filled first, then one batch is checked against the
- * unmemoized result, so a misconfigured peer (a cache too small, a key that never matches) shows
- * up as an error or as executions while measuring instead of a flattering number.
+ * How long one sample should take. Long enough that the timer and tinybench's bookkeeping (a few
+ * hundred ns) are noise next to it, short enough that on a shared, loaded machine most samples
+ * fit inside one scheduler time slice, so the median is a clean sample rather than a preempted one.
+ */
+const TARGET_SAMPLE_NS = 25_000;
+
+function now(): number {
+  return performance.now() * 1e6;
+}
+
+/**
+ * A case that measures hits: the cache is filled first, then one pass over the data is checked
+ * against the unmemoized results, so a misconfigured peer (a cache too small, a key that never
+ * matches) shows up as an error or as executions while measuring instead of a flattering number.
+ * Sequential cases are then timed in windows of calls sized to about {@link TARGET_SAMPLE_NS}.
  */
 export async function hitCase(spec: HitCaseSpec): Promise<Case> {
-  const run = batchFor(spec, spec.columns);
+  const pass = batchFor(spec, spec.columns);
   await batchFor(spec, spec.prefill ?? spec.columns)();
-  const checksum = await run();
+  const checksum = await pass();
   if (checksum !== spec.expected) {
     throw new Error(`case "${spec.name}" returned checksum ${String(checksum)}, expected ${spec.expected}: wrong results`);
   }
-  return {
-    name: spec.name,
-    ...(spec.reference === true ? { reference: true } : {}),
-    ops: spec.columns[0]!.length,
-    run,
-    async: spec.mode !== "sync",
-    executions: spec.executions,
-  };
+  const calls = spec.columns[0]!.length;
+  const base = { name: spec.name, ...(spec.reference === true ? { reference: true } : {}), executions: spec.executions };
+  if (spec.mode === "inflight") return { ...base, ops: calls, run: pass, async: true };
+  // Estimate the time per call from the fastest of a few passes (which also warms the JIT up).
+  let fastest = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const started = now();
+    await pass();
+    fastest = Math.min(fastest, (now() - started) / calls);
+  }
+  const size = Math.max(1, Math.min(1_000_000, Math.round(TARGET_SAMPLE_NS / Math.max(fastest, 0.5))));
+  const consume = spec.consume ?? "number";
+  return { ...base, ops: size, run: windowLoop(spec.memoized, spec.columns, size, spec.mode === "await", consume), async: spec.mode === "await" };
 }
 
 /** The checksum {@link hitCase} expects, from the plain function. */

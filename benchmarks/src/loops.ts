@@ -62,3 +62,34 @@ export function concurrentBatch(
   };`;
   return compile(source, fn, columns) as () => Promise<number>;
 }
+
+function windowSource(columns: number, async: boolean, consume: Consume, size: number): string {
+  const args = Array.from({ length: columns }, (_, j) => `c${j}[i]`).join(", ");
+  const call = async ? `(await fn(${args}))` : `fn(${args})`;
+  const value = consume === "number" ? call : `${call}.id`;
+  return `let i = 0;
+  return ${async ? "async " : ""}function window() {
+    let sum = 0;
+    for (let n = 0; n < ${size}; n++) {
+      sum = (sum + ${value}) | 0;
+      if (++i === c0.length) i = 0;
+    }
+    return sum;
+  };`;
+}
+
+/**
+ * A measured sample: `size` sequential calls, continuing through the columns where the previous
+ * sample stopped (wrapping around), so a sample can be shorter or longer than one pass over the
+ * data while every argument is still visited equally often.
+ */
+export function windowLoop(
+  fn: AnyFunction,
+  columns: readonly (readonly unknown[])[],
+  size: number,
+  async: boolean,
+  consume: Consume = "number",
+): () => unknown {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`window size must be a positive integer, got ${size}`);
+  return compile(windowSource(columns.length, async, consume, size), fn, columns);
+}

@@ -78,6 +78,7 @@ export async function measureCases(cases: readonly Case[], settings: RunSettings
     opsPerSec: 1e9 / m.medianNs,
     ratio: m.medianNs / referenceNs,
     samples: m.samples,
+    opsPerSample: m.testCase.ops,
     madPct: m.madPct,
     ...(m.executions === undefined ? {} : { executionsWhileMeasuring: m.executions }),
     extra: m.testCase.extra?.() ?? {},

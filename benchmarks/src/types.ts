@@ -49,6 +49,8 @@ export interface Row {
   readonly ratio: number;
   /** Samples pooled over all rounds. */
   readonly samples: number;
+  /** Operations per sample (the sample time is divided by it). */
+  readonly opsPerSample: number;
   /** Median absolute deviation of the per-operation times, as a percentage of the median. */
   readonly madPct: number;
   /** Function executions while measuring (0 for a pure hit scenario), when counted. */
