@@ -22,7 +22,8 @@ export interface EntryLocation {
 }
 
 /**
- * Locates `key`'s entry under `directory`. Files are spread over 256 shard directories so that no
+ * Locates `key`'s entry under `directory`: the file is named by core's `digestKey` (SHA-256 over the
+ * key's UTF-16 code units, so keys with lone surrogates do not collide). Files are spread over 256 shard directories so that no
  * directory holds more than a small share of the entries (listing and sweeping stay cheap).
  */
 export function locateEntry(directory: string, key: string): EntryLocation {
@@ -45,4 +46,31 @@ export function tempFileFor(location: EntryLocation): string {
 export function tempFileWriter(name: string): number | undefined {
   const match = TEMP_FILE.exec(name);
   return match ? Number(match[1]) : undefined;
+}
+
+// Keys longer than this are rare and would make the cache's memory depend on the callers' data.
+const MAX_CACHED_KEY_LENGTH = 512;
+const MAX_CACHED_KEYS = 4096;
+
+/**
+ * {@link locateEntry} for one directory, remembering the locations of recently used keys: a hit
+ * then costs a map lookup instead of a SHA-256 (about a tenth of a small sync hit). Bounded: the
+ * map is emptied when full, which costs less than keeping an LRU order on every hit.
+ */
+export class EntryLocator {
+  private readonly recent = new Map<string, EntryLocation>();
+
+  constructor(private readonly directory: string) {}
+
+  locate(key: string): EntryLocation {
+    let location = this.recent.get(key);
+    if (location === undefined) {
+      location = locateEntry(this.directory, key);
+      if (key.length <= MAX_CACHED_KEY_LENGTH) {
+        if (this.recent.size >= MAX_CACHED_KEYS) this.recent.clear();
+        this.recent.set(key, location);
+      }
+    }
+    return location;
+  }
 }

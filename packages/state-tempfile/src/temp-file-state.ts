@@ -9,7 +9,7 @@ import { keepAtExit, removeAtExit } from "./exit-cleanup.js";
 import { encodeSerializerName } from "./format.js";
 import { runAsync, runSync } from "./fs-steps.js";
 import { resolveOptions, type ResolvedOptions, type TempFileStateOptions } from "./options.js";
-import { locateEntry } from "./paths.js";
+import { EntryLocator, type EntryLocation } from "./paths.js";
 import { sweepDirectory, type SweepPlan, type SweepReport } from "./sweep.js";
 
 /**
@@ -43,6 +43,7 @@ export class TempFileState implements IState {
   private readonly options: ResolvedOptions;
   private readonly serializerName: Buffer;
   private path: string | undefined;
+  private locator: EntryLocator | undefined;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<SweepReport> | undefined;
@@ -79,7 +80,7 @@ export class TempFileState implements IState {
 
   /** @inheritDoc IState.get */
   async get(key: string): Promise<CacheEntry | undefined> {
-    const { file } = locateEntry(this.open(), key);
+    const { file } = this.locate(key);
     let bytes: Buffer;
     try {
       bytes = await readFile(file);
@@ -96,7 +97,7 @@ export class TempFileState implements IState {
 
   /** @inheritDoc IState.getSync */
   getSync(key: string): CacheEntry | undefined {
-    const { file } = locateEntry(this.open(), key);
+    const { file } = this.locate(key);
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
@@ -117,7 +118,7 @@ export class TempFileState implements IState {
 
   /** @inheritDoc IState.set */
   async set(key: string, value: unknown, ttl: number | null): Promise<void> {
-    const location = locateEntry(this.open(), key);
+    const location = this.locate(key);
     const chunks = this.encode(value, ttl);
     await writeEntry(location, chunks, this.options.fsync);
     if (this.countWrite(chunks)) {
@@ -127,7 +128,7 @@ export class TempFileState implements IState {
 
   /** @inheritDoc IState.setSync */
   setSync(key: string, value: unknown, ttl: number | null): void {
-    const location = locateEntry(this.open(), key);
+    const location = this.locate(key);
     const chunks = this.encode(value, ttl);
     writeEntrySync(location, chunks, this.options.fsync);
     if (this.countWrite(chunks)) {
@@ -141,7 +142,7 @@ export class TempFileState implements IState {
 
   /** @inheritDoc IState.delete */
   async delete(key: string): Promise<void> {
-    const { file } = locateEntry(this.open(), key);
+    const { file } = this.locate(key);
     try {
       await unlink(file);
     } catch (error) {
@@ -151,7 +152,7 @@ export class TempFileState implements IState {
 
   /** @inheritDoc IState.deleteSync */
   deleteSync(key: string): void {
-    const { file } = locateEntry(this.open(), key);
+    const { file } = this.locate(key);
     try {
       unlinkSync(file);
     } catch (error) {
@@ -248,6 +249,11 @@ export class TempFileState implements IState {
       this.timer.unref();
     }
     return directory;
+  }
+
+  private locate(key: string): EntryLocation {
+    if (this.locator === undefined || this.closed) this.locator = new EntryLocator(this.open());
+    return this.locator.locate(key);
   }
 
   private encode(value: unknown, ttl: number | null): Buffer[] {
