@@ -1,15 +1,20 @@
 import { StateError } from "@mimic/core";
+import { partitioning, prefixDeletion, tagging } from "./capabilities.js";
 import { registerConcurrencyTests } from "./groups/concurrency.js";
+import { deletePrefixScenarios } from "./groups/delete-prefix.js";
 import { registerEntryTests } from "./groups/entries.js";
 import { registerFailureTests } from "./groups/failures.js";
 import { registerKeyTests } from "./groups/keys.js";
+import { partitionScenarios } from "./groups/partitions.js";
 import { registerSyncContractTests } from "./groups/sync.js";
+import { tagScenarios } from "./groups/tags.js";
 import { registerTtlTests } from "./groups/ttl.js";
 import { registerValueTests } from "./groups/values.js";
 import { SuiteContext } from "./harness.js";
 import { testGlobals } from "./jest-globals.js";
 import { asyncOperations, syncOperations, type OperationsKind } from "./operations.js";
 import { resolveOptions, type StateConformanceOptions } from "./options.js";
+import { registerDenial, registerScenarios } from "./scenarios.js";
 
 /**
  * Registers the `IState` conformance tests for a state factory, inside a `describe` block named
@@ -37,6 +42,14 @@ import { resolveOptions, type StateConformanceOptions } from "./options.js";
  * and, with `createFailingState`, that every operation of a broken backend fails with
  * `failureError`.
  *
+ * Optional capabilities are covered too: `deletePrefix` (namespaces sharing a textual prefix, core's
+ * real keys through `Mime`'s `fn.clear()`), tags (`set` with `{ tags }`, `invalidateTags`: exact
+ * matching, overwrites dropping old tags, expiry, other states) and partitions (the documented keys
+ * of `getLone`/`setLone`/`get`/`set`, `dispose`). `capabilities.deletePrefix`/`tags`/`partitions`
+ * set to `true` claim one (each scenario is then its own test, failing if the state lacks it), `false`
+ * denies it (a test fails if the state has it); left out, one test per capability detects it with
+ * core's detectors on a state from `createState` and runs every scenario when it is there.
+ *
  * The ttl tests wait in real time: do not enable fake timers globally for this file.
  * @throws TypeError or RangeError at once when an option is invalid, naming the option and value;
  *   Error when called outside a jest test file.
@@ -55,8 +68,16 @@ export function describeStateConformance(options: StateConformanceOptions): void
         context.describe("values", () => registerValueTests(context, kind));
         context.describe("ttl", () => registerTtlTests(context, kind));
         context.describe("keys", () => registerKeyTests(context, kind));
+        context.describe("deletePrefix", () => registerScenarios(context, prefixDeletion, deletePrefixScenarios(context, kind)));
+        context.describe("tags", () => registerScenarios(context, tagging, tagScenarios(context, kind)));
       });
     }
+    context.describe("partitions", () => registerScenarios(context, partitioning, partitionScenarios(context)));
+    context.describe("capabilities", () => {
+      registerDenial(context, prefixDeletion);
+      registerDenial(context, tagging);
+      registerDenial(context, partitioning);
+    });
     context.describe("concurrency", () => registerConcurrencyTests(context));
     if (resolved.createFailingState !== undefined) {
       context.describe("failing backend", () => registerFailureTests(context));

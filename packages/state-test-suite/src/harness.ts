@@ -24,13 +24,14 @@ export class SuiteContext {
     this.globals.describe(name, body);
   }
 
-  test(name: string, body: TestBody): void {
-    this.globals.test(name, body, BASE_TEST_TIMEOUT_MS * this.options.timeScale);
+  /** Registers a test; `weight` multiplies its timeout, for a test that runs several scenarios in turn. */
+  test(name: string, body: TestBody, weight = 1): void {
+    this.globals.test(name, body, BASE_TEST_TIMEOUT_MS * this.options.timeScale * weight);
   }
 
   /** Closes every state the current test created; registered once as an `afterEach`. */
   registerCleanup(): void {
-    this.globals.afterEach(() => this.closeAll(), BASE_TEST_TIMEOUT_MS * this.options.timeScale);
+    this.globals.afterEach(() => this.closeOpenStates(), BASE_TEST_TIMEOUT_MS * this.options.timeScale);
   }
 
   /** A fresh, empty state from `createState`, closed after the test. */
@@ -69,7 +70,8 @@ export class SuiteContext {
     return state;
   }
 
-  private async closeAll(): Promise<void> {
+  /** Closes every state created so far in the current test (the `afterEach` does it too). */
+  async closeOpenStates(): Promise<void> {
     const states = this.open.splice(0);
     const failures: string[] = [];
     for (const state of states) {

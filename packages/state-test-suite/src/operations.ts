@@ -17,6 +17,8 @@ export interface Operations {
 export interface OperationsKind {
   /** Used in test names: `"async operations"`, `"sync operations"`. */
   readonly title: string;
+  /** Whether this is the synchronous half. */
+  readonly sync: boolean;
   bind(state: IState): Operations;
 }
 
@@ -29,7 +31,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** A get's result must be a miss or an object that has `value` (a cached `undefined` included). */
-function checkEntry(result: unknown, call: string): CacheEntry | undefined {
+export function checkEntry(result: unknown, call: string): CacheEntry | undefined {
   if (result === undefined) return undefined;
   if (typeof result !== "object" || result === null || !("value" in result)) {
     throw new ConformanceError(
@@ -39,7 +41,7 @@ function checkEntry(result: unknown, call: string): CacheEntry | undefined {
   return result as CacheEntry;
 }
 
-async function awaitPromise(state: IState, method: string, call: string, result: unknown): Promise<unknown> {
+export async function awaitPromise(state: IState, method: string, call: string, result: unknown): Promise<unknown> {
   // Core chains on the returned promise; a plain value would work with `await` but not with `.then`.
   if (!isThenable(result)) {
     throw new ConformanceError(`${stateName(state)}.${method} returned ${preview(result)} instead of a promise (${call})`);
@@ -47,7 +49,7 @@ async function awaitPromise(state: IState, method: string, call: string, result:
   return await result;
 }
 
-function notThenable(state: IState, method: string, call: string, result: unknown): unknown {
+export function notThenable(state: IState, method: string, call: string, result: unknown): unknown {
   if (isThenable(result)) {
     throw new ConformanceError(
       `${stateName(state)}.${method} returned a promise (${call}); a synchronous operation must finish before it returns`,
@@ -67,6 +69,7 @@ function method<K extends keyof IState>(state: IState, name: K): NonNullable<ISt
 /** `get`, `set`, `delete`, `clear`; each must return a promise. */
 export const asyncOperations: OperationsKind = {
   title: "async operations",
+  sync: false,
   bind(state) {
     return {
       get: async (key) => {
@@ -92,6 +95,7 @@ export const asyncOperations: OperationsKind = {
  */
 export const syncOperations: OperationsKind = {
   title: "sync operations",
+  sync: true,
   bind(state) {
     const getSync = method(state, "getSync");
     const setSync = method(state, "setSync");

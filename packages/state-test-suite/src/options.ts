@@ -16,7 +16,36 @@ export interface StateCapabilities {
    * top-level `undefined` and `NaN`, which every state must keep).
    */
   structuredClone: boolean;
+  /**
+   * The state has `deletePrefix` (and maybe `deletePrefixSync`), which core's `fn.clear()` uses.
+   * `true` claims it: every prefix-deletion test is registered on its own and fails if the state
+   * lacks it. `false` says the state has none, and a test fails if it does (core would use it
+   * untested). Left out, the suite detects it with core's `supportsPrefixDeletion` on a state from
+   * `createState` and runs all the prefix-deletion scenarios in one test per half when it is there.
+   * @default undefined (detected)
+   */
+  deletePrefix?: boolean;
+  /**
+   * The state takes `{ tags }` as the 4th argument of `set` (and `setSync`) and has
+   * `invalidateTags`, which core's `tags` option and `Mime.invalidateTags` use. Claimed, left out or
+   * denied as for {@link StateCapabilities.deletePrefix}; detected with core's `supportsTags`.
+   * @default undefined (detected)
+   */
+  tags?: boolean;
+  /**
+   * The state is process-local (`local: true`) and hands out partitions (`partition(namespace)`),
+   * which core's wrappers use for hits by argument. Claimed, left out or denied as for
+   * {@link StateCapabilities.deletePrefix}; detected with core's `isPartitioned`.
+   * @default undefined (detected)
+   */
+  partitions?: boolean;
 }
+
+/** The optional capabilities, which the suite can also detect on a state. */
+export type OptionalCapability = "deletePrefix" | "tags" | "partitions";
+
+/** `true` claimed, `false` denied, `undefined` detected on a state at run time. */
+export type Claim = boolean | undefined;
 
 /** How {@link describeStateConformance} builds, closes and judges the state under test. */
 export interface StateConformanceOptions {
@@ -56,12 +85,14 @@ export interface StateConformanceOptions {
   timeScale?: number;
 }
 
+const optionalCapabilities: readonly OptionalCapability[] = ["deletePrefix", "tags", "partitions"];
+
 /** The options after validation, with defaults filled in. */
 export interface ResolvedOptions {
   readonly name: string;
   readonly createState: () => IState | Promise<IState>;
   readonly closeState: ((state: IState) => void | Promise<void>) | undefined;
-  readonly capabilities: StateCapabilities;
+  readonly capabilities: { readonly sync: boolean; readonly structuredClone: boolean } & Readonly<Record<OptionalCapability, Claim>>;
   readonly createFailingState: (() => IState | Promise<IState>) | undefined;
   readonly failureError: abstract new (...args: never[]) => Error;
   readonly timeScale: number;
@@ -111,6 +142,14 @@ export function resolveOptions(options: StateConformanceOptions, defaultFailureE
       throw new TypeError(`describeStateConformance: capabilities.${flag} must be a boolean, got ${describeValue(value)}`);
     }
   }
+  for (const flag of optionalCapabilities) {
+    const value = (capabilities as Record<string, unknown>)[flag];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new TypeError(
+        `describeStateConformance: capabilities.${flag} must be a boolean or undefined (detected), got ${describeValue(value)}`,
+      );
+    }
+  }
   const timeScale = options.timeScale ?? 1;
   if (typeof timeScale !== "number" || !Number.isFinite(timeScale) || timeScale <= 0) {
     throw new RangeError(`describeStateConformance: timeScale must be a finite number > 0, got ${describeValue(timeScale)}`);
@@ -119,7 +158,13 @@ export function resolveOptions(options: StateConformanceOptions, defaultFailureE
     name: options.name,
     createState: options.createState,
     closeState: options.closeState,
-    capabilities: { sync: options.capabilities.sync, structuredClone: options.capabilities.structuredClone },
+    capabilities: {
+      sync: options.capabilities.sync,
+      structuredClone: options.capabilities.structuredClone,
+      deletePrefix: options.capabilities.deletePrefix,
+      tags: options.capabilities.tags,
+      partitions: options.capabilities.partitions,
+    },
     createFailingState: options.createFailingState,
     failureError: options.failureError ?? defaultFailureError,
     timeScale,

@@ -1,11 +1,24 @@
-import { StateError, expiresAt, isExpired, type CacheEntry, type IState, type Serializer } from "@mimic/core";
+import {
+  StateError,
+  encodeArguments,
+  expiresAt,
+  isExpired,
+  type CacheEntry,
+  type IState,
+  type LocalPartition,
+  type PartitionedState,
+  type PrefixDeletingState,
+  type Serializer,
+  type SetOptions,
+  type TaggingState,
+} from "@mimic/core";
 
 /**
  * The smallest correct state: a Map with expiry times, sync and async. With a serializer it stores
  * bytes, as a Redis or file state does, so values come back as copies (a Buffer as a Uint8Array).
  */
 export class ReferenceState implements IState {
-  private readonly entries = new Map<string, { stored: unknown; expires: number }>();
+  protected readonly entries = new Map<string, { stored: unknown; expires: number }>();
 
   constructor(private readonly serializer?: Serializer) {}
 
@@ -46,6 +59,63 @@ export class ReferenceState implements IState {
 
   async clear(): Promise<void> {
     this.clearSync();
+  }
+}
+
+/**
+ * The reference state with every optional capability, written as plainly as possible: prefix
+ * deletion by scanning keys, tags as a key → tags map (an entry's tags are replaced with it), and
+ * partitions that are views on the string keys under core's documented key shapes.
+ */
+export class CapableReferenceState extends ReferenceState implements PrefixDeletingState, TaggingState, PartitionedState {
+  readonly local = true;
+  protected readonly tagsOf = new Map<string, readonly string[]>();
+
+  override setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
+    super.setSync(key, value, ttl);
+    if (options?.tags !== undefined && options.tags.length > 0) this.tagsOf.set(key, [...options.tags]);
+    else this.tagsOf.delete(key);
+  }
+
+  override async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
+    this.setSync(key, value, ttl, options);
+  }
+
+  override deleteSync(key: string): void {
+    super.deleteSync(key);
+    this.tagsOf.delete(key);
+  }
+
+  override clearSync(): void {
+    super.clearSync();
+    this.tagsOf.clear();
+  }
+
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    for (const [key, own] of [...this.tagsOf]) if (own.some((tag) => tags.includes(tag))) this.deleteSync(key);
+  }
+
+  deletePrefixSync(prefix: string): void {
+    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.deleteSync(key);
+  }
+
+  async deletePrefix(prefix: string): Promise<void> {
+    this.deletePrefixSync(prefix);
+  }
+
+  partition(namespace: string): LocalPartition {
+    return {
+      namespace,
+      getLone: (arg) => this.getSync(this.loneKey(namespace, arg)),
+      setLone: (arg, value, ttl, options) => this.setSync(this.loneKey(namespace, arg), value, ttl, options),
+      get: (argumentsKey) => this.getSync(namespace + argumentsKey),
+      set: (argumentsKey, value, ttl, options) => this.setSync(namespace + argumentsKey, value, ttl, options),
+      dispose: () => this.deletePrefixSync(namespace),
+    };
+  }
+
+  protected loneKey(namespace: string, arg: unknown): string {
+    return namespace + encodeArguments([arg]);
   }
 }
 
@@ -113,5 +183,18 @@ export class FailingState implements IState {
   }
   async close(): Promise<void> {
     this.closed = true;
+  }
+}
+
+/** A failing backend with every capability but partitions: each operation fails too. */
+export class CapableFailingState extends FailingState implements PrefixDeletingState, TaggingState {
+  async deletePrefix(): Promise<void> {
+    return this.get().then(() => undefined);
+  }
+  deletePrefixSync(): void {
+    this.getSync();
+  }
+  async invalidateTags(): Promise<void> {
+    return this.get().then(() => undefined);
   }
 }

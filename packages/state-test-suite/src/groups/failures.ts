@@ -61,7 +61,7 @@ function checkError(context: SuiteContext, state: IState, operation: string, err
   }
 }
 
-async function expectRejection(
+export async function expectRejection(
   context: SuiteContext,
   state: IState,
   operation: string,
@@ -100,7 +100,7 @@ async function expectRejection(
   checkError(context, state, operation, outcome.error);
 }
 
-function expectThrow(context: SuiteContext, state: IState, operation: string, call: (state: IState) => unknown): void {
+export function expectThrow(context: SuiteContext, state: IState, operation: string, call: (state: IState) => unknown): void {
   if (typeof state[operation as keyof IState] !== "function") {
     throw new ConformanceError(`capabilities.sync is true, but the failing ${stateName(state)} has no ${operation} method`);
   }

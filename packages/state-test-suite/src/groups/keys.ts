@@ -3,6 +3,7 @@ import { keyGroups, thousandKeys } from "../fixtures/keys.js";
 import { preview, showKey } from "../format.js";
 import type { SuiteContext } from "../harness.js";
 import type { Operations, OperationsKind } from "../operations.js";
+import { inBatches } from "../batches.js";
 
 /** Every group of keys gets distinct values; a collision shows as a key reading another key's value. */
 export function registerKeyTests(context: SuiteContext, kind: OperationsKind): void {
@@ -30,18 +31,6 @@ export function registerKeyTests(context: SuiteContext, kind: OperationsKind): v
       else expectHit(entry, { i }, `get(${showKey(key)}) after deleting other keys`);
     }
   });
-}
-
-/**
- * Runs `operation` on every key, 100 at a time: concurrent enough to mix requests, without a burst of
- * a thousand that would only measure a backend's per-operation timeout on a busy machine.
- */
-async function inBatches<T>(keys: string[], operation: (key: string, index: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = [];
-  for (let start = 0; start < keys.length; start += 100) {
-    results.push(...(await Promise.all(keys.slice(start, start + 100).map((key, offset) => operation(key, start + offset)))));
-  }
-  return results;
 }
 
 function assertDistinct(keys: string[], title: string): void {

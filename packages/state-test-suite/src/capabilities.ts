@@ -1,0 +1,92 @@
+import {
+  isPartitioned,
+  stateName,
+  supportsPrefixDeletion,
+  supportsTags,
+  type IState,
+  type PartitionedState,
+  type PrefixDeletingState,
+  type TaggingState,
+} from "@mimic/core";
+import { ConformanceError } from "./assertions.js";
+import type { OptionalCapability } from "./options.js";
+
+/** An optional `IState` capability, detected the way core detects it. */
+export interface Capability<S extends IState> {
+  readonly option: OptionalCapability;
+  /** What the state needs for it, for messages: "a deletePrefix method". */
+  readonly needs: string;
+  /** Core's detector, by name, for messages and test titles. */
+  readonly detector: string;
+  detect(state: IState): state is S;
+  /** A half-done implementation that core would silently ignore, or `undefined` when there is none. */
+  inconsistency(state: IState): string | undefined;
+}
+
+export const prefixDeletion: Capability<PrefixDeletingState> = {
+  option: "deletePrefix",
+  needs: "a deletePrefix method",
+  detector: "supportsPrefixDeletion",
+  detect: supportsPrefixDeletion,
+  inconsistency(state) {
+    const sync = (state as { deletePrefixSync?: unknown }).deletePrefixSync;
+    if (supportsPrefixDeletion(state)) {
+      return sync === undefined || typeof sync === "function" ? undefined : `its deletePrefixSync is ${typeof sync}, not a method`;
+    }
+    return sync === undefined
+      ? undefined
+      : "it has deletePrefixSync but no deletePrefix; core detects the capability by deletePrefix, so it would never be used";
+  },
+};
+
+export const tagging: Capability<TaggingState> = {
+  option: "tags",
+  needs: "an invalidateTags method",
+  detector: "supportsTags",
+  detect: supportsTags,
+  inconsistency: () => undefined,
+};
+
+export const partitioning: Capability<PartitionedState> = {
+  option: "partitions",
+  needs: "a partition method and local: true",
+  detector: "isPartitioned",
+  detect: isPartitioned,
+  inconsistency(state) {
+    const { partition } = state as { partition?: unknown };
+    return partition !== undefined && !isPartitioned(state)
+      ? `it has a partition member but ${typeof partition !== "function" ? "it is not a method" : "local is not true"}; core uses partitions only on a process-local state`
+      : undefined;
+  },
+};
+
+/**
+ * Fails unless `state` has `capability` (and has it consistently); returns it typed.
+ * @param why why the state must have it, for the message: "capabilities.tags is true"
+ */
+export function requireCapability<S extends IState>(state: IState, capability: Capability<S>, origin: string, why: string): S {
+  const problem = capability.inconsistency(state);
+  if (problem !== undefined) throw new ConformanceError(`${stateName(state)} from ${origin}: ${problem}`);
+  if (!capability.detect(state)) {
+    throw new ConformanceError(
+      `${why}, but ${stateName(state)} from ${origin} lacks ${capability.needs} ` +
+        `(core's ${capability.detector} is false for it)`,
+    );
+  }
+  return state;
+}
+
+/**
+ * Fails when `state` has `capability` although the options deny it, or half-has it; core detects
+ * capabilities on the state, so one that the suite does not test would still be used.
+ */
+export function requireAbsence<S extends IState>(state: IState, capability: Capability<S>): void {
+  const problem = capability.inconsistency(state);
+  if (problem !== undefined) throw new ConformanceError(`${stateName(state)}: ${problem}`);
+  if (capability.detect(state)) {
+    throw new ConformanceError(
+      `capabilities.${capability.option} is false, but ${stateName(state)} has ${capability.needs}, which core ` +
+        `detects and uses: claim it (true) or leave the option out so the suite tests it`,
+    );
+  }
+}
