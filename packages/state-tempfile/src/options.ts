@@ -172,6 +172,12 @@ export function resolveOptions(options: TempFileStateOptions | undefined): Resol
   if (serializer !== undefined && !isSerializer(serializer)) {
     fail("serializer", "a Serializer ({ name, serialize, deserialize })", serializer);
   }
+  if (serializer !== undefined) {
+    const nameBytes = Buffer.byteLength(serializer.name, "utf8");
+    if (nameBytes === 0 || nameBytes > 255) {
+      fail("serializer", "a Serializer whose name is 1 to 255 bytes of UTF-8 (it is stored in every entry)", serializer.name);
+    }
+  }
   if (
     sweepInterval !== undefined &&
     sweepInterval !== null &&

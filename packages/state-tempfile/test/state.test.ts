@@ -185,7 +185,8 @@ describe("TempFileState options", () => {
 
   it("refuses a serializer name longer than the header allows", () => {
     const serializer = { ...jsonSerializer, name: "n".repeat(300) };
-    expect(() => new TempFileState({ serializer })).toThrow(/1 to 255 bytes/);
+    expect(() => new TempFileState({ serializer })).toThrow(InvalidOptionError);
+    expect(() => new TempFileState({ serializer })).toThrow(/name is 1 to 255 bytes/);
   });
 
   it("rejects a bad ttl in set, naming it", async () => {
