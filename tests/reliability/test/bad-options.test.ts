@@ -48,7 +48,8 @@ describe("Mime options", () => {
   });
 
   it("accepted ttls: 0, fractions, null and omitted", () => {
-    for (const ttl of [0, 0.05, 1, 3600, null, undefined]) expect(() => Mime({ ttl })(target)).not.toThrow();
+    for (const ttl of [0, 0.05, 1, 3600, null]) expect(() => Mime({ ttl })(target)).not.toThrow();
+    expect(() => Mime({})(target)).not.toThrow();
   });
 
   it.each([
