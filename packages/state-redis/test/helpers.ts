@@ -1,13 +1,14 @@
 import type { RedisState } from "../src/index.js";
 
 /**
- * Makes one synchronous call succeed, retrying while the shared worker thread starts and connects (on a
- * loaded machine that can take longer than one operation's timeout, and an app would simply see a few
- * fail-open misses).
+ * Makes one async and one synchronous call succeed, retrying while the state connects and the shared
+ * worker thread starts and connects (on a loaded machine that can take longer than one operation's
+ * timeout, and an app would simply see a few fail-open misses).
  */
-export async function warmSync(state: RedisState, attempts = 40): Promise<void> {
+export async function warmSync(state: RedisState, attempts = 50): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
+      await state.get("warm-up");
       state.getSync("warm-up");
       return;
     } catch (error) {
