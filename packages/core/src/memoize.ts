@@ -83,6 +83,11 @@ interface Binding {
   readonly partitions: { sync?: LocalPartition; async?: LocalPartition };
   /** Per-instance partitions of a method, held weakly. */
   readonly instancePartitions: WeakMap<object, { sync?: LocalPartition; async?: LocalPartition }>;
+  /**
+   * The partition a sync call with one primitive argument and no `this` reads directly, when the
+   * function and state allow that shortcut (see the wrapper); cleared if the function turns async.
+   */
+  fast: LocalPartition | undefined;
 }
 
 /** Where a call's entry lives: a partition slot (local fast path) or a key in the state. */
@@ -201,7 +206,11 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       partitioned: isPartitioned(state) ? state : undefined,
       partitions: {},
       instancePartitions: new WeakMap(),
+      fast: undefined,
     };
+    if (binding.partitioned !== undefined && !asyncMode && !enveloped && settings.key === undefined) {
+      binding.fast = partitionFor(binding, binding.partitioned, undefined, "sync");
+    }
     if (lockSettings !== undefined && !binding.local && !supportsLocking(state)) {
       throw new ConfigError(
         `Mime: "${name}" has a \`lock\` option but its state (${stateName(state)}) cannot lease keys (it has no lock/unlock)`,
@@ -352,8 +361,9 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     return enveloped ? envelope(value, ttl!) : value;
   }
 
-  function writeSync(b: Binding, slot: Slot, result: unknown, options: SetOptions | undefined, started: number): void {
+  function writeSync(b: Binding, slot: Slot, result: unknown, options: SetOptions | undefined, timed: boolean): void {
     const value = stored(result);
+    const started = timed ? now() : 0;
     try {
       if (slot.partition === undefined) writeToState(b.syncState!, "setSync", slot.key, value, stateTtl, options);
       else if (slot.lone) slot.partition.setLone(slot.index, value, stateTtl, options);
@@ -413,8 +423,8 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       return fallback.value;
     }
     if (isThenable(result)) return becomeAsync(b, thisArg, args, result, options);
+    writeSync(b, slot, result, options, started !== 0);
     if (started) publish(channels.miss, b, slot, started);
-    writeSync(b, slot, result, options, started);
     return result;
   }
 
@@ -435,7 +445,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
           );
           return;
         }
-        writeSync(b, slot, result, options, 0);
+        writeSync(b, slot, result, options, anyoneListening());
       } catch (error) {
         reportCovered(b, slot, error, "MIMIC_REFRESH_FAILED");
       } finally {
@@ -447,6 +457,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   /** The function turned out to return promises: from now on it is keyed and cached as async. */
   function becomeAsync(b: Binding, thisArg: unknown, args: unknown[], result: PromiseLike<unknown>, options: SetOptions | undefined): Promise<unknown> {
     asyncMode = true;
+    b.fast = undefined;
     const slot = slotFor(b, thisArg, args, "async");
     return fly(flightKey(slot), settle(b, slot, Promise.resolve(result), options, anyoneListening() ? now() : 0));
   }
@@ -649,23 +660,43 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   /** Awaits the function's result and stores it; a rejection is passed on and never stored. */
   async function settle(b: Binding, slot: Slot, result: unknown, options: SetOptions | undefined, started: number): Promise<unknown> {
     const value = await result;
-    if (started) publish(channels.miss, b, slot, started);
     if (slot.partition !== undefined) {
-      writeSync(b, slot, value, options, started);
-      return value;
+      writeSync(b, slot, value, options, started !== 0);
+    } else {
+      const writeStarted = started ? now() : 0;
+      try {
+        await writeToState(b.state, "set", slot.key, stored(value), stateTtl, options);
+        if (writeStarted) publish(channels.set, b, slot, writeStarted);
+      } catch (error) {
+        absorb(error, "set", slot, b, writeStarted);
+      }
     }
-    try {
-      await writeToState(b.state, "set", slot.key, stored(value), stateTtl, options);
-      if (started) publish(channels.set, b, slot, started);
-    } catch (error) {
-      absorb(error, "set", slot, b, started);
-    }
+    if (started) publish(channels.miss, b, slot, started);
     return value;
   }
 
   // ---- the wrapper --------------------------------------------------------------------------
 
-  const memoized = function (this: unknown): unknown {
+  const memoized = function (this: unknown, first?: unknown): unknown {
+    // The hottest case, a sync hit on a lone number or short string in a process-local partition,
+    // is answered here with no argument array, no key string and no nested call but the Map lookup
+    // (the shortcut exists only while the function is sync, has no stale windows and no `key`).
+    // `arguments` is only read for its length and forwarded, so V8 never materialises it here.
+    const fast = binding?.fast;
+    if (fast !== undefined && arguments.length === 1 && this === undefined && (settings.state !== undefined || binding!.generation === globalConfigGeneration())) {
+      if ((typeof first === "number" && (first !== 0 || 1 / first > 0)) || (typeof first === "string" && first.length <= 256)) {
+        const entry = fast.getLone(first);
+        if (entry !== undefined && !channels.hit.hasSubscribers) {
+          counters.hits++;
+          return entry.value;
+        }
+      }
+    }
+    return (callWithArguments as (this: unknown, ...args: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]);
+  };
+
+  /** Every call but the shortcut above. */
+  function callWithArguments(this: unknown, ...args: unknown[]): unknown {
     let b: Binding;
     try {
       b = currentBinding();
@@ -673,21 +704,8 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       if (asyncMode) return Promise.reject(error);
       throw error;
     }
-    // The hottest case, a sync hit on a lone primitive in a partitioned local state with nobody
-    // listening, is answered here without building an argument array or a key string.
-    if (arguments.length === 1 && this === undefined && !asyncMode && !enveloped && b.partitioned !== undefined && settings.key === undefined) {
-      const arg: unknown = arguments[0];
-      if (isLoneKeyable(arg) && !channels.hit.hasSubscribers) {
-        const entry = (b.partitions.sync ?? partitionFor(b, b.partitioned, undefined, "sync")).getLone(arg);
-        if (entry !== undefined) {
-          counters.hits++;
-          return entry.value;
-        }
-      }
-    }
-    const args: unknown[] = Array.prototype.slice.call(arguments);
     return asyncMode ? callAsync(b, this, args) : callSync(b, this, args);
-  };
+  }
 
   // ---- handles ------------------------------------------------------------------------------
 

@@ -57,8 +57,12 @@ class Partition implements LocalPartition {
   }
 
   getLone(arg: unknown): CacheEntry | undefined {
+    // The memory hit path: kept free of nested calls on purpose.
     const entry = this.lone.get(arg);
-    return entry === undefined ? undefined : this.owner.touch(entry);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) return this.owner.touch(entry);
+    entry.recent = true;
+    return entry;
   }
 
   setLone(arg: unknown, value: unknown, ttl: number | null, options?: SetOptions): void {

@@ -80,7 +80,11 @@ export interface LocalPartition {
   getLone(arg: unknown): CacheEntry | undefined;
   /** Writes the entry of a call whose lone argument is `arg`; ttl in seconds, `null` = never. */
   setLone(arg: unknown, value: unknown, ttl: number | null, options?: SetOptions): void;
-  /** Reads the entry whose key is the namespace followed by `argumentsKey`. */
+  /**
+   * Reads the entry whose key is the namespace followed by `argumentsKey`, for calls that are not a
+   * lone keyable argument (those go through {@link LocalPartition.getLone} only: the two are
+   * separate indexes, and the string-keyed methods route `A1:` + a lone encoding to `getLone`).
+   */
   get(argumentsKey: string): CacheEntry | undefined;
   /** Writes the entry whose key is the namespace followed by `argumentsKey`. */
   set(argumentsKey: string, value: unknown, ttl: number | null, options?: SetOptions): void;
