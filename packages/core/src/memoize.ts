@@ -84,10 +84,12 @@ interface Binding {
   /** Per-instance partitions of a method, held weakly. */
   readonly instancePartitions: WeakMap<object, { sync?: LocalPartition; async?: LocalPartition }>;
   /**
-   * The partition a sync call with one primitive argument and no `this` reads directly, when the
-   * function and state allow that shortcut (see the wrapper); cleared if the function turns async.
+   * The partitions a call with one primitive argument and no `this` reads directly, by call kind,
+   * when the function and state allow that shortcut (see the wrapper). The sync one is cleared if
+   * the function turns out to be async.
    */
-  fast: LocalPartition | undefined;
+  fastSync: LocalPartition | undefined;
+  readonly fastAsync: LocalPartition | undefined;
 }
 
 /** Where a call's entry lives: a partition slot (local fast path) or a key in the state. */
@@ -206,10 +208,12 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       partitioned: isPartitioned(state) ? state : undefined,
       partitions: {},
       instancePartitions: new WeakMap(),
-      fast: undefined,
+      fastSync: undefined,
+      fastAsync: undefined,
     };
-    if (binding.partitioned !== undefined && !asyncMode && !enveloped && settings.key === undefined) {
-      binding.fast = partitionFor(binding, binding.partitioned, undefined, "sync");
+    if (binding.partitioned !== undefined && !enveloped && settings.key === undefined) {
+      if (!asyncMode) binding.fastSync = partitionFor(binding, binding.partitioned, undefined, "sync");
+      (binding as { fastAsync: LocalPartition }).fastAsync = partitionFor(binding, binding.partitioned, undefined, "async");
     }
     if (lockSettings !== undefined && !binding.local && !supportsLocking(state)) {
       throw new ConfigError(
@@ -457,7 +461,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   /** The function turned out to return promises: from now on it is keyed and cached as async. */
   function becomeAsync(b: Binding, thisArg: unknown, args: unknown[], result: PromiseLike<unknown>, options: SetOptions | undefined): Promise<unknown> {
     asyncMode = true;
-    b.fast = undefined;
+    b.fastSync = undefined;
     const slot = slotFor(b, thisArg, args, "async");
     return fly(flightKey(slot), settle(b, slot, Promise.resolve(result), options, anyoneListening() ? now() : 0));
   }
@@ -678,17 +682,17 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   // ---- the wrapper --------------------------------------------------------------------------
 
   const memoized = function (this: unknown, first?: unknown): unknown {
-    // The hottest case, a sync hit on a lone number or short string in a process-local partition,
+    // The hottest case, a hit on a lone number or short string in a process-local partition,
     // is answered here with no argument array, no key string and no nested call but the Map lookup
-    // (the shortcut exists only while the function is sync, has no stale windows and no `key`).
+    // (the shortcut exists only for functions without stale windows and without `key`).
     // `arguments` is only read for its length and forwarded, so V8 never materialises it here.
-    const fast = binding?.fast;
+    const fast = asyncMode ? binding?.fastAsync : binding?.fastSync;
     if (fast !== undefined && arguments.length === 1 && this === undefined && (settings.state !== undefined || binding!.generation === globalConfigGeneration())) {
       if ((typeof first === "number" && (first !== 0 || 1 / first > 0)) || (typeof first === "string" && first.length <= 256)) {
         const entry = fast.getLone(first);
         if (entry !== undefined && !channels.hit.hasSubscribers) {
           counters.hits++;
-          return entry.value;
+          return asyncMode ? Promise.resolve(entry.value) : entry.value;
         }
       }
     }
