@@ -21,7 +21,7 @@ export function atMost(text: string, rows: readonly Row[], subject: string, base
   return {
     text,
     met: ratio <= factor,
-    detail: `${subject} ${formatTime(s.medianNs)} vs ${baseline} ${formatTime(b.medianNs)}: ${formatRatio(ratio)} (limit ${formatRatio(factor)})`,
+    detail: `${subject} ${formatTime(s.medianNs)} vs ${baseline} ${formatTime(b.medianNs)}: ${formatRatio(ratio)} (limit ${formatRatio(factor)}; at p10: ${formatRatio(s.p10Ns / b.p10Ns)})`,
   };
 }
 
@@ -34,7 +34,7 @@ export function fasterBy(text: string, rows: readonly Row[], subject: string, ba
   return {
     text,
     met: speedup >= factor,
-    detail: `${subject} ${formatTime(s.medianNs)} vs ${baseline} ${formatTime(b.medianNs)}: ${speedup.toFixed(2)}× faster (needs ≥ ${factor}×)`,
+    detail: `${subject} ${formatTime(s.medianNs)} vs ${baseline} ${formatTime(b.medianNs)}: ${speedup.toFixed(2)}× faster (needs ≥ ${factor}×; at p10: ${(b.p10Ns / s.p10Ns).toFixed(2)}×)`,
   };
 }
 
@@ -46,7 +46,7 @@ export function throughputAtLeast(text: string, rows: readonly Row[], subject: s
   return {
     text,
     met: s.opsPerSec >= b.opsPerSec,
-    detail: `${subject} ${formatRate(s.opsPerSec)} ops/s vs ${baseline} ${formatRate(b.opsPerSec)} ops/s (${(s.opsPerSec / b.opsPerSec).toFixed(2)}×)`,
+    detail: `${subject} ${formatRate(s.opsPerSec)} ops/s vs ${baseline} ${formatRate(b.opsPerSec)} ops/s (${(s.opsPerSec / b.opsPerSec).toFixed(2)}×; at p10: ${(b.p10Ns / s.p10Ns).toFixed(2)}×)`,
   };
 }
 

@@ -61,10 +61,12 @@ export async function measureCases(cases: readonly Case[], settings: RunSettings
   const measured = cases.map((testCase, index) => {
     const perOpNs = pools[index]!.map((ms) => (ms * 1e6) / testCase.ops).sort((a, b) => a - b);
     const medianNs = median(perOpNs);
+    const p10Ns = perOpNs[Math.floor((perOpNs.length - 1) * 0.1)] ?? NaN;
     const executions = testCase.executions?.();
     return {
       testCase,
       medianNs,
+      p10Ns,
       samples: perOpNs.length,
       madPct: (100 * medianAbsoluteDeviation(perOpNs, medianNs)) / medianNs,
       executions: executions === undefined ? undefined : executions - executionsBefore[index]!,
@@ -75,6 +77,7 @@ export async function measureCases(cases: readonly Case[], settings: RunSettings
     name: m.testCase.name,
     reference: m.testCase.reference === true,
     medianNs: m.medianNs,
+    p10Ns: m.p10Ns,
     opsPerSec: 1e9 / m.medianNs,
     ratio: m.medianNs / referenceNs,
     samples: m.samples,

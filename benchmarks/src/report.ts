@@ -23,7 +23,7 @@ export function formatRatio(ratio: number): string {
 function columnsOf(table: Table): string[] {
   const extra = new Set<string>();
   for (const row of table.rows) for (const key of Object.keys(row.extra)) extra.add(key);
-  return ["case", "median / op", "ops/s", "ratio", "±MAD", ...extra];
+  return ["case", "median / op", "ops/s", "ratio", "±MAD", "p10 / op", ...extra];
 }
 
 function cells(row: Row, columns: readonly string[]): string[] {
@@ -39,6 +39,8 @@ function cells(row: Row, columns: readonly string[]): string[] {
         return row.reference ? "1.00× (ref)" : formatRatio(row.ratio);
       case "±MAD":
         return `${row.madPct.toFixed(1)} %`;
+      case "p10 / op":
+        return formatTime(row.p10Ns);
       default:
         return String(row.extra[column] ?? "");
     }
@@ -60,7 +62,7 @@ export function renderText(table: Table): string {
   const columns = columnsOf(table);
   const body = [columns, ...table.rows.map((row) => cells(row, columns))];
   const widths = columns.map((_, i) => Math.max(...body.map((line) => line[i]!.length)));
-  const numeric = (i: number): boolean => i > 0 && i < 5;
+  const numeric = (i: number): boolean => i > 0 && i < 6;
   const format = (line: string[]): string =>
     "   " + line.map((cell, i) => (numeric(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ");
   lines.push(format(columns), "   " + widths.map((w) => "-".repeat(w)).join("  "));

@@ -43,6 +43,8 @@ export interface Row {
   readonly reference: boolean;
   /** Median time per operation, in nanoseconds. */
   readonly medianNs: number;
+  /** 10th percentile of the time per operation, in nanoseconds: the run's least disturbed samples. */
+  readonly p10Ns: number;
   /** Operations per second at the median (1e9 / medianNs). */
   readonly opsPerSec: number;
   /** medianNs / the reference row's medianNs: below 1 is faster than the reference. */

@@ -2,6 +2,7 @@ import { Mime, type IState } from "@mimic/core";
 import { RunContext } from "../context.js";
 import { primitiveArguments, queryArguments, record, twoArgumentColumns, type Query } from "../data.js";
 import { asyncBatch, concurrentBatch, syncBatch } from "../loops.js";
+import { rawGetAndDeserialize, rawRedisClient } from "../redis-peers.js";
 
 /**
  * One Mimic hot path in a loop, for `node --cpu-prof` (started by profile/run.ts). It imports
@@ -83,6 +84,12 @@ const paths: Record<string, (context: RunContext) => Promise<Loop>> = {
     const ids = Array.from({ length: 100 }, (_, i) => i + 1);
     await concurrentBatch(memoized, [ids], "id")();
     return concurrentBatch(memoized, [ids], "id");
+  },
+  /** Scenario 7's reference, for comparison: raw node-redis GET + v8.deserialize, 100 in flight. */
+  async "redis-inflight-raw"(context) {
+    const raw = await rawRedisClient(context, await context.redis());
+    const ids = Array.from({ length: 100 }, (_, i) => i + 1);
+    return concurrentBatch(await rawGetAndDeserialize(raw, "profile-raw", ids, record), [ids], "id");
   },
   /** Scenario 8: sync Redis hit through the worker bridge. */
   async "redis-sync"(context) {
