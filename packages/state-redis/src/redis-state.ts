@@ -49,9 +49,11 @@ export class RedisState implements IState {
    * @throws (rejects) StateTimeoutError, RedisUnavailableError, CorruptEntryError (bytes that are not an
    *   entry of this serializer: treat as a miss; the next `set` overwrites them), StateClosedError
    */
-  async get(key: string): Promise<CacheEntry | undefined> {
-    const bytes = await this.#connection.get(toRedisKey(this.prefix, key), key);
-    return bytes === null ? undefined : this.#codec.decode(bytes, key);
+  get(key: string): Promise<CacheEntry | undefined> {
+    // Not an async function: the hit path is one promise chain shorter (it is measured against a raw GET).
+    return this.#connection
+      .get(toRedisKey(this.prefix, key), key)
+      .then((bytes) => (bytes === null ? undefined : this.#codec.decode(bytes, key)));
   }
 
   /**
