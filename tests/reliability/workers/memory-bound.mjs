@@ -1,0 +1,53 @@
+// @ts-check
+// 1,000,000 distinct memoized calls on one MemoryState, in three shapes (a lone number, two
+// arguments, an async call with a string), sampling the state's size and the heap after a full GC.
+// Run with --expose-gc; argv[2] is { calls, maxEntries } as JSON; prints one JSON line.
+import { Mime, MemoryState } from "@mimic/core";
+
+/** @type {{ calls: number, maxEntries: number }} */
+const config = JSON.parse(process.argv[2] ?? "{}");
+const gc = /** @type {() => void} */ (globalThis.gc);
+if (typeof gc !== "function") throw new Error("run with --expose-gc");
+
+function heapAfterGc() {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+const state = new MemoryState({ maxEntries: config.maxEntries });
+let executions = 0;
+const lone = Mime({ state })((/** @type {number} */ n) => (executions++, { n, text: `value ${n}` }));
+const pair = Mime({ state })((/** @type {number} */ a, /** @type {string} */ b) => (executions++, { a, b }));
+const later = Mime({ state })(async (/** @type {string} */ id) => (executions++, [id, id.length]));
+
+const samples = [{ calls: 0, size: state.size, heap: heapAfterGc() }];
+const sampleEvery = config.calls / 10;
+let wrong = 0;
+for (let i = 0; i < config.calls; ) {
+  const end = Math.min(config.calls, i + 1000);
+  /** @type {Promise<unknown>[]} */
+  const pending = [];
+  for (; i < end; i++) {
+    switch (i % 3) {
+      case 0:
+        if (lone(i).n !== i) wrong++;
+        break;
+      case 1:
+        if (pair(i, "x").a !== i) wrong++;
+        break;
+      default: {
+        const id = `id-${i}`;
+        pending.push(later(id).then((v) => (/** @type {unknown[]} */ (v))[0] === id || wrong++));
+      }
+    }
+  }
+  await Promise.all(pending);
+  if (i % sampleEvery === 0) samples.push({ calls: i, size: state.size, heap: heapAfterGc() });
+}
+// Calls answered from the cache after all that churn: the latest entries are still there.
+const before = executions;
+lone(config.calls - 3 - ((config.calls - 3) % 3));
+const recentHit = executions === before;
+console.log(JSON.stringify({ executions, wrong, recentHit, maxEntries: state.maxEntries, samples }));
+await state.close();
