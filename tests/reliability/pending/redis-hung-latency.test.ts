@@ -1,0 +1,19 @@
+import { FUNCTION_MS, hang, TIMEOUT_MS } from "../test/support/redis-scenarios";
+
+// Pending: fails until @mimic/core stops making a call wait for the state's write after a miss.
+//
+// Item 2 of the reliability issue: while Redis hangs (SIGSTOP), calls must return within the state's
+// timeout + the function's time. They take about twice the timeout instead: the GET times out
+// (200 ms), the function runs (5 ms), then `settle` in packages/core/src/memoize.ts awaits the SET,
+// which times out too (200 ms), before the caller gets the value. Measured: every call during the
+// pause takes ≈ 408 ms. test/redis-faults.test.ts checks everything else of item 2.
+
+it("Redis hung (SIGSTOP) under load: calls return within timeout + function time (p99, plus the documented scheduling allowance)", async () => {
+  const outcome = await hang();
+  expect(outcome.all.failed).toBe(0);
+  expect(outcome.all.wrong).toBe(0);
+  expect(outcome.fault.p99).toBeLessThanOrEqual(outcome.latencyBound);
+  expect(outcome.all.p99).toBeLessThanOrEqual(outcome.latencyBound);
+  // The bound is timeout + function time + allowances well under one more timeout.
+  expect(outcome.latencyBound - TIMEOUT_MS - FUNCTION_MS).toBeLessThan(TIMEOUT_MS + outcome.schedulingDelay);
+});

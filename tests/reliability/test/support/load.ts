@@ -1,0 +1,161 @@
+import type { Child } from "./children";
+
+/** What one redis-load worker reports (see workers/redis-load.mjs). */
+export interface LoadResult {
+  index: number;
+  starts: number[];
+  latencies: number[];
+  flags: number[];
+  failures: string[];
+  executions: number;
+  skipped: number;
+  /** When each scheduling-lag sample was taken (epoch ms). */
+  lagAt: number[];
+  /** How late a 10 ms timer fired, per sample (ms). */
+  lag: number[];
+  reported: Record<string, number>;
+}
+
+/** Flags of a call. */
+export const SETTLED = 1;
+export const HIT = 2;
+export const WRONG = 4;
+export const REJECTED = 8;
+/** The call joined an execution in flight for its key (neither a hit nor a miss). */
+export const JOINED = 16;
+
+/** One call, from any worker. */
+export interface Call {
+  start: number;
+  latency: number;
+  flags: number;
+}
+
+export function merge(results: readonly LoadResult[]): Call[] {
+  const calls: Call[] = [];
+  for (const result of results) {
+    for (let i = 0; i < result.starts.length; i++) {
+      calls.push({ start: result.starts[i]!, latency: result.latencies[i]!, flags: result.flags[i]! });
+    }
+  }
+  return calls.sort((a, b) => a.start - b.start);
+}
+
+/** The q-quantile (0..1) of `values` by the nearest-rank method. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** Counts and latency figures of a set of calls. */
+export interface Summary {
+  calls: number;
+  failed: number;
+  wrong: number;
+  hits: number;
+  /** Calls that joined an execution in flight (counted in `calls`, not in `hits`). */
+  joined: number;
+  hitRate: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+const round = (x: number): number => Math.round(x * 10) / 10;
+const ratio = (part: number, whole: number): number => (whole === 0 ? NaN : Math.round((part / whole) * 1000) / 1000);
+
+export function summarize(calls: readonly Call[]): Summary {
+  const latencies = calls.map((c) => c.latency);
+  const hits = calls.filter((c) => c.flags & HIT).length;
+  return {
+    calls: calls.length,
+    failed: calls.filter((c) => c.flags & REJECTED || !(c.flags & SETTLED)).length,
+    wrong: calls.filter((c) => c.flags & WRONG).length,
+    hits,
+    joined: calls.filter((c) => c.flags & JOINED).length,
+    hitRate: ratio(hits, calls.length),
+    p50: round(quantile(latencies, 0.5)),
+    p99: round(quantile(latencies, 0.99)),
+    max: round(Math.max(...latencies)),
+  };
+}
+
+/** Calls started in [from, to). */
+export function between(calls: readonly Call[], from: number, to: number): Call[] {
+  return calls.filter((c) => c.start >= from && c.start < to);
+}
+
+/** Calls started in one time bucket. */
+export interface Bucket {
+  /** Start of the bucket, ms after the reference time. */
+  at: number;
+  calls: number;
+  hitRate: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * Hit rate per `bucketMs` bucket of call start times from `from` to `to`, and the recovery time:
+ * the end of the first bucket from which every bucket has a hit rate above `threshold` (relative to
+ * `from`, in ms), or `Infinity` if the rate never recovers. Buckets with fewer than `minCalls` calls
+ * (the tail of the run) are left out.
+ */
+export function recovery(
+  calls: readonly Call[],
+  from: number,
+  to: number,
+  { bucketMs = 250, threshold = 0.9, minCalls = 20 } = {},
+): { recoveryMs: number; buckets: Bucket[] } {
+  const buckets: Bucket[] = [];
+  for (let at = from; at < to; at += bucketMs) {
+    const inBucket = between(calls, at, Math.min(at + bucketMs, to));
+    if (inBucket.length < minCalls) continue;
+    const hits = inBucket.filter((c) => c.flags & HIT).length;
+    const latencies = inBucket.map((c) => c.latency);
+    buckets.push({
+      at: Math.round(at - from),
+      calls: inBucket.length,
+      hitRate: ratio(hits, inBucket.length),
+      p50: round(quantile(latencies, 0.5)),
+      p99: round(quantile(latencies, 0.99)),
+    });
+  }
+  let recoveryMs = Infinity;
+  for (let i = buckets.length - 1; i >= 0 && buckets[i]!.hitRate > threshold; i--) recoveryMs = buckets[i]!.at + bucketMs;
+  return { recoveryMs, buckets };
+}
+
+/** Waits for every worker's result and its exit by itself. */
+export async function collect(workers: readonly Child[], timeoutMs: number): Promise<LoadResult[]> {
+  const results = await Promise.all(workers.map((w) => w.message<LoadResult>("result", timeoutMs)));
+  const exits = await Promise.all(workers.map((w) => w.exit(15_000)));
+  for (const [i, exit] of exits.entries()) {
+    if (exit.code !== 0) throw new Error(`load worker ${i} exited with ${exit.code ?? exit.signal}:\n${workers[i]!.output()}`);
+  }
+  return results;
+}
+
+/** Adds up what the workers' onError handlers received, by error code. */
+export function reportedErrors(results: readonly LoadResult[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const result of results) {
+    for (const [code, count] of Object.entries(result.reported)) total[code] = (total[code] ?? 0) + count;
+  }
+  return total;
+}
+
+/**
+ * The 99th percentile of how late the workers' timers fired in [from, to): the scheduling delay the
+ * machine added to calls started then, whatever the cache did.
+ */
+export function schedulingDelay(results: readonly LoadResult[], from: number, to: number): number {
+  const samples: number[] = [];
+  for (const result of results) {
+    result.lagAt.forEach((at, i) => {
+      if (at >= from && at < to) samples.push(result.lag[i]!);
+    });
+  }
+  return samples.length === 0 ? 0 : round(quantile(samples, 0.99));
+}
