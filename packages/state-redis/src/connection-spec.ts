@@ -11,6 +11,12 @@ export type ConnectionSpec =
 
 /** How long a TCP connect may take before node-redis gives up on that attempt and retries. */
 const CONNECT_TIMEOUT_MS = 2000;
+/**
+ * Commands waiting for a reply are kept by node-redis until the reply comes (replies are matched by
+ * order), even after our timeout gave up on them: against a hung server under load that queue would
+ * grow without bound. Past this many, new commands fail at once.
+ */
+const MAX_PENDING_COMMANDS = 10_000;
 /** The reconnect backoff is capped low so hits resume within about a second of Redis coming back. */
 export const MAX_RECONNECT_DELAY_MS = 1000;
 
@@ -104,6 +110,7 @@ export function createOwnedClient(options: Record<string, unknown>): OwnedClient
     // While disconnected, commands must fail at once rather than queue until Redis returns: a memoized
     // call then runs its function instead of waiting.
     disableOfflineQueue: true,
+    commandsQueueMaxLength: MAX_PENDING_COMMANDS,
     socket: socketOptions(options["socket"]) as NonNullable<RedisClientOptions["socket"]>,
   });
 }
@@ -116,6 +123,7 @@ export function createOwnedCluster(options: Record<string, unknown>): OwnedClust
     defaults: {
       ...(defaults as RedisClusterOptions["defaults"]),
       disableOfflineQueue: true,
+      commandsQueueMaxLength: MAX_PENDING_COMMANDS,
       socket: socketOptions(defaults["socket"]) as NonNullable<NonNullable<RedisClusterOptions["defaults"]>["socket"]>,
     },
   });

@@ -79,6 +79,10 @@ export function toStateError(
     // A borrowed client may carry its own command timeout; report it like ours.
     return new StateTimeoutError(`Redis ${operation}`, context.timeoutMs, { cause: error });
   }
+  if (error instanceof Error && error.message === "The queue is full") {
+    // node-redis's cap on commands awaiting a reply: the server has stopped answering.
+    return new RedisUnavailableError(`Redis is not answering ${operation}: too many commands await a reply`, { cause: error });
+  }
   const code = (error as { code?: unknown } | null)?.code;
   if (connectionErrorNames.has(name) || typeof code === "string") {
     const why = lastConnectionError !== undefined && lastConnectionError !== error
