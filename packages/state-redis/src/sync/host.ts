@@ -54,8 +54,12 @@ function fromWire(error: WireError, what: string, timeoutMs: number): StateError
   }
 }
 
-/** Set when a worker died before it booted: starting another would fail the same way. */
-let bootFailure: SyncWorkerError | undefined;
+/**
+ * Set when a worker died before it booted: starting another at once would most likely fail the same
+ * way, so sync calls fail fast with this error for a while before the next attempt.
+ */
+let bootFailure: { readonly error: SyncWorkerError; readonly at: number } | undefined;
+const BOOT_RETRY_AFTER_MS = 10_000;
 /** The one worker thread of this process (of this copy of the module), while some state holds it. */
 let current: WorkerHost | undefined;
 
@@ -99,7 +103,10 @@ export class WorkerHost {
 
   /** The running host (started if needed), with one more reference held by the caller. */
   static acquire(): WorkerHost {
-    if (bootFailure !== undefined) throw bootFailure;
+    if (bootFailure !== undefined) {
+      if (Date.now() - bootFailure.at < BOOT_RETRY_AFTER_MS) throw bootFailure.error;
+      bootFailure = undefined;
+    }
     if (current === undefined || current.#dead) current = new WorkerHost();
     current.#refs++;
     return current;
@@ -195,7 +202,7 @@ export class WorkerHost {
       }${booted ? "; the next synchronous call starts a new one" : ""}`,
       { cause },
     );
-    if (!booted) bootFailure = error;
+    if (!booted) bootFailure = { error, at: Date.now() };
     for (const listener of this.#onDeath) {
       try {
         listener(error);
