@@ -16,28 +16,55 @@ import { tempFileFor, type EntryLocation } from "./paths.js";
 // O_CREAT | O_EXCL | O_WRONLY: a temp file name is never shared, even with a writer that died.
 const CREATE_NEW = "wx";
 
+// A sweep removes empty shard and namespace directories, and clear/deletePrefix move whole
+// namespace directories away, so the directory of a new temporary file may vanish between its
+// creation and the file's: the writer makes it again, a bounded number of times.
+const CREATE_ATTEMPTS = 5;
+
+function createTempSync(temp: string, shard: string): number {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return openSync(temp, CREATE_NEW, FILE_MODE);
+    } catch (error) {
+      if (!isNotFound(error) || attempt === CREATE_ATTEMPTS) throw new FileSystemStateError("create", temp, error);
+    }
+    try {
+      makeDirectorySync(shard);
+    } catch (error) {
+      throw new FileSystemStateError("create", temp, error);
+    }
+  }
+}
+
+async function createTemp(temp: string, shard: string): Promise<FileHandle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open(temp, CREATE_NEW, FILE_MODE);
+    } catch (error) {
+      if (!isNotFound(error) || attempt === CREATE_ATTEMPTS) throw new FileSystemStateError("create", temp, error);
+    }
+    try {
+      await makeDirectory(shard);
+    } catch (error) {
+      throw new FileSystemStateError("create", temp, error);
+    }
+  }
+}
+
 /**
  * Writes `chunks` as the entry at `location`, atomically: into a temporary file of its own in the
  * same directory, then `rename` over the entry. A reader sees the old entry or the new one, never a
  * mix; a failed write leaves no temporary file and no partial entry behind.
+ *
+ * A write that loses a race with `clear`/`deletePrefix` (its directory was moved away and removed
+ * before the rename) counts as done before the removal: the entry is gone, which is what the
+ * removal promised, and nothing is reported.
  * @param durable also `fsync` the file before the rename and the directory after it.
  * @throws FileSystemStateError naming the path and the system's code (`ENOSPC`, `EROFS`…).
  */
 export function writeEntrySync(location: EntryLocation, chunks: readonly Buffer[], durable: boolean): void {
   const temp = tempFileFor(location);
-  let fd: number;
-  try {
-    fd = openSync(temp, CREATE_NEW, FILE_MODE);
-  } catch (error) {
-    if (!isNotFound(error)) throw new FileSystemStateError("create", temp, error);
-    // The shard directory does not exist yet (or someone removed it).
-    try {
-      makeShardSync(location.shard);
-      fd = openSync(temp, CREATE_NEW, FILE_MODE);
-    } catch (retryError) {
-      throw new FileSystemStateError("create", temp, retryError);
-    }
-  }
+  const fd = createTempSync(temp, location.shard);
   try {
     writeAllSync(fd, chunks);
     if (durable) fsyncSync(fd);
@@ -51,6 +78,7 @@ export function writeEntrySync(location: EntryLocation, chunks: readonly Buffer[
     renameSync(temp, location.file);
   } catch (error) {
     unlinkQuietly(temp);
+    if (isNotFound(error)) return;
     throw new FileSystemStateError("store the entry", location.file, error);
   }
   if (durable) syncDirectorySync(location.shard);
@@ -59,18 +87,7 @@ export function writeEntrySync(location: EntryLocation, chunks: readonly Buffer[
 /** Asynchronous {@link writeEntrySync}. */
 export async function writeEntry(location: EntryLocation, chunks: readonly Buffer[], durable: boolean): Promise<void> {
   const temp = tempFileFor(location);
-  let handle: FileHandle;
-  try {
-    handle = await open(temp, CREATE_NEW, FILE_MODE);
-  } catch (error) {
-    if (!isNotFound(error)) throw new FileSystemStateError("create", temp, error);
-    try {
-      await makeShard(location.shard);
-      handle = await open(temp, CREATE_NEW, FILE_MODE);
-    } catch (retryError) {
-      throw new FileSystemStateError("create", temp, retryError);
-    }
-  }
+  const handle = await createTemp(temp, location.shard);
   try {
     await writeAll(handle, chunks);
     if (durable) await handle.sync();
@@ -84,14 +101,16 @@ export async function writeEntry(location: EntryLocation, chunks: readonly Buffe
     await rename(temp, location.file);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
+    if (isNotFound(error)) return;
     throw new FileSystemStateError("store the entry", location.file, error);
   }
   if (durable) await syncDirectory(location.shard);
 }
 
 // Not `recursive` first: a recursive mkdir reports ENOENT instead of EROFS on a read-only file
-// system. The cache directory itself is only re-created if someone removed it.
-function makeShardSync(shard: string): void {
+// system. The namespace directory (and the cache directory itself, if someone removed it) is made
+// on the way.
+function makeDirectorySync(shard: string): void {
   try {
     mkdirSync(shard, { mode: DIRECTORY_MODE });
   } catch (error) {
@@ -101,7 +120,7 @@ function makeShardSync(shard: string): void {
   }
 }
 
-async function makeShard(shard: string): Promise<void> {
+async function makeDirectory(shard: string): Promise<void> {
   try {
     await mkdir(shard, { mode: DIRECTORY_MODE });
   } catch (error) {

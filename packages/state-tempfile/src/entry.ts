@@ -1,5 +1,15 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { CorruptEntryError, StateError, expiresAt, isExpired, type CacheEntry, type Serializer } from "@mimic/core";
-import { decodeHeader, encodeHeader } from "./format.js";
+import { MAC_SIZE, decodeHeader, encodeHeader, encodeTags, type EntryHeader } from "./format.js";
+
+/** How entries are turned into bytes and back: the serializer, and the secret that signs them, if any. */
+export interface EntryCodec {
+  readonly serializer: Serializer;
+  /** The serializer's name as stored in headers. */
+  readonly serializerName: Buffer;
+  /** The HMAC-SHA256 key; `undefined`: entries are neither signed nor expected to be. */
+  readonly secret: Buffer | undefined;
+}
 
 /** What the bytes of an entry file turned out to hold. */
 export type DecodedEntry =
@@ -7,31 +17,53 @@ export type DecodedEntry =
   | { readonly kind: "expired" }
   | { readonly kind: "corrupt"; readonly error: CorruptEntryError };
 
+function mac(secret: Buffer, chunks: readonly Uint8Array[]): Buffer {
+  const hmac = createHmac("sha256", secret);
+  for (const chunk of chunks) hmac.update(chunk);
+  return hmac.digest();
+}
+
+/** Checks a header against the codec; the header of a file of `fileSize` bytes. */
+export function readHeader(bytes: Buffer, fileSize: number, codec: EntryCodec, file: string): EntryHeader {
+  return decodeHeader(bytes, fileSize, codec.serializerName, codec.secret !== undefined, file);
+}
+
 /**
- * Decodes a whole entry file. Never throws: a file that is not a complete, current-format entry of
- * this serializer, or whose payload does not deserialize, is `corrupt`.
+ * Decodes a whole entry file read for the key stored as `keyBytes`. Never throws: a file that is not
+ * a complete, current-format entry of this serializer, that holds another key, or whose MAC does not
+ * match (with a secret: checked before anything else is believed, and before the payload is
+ * deserialized), or whose payload does not deserialize, is `corrupt`.
  */
-export function decodeEntry(
-  bytes: Buffer,
-  file: string,
-  serializer: Serializer,
-  serializerName: Buffer,
-  now: number,
-): DecodedEntry {
-  let header;
+export function decodeEntry(bytes: Buffer, file: string, keyBytes: Buffer, codec: EntryCodec, now: number): DecodedEntry {
+  let header: EntryHeader;
   try {
-    header = decodeHeader(bytes, bytes.length, serializerName, file);
+    header = readHeader(bytes, bytes.length, codec, file);
   } catch (error) {
     return { kind: "corrupt", error: error as CorruptEntryError };
   }
+  const payloadEnd = header.payloadOffset + header.payloadLength;
+  if (codec.secret !== undefined) {
+    const expected = mac(codec.secret, [bytes.subarray(0, payloadEnd)]);
+    if (!timingSafeEqual(expected, bytes.subarray(payloadEnd, payloadEnd + MAC_SIZE))) {
+      return {
+        kind: "corrupt",
+        error: new CorruptEntryError(
+          `TempFileState: entry file ${file} has a wrong MAC (changed on disk, or written with another secret); it was not deserialized`,
+        ),
+      };
+    }
+  }
+  if (header.keyLength !== keyBytes.length || keyBytes.compare(bytes, header.keyOffset, header.tagsOffset) !== 0) {
+    return { kind: "corrupt", error: new CorruptEntryError(`TempFileState: entry file ${file} holds the entry of another key`) };
+  }
   if (isExpired(header.expiresAt, now)) return { kind: "expired" };
   try {
-    return { kind: "hit", entry: { value: serializer.deserialize(bytes.subarray(header.payloadOffset)) } };
+    return { kind: "hit", entry: { value: codec.serializer.deserialize(bytes.subarray(header.payloadOffset, payloadEnd)) } };
   } catch (error) {
     return {
       kind: "corrupt",
       error: new CorruptEntryError(
-        `TempFileState: the payload of entry file ${file} does not deserialize with serializer "${serializer.name}"`,
+        `TempFileState: the payload of entry file ${file} does not deserialize with serializer "${codec.serializer.name}"`,
         { cause: error },
       ),
     };
@@ -53,26 +85,37 @@ function creationStamp(now: number): number {
 }
 
 /**
- * The chunks of an entry file for `value`: header, then payload.
+ * The chunks of an entry file for `value`: header (with the key and tags), payload, and the MAC
+ * when the codec has a secret.
  * @param now the write time (ms since the epoch); the ttl counts from it.
  * @throws StateError when the serializer cannot encode the value (a function, a symbol…).
  */
 export function encodeEntry(
   value: unknown,
   ttl: number | null,
-  serializer: Serializer,
-  serializerName: Buffer,
+  keyBytes: Buffer,
+  tags: readonly string[],
+  codec: EntryCodec,
   now: number,
 ): Buffer[] {
   let payload: Uint8Array;
   try {
-    payload = serializer.serialize(value);
+    payload = codec.serializer.serialize(value);
   } catch (error) {
     throw new StateError(
-      `TempFileState: serializer "${serializer.name}" cannot encode a value of type ${describeValue(value)}`,
+      `TempFileState: serializer "${codec.serializer.name}" cannot encode a value of type ${describeValue(value)}`,
       { cause: error },
     );
   }
   const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  return [encodeHeader(serializerName, creationStamp(now), expiresAt(ttl, now), bytes.length), bytes];
+  const header = encodeHeader({
+    serializerName: codec.serializerName,
+    createdAt: creationStamp(now),
+    expiresAt: expiresAt(ttl, now),
+    key: keyBytes,
+    tags: encodeTags(tags),
+    payloadLength: bytes.length,
+    signed: codec.secret !== undefined,
+  });
+  return codec.secret === undefined ? [header, bytes] : [header, bytes, mac(codec.secret, [header, bytes])];
 }

@@ -3,3 +3,4 @@ export type { TempFileStateOptions } from "./options.js";
 export type { SweepReport } from "./sweep.js";
 export { FileSystemStateError } from "./errors.js";
 export { FORMAT_VERSION } from "./format.js";
+export { LAYOUT_VERSION } from "./paths.js";

@@ -74,6 +74,18 @@ export interface TempFileStateOptions {
    * @default a `process.emitWarning`, at most one every 30 seconds per state
    */
   onError?: ((error: StateError) => void) | undefined;
+
+  /**
+   * Signs every entry with HMAC-SHA256 under this key and accepts only entries whose signature
+   * matches: a file changed on disk, forged, or written without this secret (or with another one)
+   * is a miss, reported as a `CorruptEntryError`, and its bytes are never deserialized. The entry's
+   * key is signed with it, so a signed entry cannot be replayed under another key.
+   * At least 16 bytes; use 32 random bytes (`crypto.randomBytes(32)`), kept out of the cache
+   * directory. Every process sharing a static directory must use the same secret. Costs one
+   * HMAC over each entry on every read and write.
+   * @default undefined (entries are not signed; see the README's Security section)
+   */
+  secret?: string | Uint8Array | undefined;
 }
 
 /** Options after defaults and checks. */
@@ -87,6 +99,7 @@ export interface ResolvedOptions {
   readonly sweepEvery: number;
   readonly sweepIntervalMs: number;
   readonly onError: (error: StateError) => void;
+  readonly secret: Buffer | undefined;
 }
 
 const known = new Set<string>([
@@ -99,6 +112,7 @@ const known = new Set<string>([
   "sweepEvery",
   "sweepInterval",
   "onError",
+  "secret",
 ]);
 
 function show(value: unknown): string {
@@ -138,6 +152,9 @@ function isSerializer(value: unknown): value is Serializer {
 }
 
 const WARNING_INTERVAL_MS = 30_000;
+
+/** A shorter HMAC key can be guessed by whoever can read one entry file. */
+const MIN_SECRET_BYTES = 16;
 
 // A failing disk would otherwise print a warning for every sweep.
 function rateLimitedWarning(): (error: StateError) => void {
@@ -186,6 +203,18 @@ export function resolveOptions(options: TempFileStateOptions | undefined): Resol
     fail("sweepInterval", "a finite number of seconds >= 0, or null", sweepInterval);
   }
   if (onError !== undefined && typeof onError !== "function") fail("onError", "a function", onError);
+  const { secret } = options;
+  let secretBytes: Buffer | undefined;
+  if (secret !== undefined) {
+    if (typeof secret === "string") secretBytes = Buffer.from(secret, "utf8");
+    else if (secret instanceof Uint8Array) secretBytes = Buffer.from(secret); // a copy: the caller may reuse theirs
+    else fail("secret", "a string or a Uint8Array/Buffer", secret);
+    if (secretBytes.length < MIN_SECRET_BYTES) {
+      throw new InvalidOptionError(
+        `TempFileState: option "secret" must be at least ${MIN_SECRET_BYTES} bytes (use crypto.randomBytes(32)), got ${secretBytes.length}`,
+      );
+    }
+  }
   return {
     basePath: resolve(basePath ?? tmpdir()),
     static: optionalBoolean("static", options.static),
@@ -196,5 +225,6 @@ export function resolveOptions(options: TempFileStateOptions | undefined): Resol
     sweepEvery: optionalCount("sweepEvery", options.sweepEvery, 1000, true),
     sweepIntervalMs: sweepInterval ? Math.max(1, Math.round(sweepInterval * 1000)) : 0,
     onError: onError ?? rateLimitedWarning(),
+    secret: secretBytes,
   };
 }

@@ -1,11 +1,27 @@
 import { sep } from "node:path";
-import { isExpired } from "@mimic/core";
+import { CorruptEntryError, isExpired } from "@mimic/core";
+import type { EntryCodec } from "./entry.js";
 import { FileSystemStateError, isNotFound } from "./errors.js";
-import { decodeHeader } from "./format.js";
-import { head, list, mtime, remove, type Steps } from "./fs-steps.js";
-import { ENTRY_FILE, SHARD_DIRECTORY, tempFileWriter } from "./paths.js";
+import { list, remove, removeDirectory, removeTree, type Steps } from "./fs-steps.js";
+import { readHead } from "./head.js";
+import { isAbandoned } from "./liveness.js";
+import { sweepLeaseDirectory, type LeaseSweep } from "./locks.js";
+import {
+  ENTRY_FILE,
+  LEGACY_SHARD_DIRECTORY,
+  LOCK_DIRECTORY,
+  NAMESPACE_DIRECTORY,
+  SHARD_DIRECTORY,
+  TAG_DIRECTORY,
+  tempFileWriter,
+  trashOwner,
+} from "./paths.js";
+import { removeLegacyShard } from "./removal.js";
+import { sweepTagDirectory, type MarkerSweep } from "./tags.js";
 
-/** What a sweep (or a clear) found and removed. */
+export { STALE_TEMP_MS } from "./liveness.js";
+
+/** What a sweep found and removed. */
 export interface SweepReport {
   /** Entry files left in the directory afterwards. */
   entries: number;
@@ -13,44 +29,33 @@ export interface SweepReport {
   bytes: number;
   /** Expired entries removed. */
   expired: number;
-  /** Corrupt, truncated or foreign-format files removed. */
+  /** Corrupt, truncated, foreign-format or wrongly signed files removed. */
   corrupt: number;
-  /** Temporary files removed because their writer died (or stalled for {@link STALE_TEMP_MS}). */
+  /**
+   * Temporary files, claims, guards and trash directories removed because the process that made
+   * them died (or stalled for {@link STALE_TEMP_MS}).
+   */
   orphans: number;
-  /** Live entries removed to honour `maxEntries`/`maxBytes` (sweep), or every entry (clear). */
+  /** Live entries removed to honour `maxEntries`/`maxBytes`. */
   evicted: number;
+  /** Tag markers removed because their entry no longer carries the tag (overwritten, gone, expired). */
+  markers: number;
+  /** Leases (`lock`) expired for over a minute, whose holders died, removed. */
+  leases: number;
+  /** Files of an older release's directory layout removed. */
+  obsolete: number;
 }
 
-/** What a walk is asked to do. */
+/** What a sweep is asked to do. */
 export interface SweepPlan {
-  /** `"sweep"` keeps live entries (within the bounds); `"clear"` removes every entry. */
-  readonly mode: "sweep" | "clear";
   /** The reference time for expiry, ms since the epoch. */
   readonly now: number;
-  /** The serializer name entries must carry. */
-  readonly serializerName: Buffer;
+  /** The format entries must have (serializer, signature). */
+  readonly codec: EntryCodec;
   readonly maxEntries: number;
   readonly maxBytes: number;
   /** Receives each problem with one file; the walk goes on with the next file. */
   readonly report: (error: Error) => void;
-}
-
-/**
- * How old a temporary file of a live writer must be before it counts as abandoned. A write takes
- * milliseconds; a pid can be alive yet belong to another process (pid reuse, another container
- * sharing the directory), so age is the fallback.
- */
-export const STALE_TEMP_MS = 10 * 60 * 1000;
-
-function isAlive(pid: number): boolean {
-  if (pid < 1) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as { code?: unknown }).code === "EPERM";
-  }
 }
 
 interface LiveEntry {
@@ -74,84 +79,143 @@ function* removeReported(path: string, plan: SweepPlan): Steps<boolean> {
   }
 }
 
-function* isOrphan(path: string, writer: number): Steps<boolean> {
-  if (writer !== process.pid && !isAlive(writer)) return true;
-  try {
-    return Date.now() - (yield* mtime(path)) > STALE_TEMP_MS;
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
-}
-
-function* visitShard(shard: string, plan: SweepPlan, report: SweepReport, live: LiveEntry[]): Steps<void> {
+/** Visits one shard; whether it holds nothing any more (so it can be removed). */
+function* visitShard(shard: string, plan: SweepPlan, report: SweepReport, live: LiveEntry[]): Steps<boolean> {
   let names: string[];
   try {
     names = yield* list(shard);
   } catch (error) {
     if (!isNotFound(error)) plan.report(new FileSystemStateError("list", shard, error));
-    return;
+    return false;
   }
+  let kept = 0;
   for (const name of names) {
     const path = shard + sep + name;
     if (ENTRY_FILE.test(name)) {
-      if (plan.mode === "clear") {
-        if (yield* removeReported(path, plan)) report.evicted++;
-        continue;
-      }
-      let start;
+      let head;
       try {
-        start = yield* head(path);
+        head = yield* readHead(path, plan.codec, false);
       } catch (error) {
-        if (!isNotFound(error)) plan.report(new FileSystemStateError("read", path, error));
-        continue;
-      }
-      let header;
-      try {
-        header = decodeHeader(start.bytes, start.size, plan.serializerName, path);
-      } catch (error) {
-        plan.report(error as Error);
+        if (isNotFound(error)) continue;
+        if (!(error instanceof CorruptEntryError)) {
+          plan.report(new FileSystemStateError("read", path, error));
+          kept++;
+          continue;
+        }
+        plan.report(error);
         if (yield* removeReported(path, plan)) report.corrupt++;
+        else kept++;
         continue;
       }
-      if (isExpired(header.expiresAt, plan.now)) {
+      if (isExpired(head.header.expiresAt, plan.now)) {
         if (yield* removeReported(path, plan)) report.expired++;
+        else kept++;
         continue;
       }
-      live.push({ path, createdAt: header.createdAt, size: start.size });
+      live.push({ path, createdAt: head.header.createdAt, size: head.size });
+      kept++;
       continue;
     }
     const writer = tempFileWriter(name);
-    if (writer === undefined) continue; // not ours: leave it alone
+    if (writer === undefined) {
+      kept++; // not ours: leave it alone
+      continue;
+    }
     let orphan;
     try {
-      orphan = yield* isOrphan(path, writer);
+      orphan = yield* isAbandoned(path, writer);
     } catch (error) {
-      plan.report(new FileSystemStateError("inspect", path, error));
+      if (!isNotFound(error)) {
+        plan.report(new FileSystemStateError("inspect", path, error));
+        kept++;
+      }
       continue;
     }
     if (orphan && (yield* removeReported(path, plan))) report.orphans++;
+    else kept++;
   }
+  return kept === 0;
 }
 
-/**
- * Walks a cache directory: removes expired and corrupt entries and orphaned temporary files, then
- * evicts the oldest-written entries while `maxEntries`/`maxBytes` are exceeded (down to 90 % of
- * the bound). In `"clear"` mode every entry goes. Files that are not Mimic's are left alone.
- * @throws FileSystemStateError when the directory itself cannot be listed.
- */
-export function* sweepDirectory(directory: string, plan: SweepPlan): Steps<SweepReport> {
+/** Visits a namespace directory's shards, removing the empty ones and then the directory if empty. */
+function* visitNamespace(directory: string, plan: SweepPlan, report: SweepReport, live: LiveEntry[]): Steps<void> {
   let shards: string[];
   try {
     shards = yield* list(directory);
   } catch (error) {
-    throw new FileSystemStateError("list", directory, error);
+    if (!isNotFound(error)) plan.report(new FileSystemStateError("list", directory, error));
+    return;
   }
-  const report: SweepReport = { entries: 0, bytes: 0, expired: 0, corrupt: 0, orphans: 0, evicted: 0 };
-  const live: LiveEntry[] = [];
+  let kept = 0;
   for (const shard of shards) {
-    if (SHARD_DIRECTORY.test(shard)) yield* visitShard(directory + sep + shard, plan, report, live);
+    if (!SHARD_DIRECTORY.test(shard)) {
+      kept++;
+      continue;
+    }
+    const path = directory + sep + shard;
+    // A writer that made the shard and has not yet created its file makes it again (see atomic-write).
+    const empty = yield* visitShard(path, plan, report, live);
+    if (!empty || !(yield* removeDirectorySafely(path, plan))) kept++;
   }
+  if (kept === 0) yield* removeDirectorySafely(directory, plan);
+}
+
+function* removeDirectorySafely(path: string, plan: SweepPlan): Steps<boolean> {
+  try {
+    return yield* removeDirectory(path);
+  } catch (error) {
+    plan.report(new FileSystemStateError("remove", path, error));
+    return false;
+  }
+}
+
+/**
+ * Walks a cache directory: removes expired and corrupt entries, temporary files of writers that
+ * died, empty directories and abandoned trash; evicts the oldest-written entries while
+ * `maxEntries`/`maxBytes` are exceeded (down to 90 % of the bound); then drops tag markers of
+ * entries that no longer carry their tag and long-expired leases, and removes an older layout's
+ * files. Files that are not Mimic's are left alone.
+ * @throws FileSystemStateError when the directory itself cannot be listed.
+ */
+export function* sweepDirectory(root: string, plan: SweepPlan): Steps<SweepReport> {
+  let names: string[];
+  try {
+    names = yield* list(root);
+  } catch (error) {
+    throw new FileSystemStateError("list", root, error);
+  }
+  const report: SweepReport = {
+    entries: 0,
+    bytes: 0,
+    expired: 0,
+    corrupt: 0,
+    orphans: 0,
+    evicted: 0,
+    markers: 0,
+    leases: 0,
+    obsolete: 0,
+  };
+  const live: LiveEntry[] = [];
+  for (const name of names) {
+    const path = root + sep + name;
+    if (NAMESPACE_DIRECTORY.test(name)) {
+      yield* visitNamespace(path, plan, report, live);
+    } else if (LEGACY_SHARD_DIRECTORY.test(name)) {
+      report.obsolete += yield* removeLegacyShard(path, plan.report);
+    } else {
+      const owner = trashOwner(name);
+      if (owner === undefined) continue;
+      try {
+        if (yield* isAbandoned(path, owner)) {
+          yield* removeTree(path);
+          report.orphans++;
+        }
+      } catch (error) {
+        if (!isNotFound(error)) plan.report(new FileSystemStateError("remove", path, error));
+      }
+    }
+  }
+
   let entries = live.length;
   let bytes = live.reduce((total, entry) => total + entry.size, 0);
   if (entries > plan.maxEntries || bytes > plan.maxBytes) {
@@ -169,5 +233,18 @@ export function* sweepDirectory(directory: string, plan: SweepPlan): Steps<Sweep
   }
   report.entries = entries;
   report.bytes = bytes;
+
+  // After the entries, so that markers of entries removed above go in the same sweep.
+  const markers: MarkerSweep = { codec: plan.codec, now: plan.now, report: plan.report, dropped: 0 };
+  for (const name of names) {
+    if (TAG_DIRECTORY.test(name)) yield* sweepTagDirectory(root, root + sep + name, markers);
+  }
+  report.markers = markers.dropped;
+  if (names.includes(LOCK_DIRECTORY)) {
+    const leases: LeaseSweep = { now: plan.now, report: plan.report, leases: 0, orphans: 0 };
+    yield* sweepLeaseDirectory(root + sep + LOCK_DIRECTORY, leases);
+    report.leases = leases.leases;
+    report.orphans += leases.orphans;
+  }
   return report;
 }

@@ -1,16 +1,29 @@
 import { readFileSync, unlinkSync } from "node:fs";
 import { readFile, rm, unlink } from "node:fs/promises";
-import { StateClosedError, StateError, validateTtl, type CacheEntry, type IState } from "@mimic/core";
+import {
+  InvalidTtlError,
+  StateClosedError,
+  StateError,
+  validateTtl,
+  type CacheEntry,
+  type LockingState,
+  type PrefixDeletingState,
+  type SetOptions,
+  type TaggingState,
+} from "@mimic/core";
 import { writeEntry, writeEntrySync } from "./atomic-write.js";
 import { createPrivateDirectory, openStaticDirectory } from "./directory.js";
-import { decodeEntry, encodeEntry } from "./entry.js";
+import { decodeEntry, encodeEntry, type EntryCodec } from "./entry.js";
 import { FileSystemStateError, isNotFound } from "./errors.js";
 import { keepAtExit, removeAtExit } from "./exit-cleanup.js";
 import { encodeSerializerName } from "./format.js";
-import { runAsync, runSync } from "./fs-steps.js";
+import { runAsync, runSync, type Steps } from "./fs-steps.js";
+import { acquireLease, releaseLease } from "./locks.js";
 import { resolveOptions, type ResolvedOptions, type TempFileStateOptions } from "./options.js";
 import { EntryLocator, type EntryLocation } from "./paths.js";
+import { clearSteps, deletePrefixSteps } from "./removal.js";
 import { sweepDirectory, type SweepPlan, type SweepReport } from "./sweep.js";
+import { addMarkers, invalidateTagsSteps, normalizeTags } from "./tags.js";
 
 /**
  * A Mimic state that keeps each entry in a file: one file per key, written atomically (temporary
@@ -20,9 +33,15 @@ import { sweepDirectory, type SweepPlan, type SweepReport } from "./sweep.js";
  * at normal exit; the state is then process-local (`local === true`). Static, the directory is
  * shared with other processes and later runs, and the state is shared (`local === false`).
  *
+ * Besides `IState` it offers the optional capabilities core uses: `deletePrefix` (for
+ * `fn.clear()`: one namespace is one directory), tags (`set(…, { tags })` and `invalidateTags`,
+ * for the `tags` option and `Mime.invalidateTags`) and leases (`lock`/`unlock`, for the `lock`
+ * option: one execution across processes).
+ *
  * Operations throw (or reject with) a {@link FileSystemStateError} when the file system fails and a
- * `CorruptEntryError` for a file that is not a complete entry (the file is removed); Mimic treats
- * both as a miss and reports them. They never return a wrong or partial value.
+ * `CorruptEntryError` for a file that is not a complete entry, or not correctly signed with the
+ * `secret` (the file is removed); Mimic treats both as a miss and reports them. They never return a
+ * wrong or partial value.
  *
  * @example
  * ```ts
@@ -33,7 +52,7 @@ import { sweepDirectory, type SweepPlan, type SweepReport } from "./sweep.js";
  * const slowSquare = Mime({ ttl: 60, state, name: "slowSquare" })((n: number) => n * n);
  * ```
  */
-export class TempFileState implements IState {
+export class TempFileState implements TaggingState, PrefixDeletingState, LockingState {
   /**
    * `true` for a private directory (entries never leave this process), `false` for a static one
    * (shared with other processes, so Mimic uses stable function identities as keys).
@@ -41,7 +60,7 @@ export class TempFileState implements IState {
   readonly local: boolean;
 
   private readonly options: ResolvedOptions;
-  private readonly serializerName: Buffer;
+  private readonly codec: EntryCodec;
   private path: string | undefined;
   private locator: EntryLocator | undefined;
   private closed = false;
@@ -60,7 +79,11 @@ export class TempFileState implements IState {
    */
   constructor(options: TempFileStateOptions = {}) {
     this.options = resolveOptions(options);
-    this.serializerName = encodeSerializerName(this.options.serializer.name);
+    this.codec = {
+      serializer: this.options.serializer,
+      serializerName: encodeSerializerName(this.options.serializer.name),
+      secret: this.options.secret,
+    };
     this.local = !this.options.static;
   }
 
@@ -78,37 +101,45 @@ export class TempFileState implements IState {
     return this.closed;
   }
 
+  /**
+   * The path of the file that holds (or would hold) `key`'s entry, for diagnostics and tests; the
+   * layout is described in the README and may change between major versions.
+   */
+  entryFile(key: string): string {
+    return this.locate(key).file;
+  }
+
   /** @inheritDoc IState.get */
   async get(key: string): Promise<CacheEntry | undefined> {
-    const { file } = this.locate(key);
+    const location = this.locate(key);
     let bytes: Buffer;
     try {
-      bytes = await readFile(file);
+      bytes = await readFile(location.file);
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw new FileSystemStateError("read", file, error);
+      throw new FileSystemStateError("read", location.file, error);
     }
-    const decoded = decodeEntry(bytes, file, this.options.serializer, this.serializerName, Date.now());
+    const decoded = decodeEntry(bytes, location.file, location.keyBytes, this.codec, Date.now());
     if (decoded.kind === "hit") return decoded.entry;
-    await unlink(file).catch(() => undefined);
+    await unlink(location.file).catch(() => undefined);
     if (decoded.kind === "corrupt") throw decoded.error;
     return undefined;
   }
 
   /** @inheritDoc IState.getSync */
   getSync(key: string): CacheEntry | undefined {
-    const { file } = this.locate(key);
+    const location = this.locate(key);
     let bytes: Buffer;
     try {
-      bytes = readFileSync(file);
+      bytes = readFileSync(location.file);
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw new FileSystemStateError("read", file, error);
+      throw new FileSystemStateError("read", location.file, error);
     }
-    const decoded = decodeEntry(bytes, file, this.options.serializer, this.serializerName, Date.now());
+    const decoded = decodeEntry(bytes, location.file, location.keyBytes, this.codec, Date.now());
     if (decoded.kind === "hit") return decoded.entry;
     try {
-      unlinkSync(file);
+      unlinkSync(location.file);
     } catch {
       // Another process removed or replaced it; either way this read is a miss.
     }
@@ -116,21 +147,49 @@ export class TempFileState implements IState {
     return undefined;
   }
 
-  /** @inheritDoc IState.set */
-  async set(key: string, value: unknown, ttl: number | null): Promise<void> {
+  /**
+   * Stores `value` under `key`, replacing any previous entry, its expiry and its tags.
+   * @param ttl seconds until the entry expires (fractions allowed); `null` means never.
+   * @param options `tags`: the entry goes when any of them is invalidated (`invalidateTags`).
+   * @throws FileSystemStateError when the file system fails (no partial entry is left, and no entry
+   *   that carries a tag the index does not know), StateError when the value cannot be serialized.
+   */
+  async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     const location = this.locate(key);
-    const chunks = this.encode(value, ttl);
+    const tags = normalizeTags(options?.tags, "TempFileState.set");
+    const chunks = this.encode(location, value, ttl, tags);
     await writeEntry(location, chunks, this.options.fsync);
+    if (tags.length > 0) {
+      try {
+        await runAsync(addMarkers(this.open(), location, tags));
+      } catch (error) {
+        await unlink(location.file).catch(() => undefined);
+        throw error;
+      }
+    }
     if (this.countWrite(chunks)) {
       await this.sweep().catch((error: unknown) => this.report(error));
     }
   }
 
-  /** @inheritDoc IState.setSync */
-  setSync(key: string, value: unknown, ttl: number | null): void {
+  /** Synchronous {@link TempFileState.set}. */
+  setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
     const location = this.locate(key);
-    const chunks = this.encode(value, ttl);
+    const tags = normalizeTags(options?.tags, "TempFileState.setSync");
+    const chunks = this.encode(location, value, ttl, tags);
     writeEntrySync(location, chunks, this.options.fsync);
+    if (tags.length > 0) {
+      try {
+        runSync(addMarkers(this.open(), location, tags));
+      } catch (error) {
+        try {
+          unlinkSync(location.file);
+        } catch {
+          // Already gone; the marker failure is what to report.
+        }
+        throw error;
+      }
+    }
     if (this.countWrite(chunks)) {
       try {
         this.sweepSync();
@@ -161,29 +220,82 @@ export class TempFileState implements IState {
   }
 
   /**
-   * Removes every entry of this state's directory (and temporary files whose writer died), and
-   * nothing outside it. For a static state that is the directory every process shares.
-   * @throws FileSystemStateError for the first file that could not be removed (after trying all).
+   * Removes every entry (and tag marker) of this state's directory, and nothing outside it; leases
+   * and files that are not Mimic's stay. For a static state that is the directory every process
+   * shares. Each namespace directory is moved aside and then removed, so readers see it go at once.
+   * @throws FileSystemStateError for the first directory that could not be removed (after trying all).
    */
   async clear(): Promise<void> {
-    const directory = this.open();
-    const problems: Error[] = [];
-    const report = await runAsync(sweepDirectory(directory, this.plan("clear", problems)));
-    this.afterClear(report, problems);
+    const root = this.open();
+    this.afterClear(await runAsync(clearSteps(root, (error) => this.report(error))));
   }
 
   /** Synchronous {@link TempFileState.clear}. */
   clearSync(): void {
-    const directory = this.open();
-    const problems: Error[] = [];
-    const report = runSync(sweepDirectory(directory, this.plan("clear", problems)));
-    this.afterClear(report, problems);
+    const root = this.open();
+    this.afterClear(runSync(clearSteps(root, (error) => this.report(error))));
   }
 
   /**
-   * Sweeps the directory now: removes expired entries, corrupt files and temporary files left by
-   * writers that died, then evicts the oldest entries beyond `maxEntries`/`maxBytes`. Problems with
-   * single files go to `onError`. Concurrent calls share one sweep.
+   * Removes every entry whose key starts with `prefix`. A namespace (a prefix ending with the key's
+   * first `|`, which is what `fn.clear()` passes) is one directory, moved aside and removed at once;
+   * any other prefix is found by reading the keys stored in the entries.
+   * @throws FileSystemStateError for the first file or directory that could not be removed.
+   */
+  async deletePrefix(prefix: string): Promise<void> {
+    const steps = this.prefixSteps(prefix);
+    this.throwFirst(await runAsync(steps));
+  }
+
+  /** Synchronous {@link TempFileState.deletePrefix}. */
+  deletePrefixSync(prefix: string): void {
+    this.throwFirst(runSync(this.prefixSteps(prefix)));
+  }
+
+  /**
+   * Removes every entry of this state's directory that carries any of `tags` (written with
+   * `set(…, { tags })`), in every process that shares the directory. An entry rewritten without
+   * the tag since is kept.
+   * @throws FileSystemStateError for the first entry that could not be removed (after trying all;
+   *   its marker is kept, so invalidating the tag again retries it).
+   */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    const wanted = normalizeTags(tags, "TempFileState.invalidateTags");
+    const root = this.open();
+    if (wanted.length === 0) return;
+    this.throwFirst(await runAsync(invalidateTagsSteps(root, wanted, this.codec, Date.now())));
+  }
+
+  /**
+   * Takes a lease on `key` for `lease` seconds unless someone (in any process sharing the
+   * directory) holds one; a lease whose time has run out (its holder died or overran) is taken over.
+   * @returns a random token proving ownership, or `undefined` when the lease is held
+   * @throws InvalidTtlError for a lease that is not a positive number of seconds;
+   *   FileSystemStateError when the lease cannot be written
+   */
+  async lock(key: string, lease: number): Promise<string | undefined> {
+    const seconds = validateTtl(lease, "TempFileState.lock: lease");
+    if (seconds === null || seconds <= 0) {
+      throw new InvalidTtlError(`TempFileState.lock: lease must be a positive number of seconds, got ${String(lease)}`);
+    }
+    const { digest } = this.locate(key);
+    return acquireLease(this.open(), digest, seconds * 1000);
+  }
+
+  /**
+   * Releases the lease on `key` if `token` still holds it; one that expired and was taken over is
+   * left to its new holder.
+   * @throws FileSystemStateError when the lease cannot be read or removed
+   */
+  async unlock(key: string, token: string): Promise<void> {
+    const { digest } = this.locate(key);
+    await releaseLease(this.open(), digest, token);
+  }
+
+  /**
+   * Sweeps the directory now: removes expired entries, corrupt files and what processes that died
+   * left behind, then evicts the oldest entries beyond `maxEntries`/`maxBytes`, and drops stale tag
+   * markers and leases. Problems with single files go to `onError`. Concurrent calls share one sweep.
    * @throws FileSystemStateError when the directory cannot be listed.
    */
   sweep(): Promise<SweepReport> {
@@ -195,7 +307,7 @@ export class TempFileState implements IState {
       return Promise.reject(error as Error);
     }
     const started = this.startSweep();
-    const sweeping = runAsync(sweepDirectory(directory, this.plan("sweep")))
+    const sweeping = runAsync(sweepDirectory(directory, this.plan()))
       .then((report) => this.afterSweep(report, started))
       .finally(() => {
         this.sweeping = undefined;
@@ -208,7 +320,7 @@ export class TempFileState implements IState {
   sweepSync(): SweepReport {
     const directory = this.open();
     const started = this.startSweep();
-    return this.afterSweep(runSync(sweepDirectory(directory, this.plan("sweep"))), started);
+    return this.afterSweep(runSync(sweepDirectory(directory, this.plan())), started);
   }
 
   /**
@@ -256,9 +368,15 @@ export class TempFileState implements IState {
     return this.locator.locate(key);
   }
 
-  private encode(value: unknown, ttl: number | null): Buffer[] {
-    const { serializer } = this.options;
-    return encodeEntry(value, validateTtl(ttl, "TempFileState.set"), serializer, this.serializerName, Date.now());
+  private prefixSteps(prefix: string): Steps<Error[]> {
+    if (typeof prefix !== "string") {
+      throw new TypeError(`TempFileState.deletePrefix: prefix must be a string, got ${typeof prefix}`);
+    }
+    return deletePrefixSteps(this.open(), prefix, this.codec, (error) => this.report(error));
+  }
+
+  private encode(location: EntryLocation, value: unknown, ttl: number | null, tags: readonly string[]): Buffer[] {
+    return encodeEntry(value, validateTtl(ttl, "TempFileState.set"), location.keyBytes, tags, this.codec, Date.now());
   }
 
   /** Counts a write; whether it calls for a sweep. */
@@ -286,8 +404,16 @@ export class TempFileState implements IState {
     return report;
   }
 
-  private afterClear(report: SweepReport, problems: readonly Error[]): void {
-    this.afterSweep(report, this.startSweep());
+  private afterClear(problems: readonly Error[]): void {
+    this.writesSinceSweep = 0;
+    this.bytesSinceSweep = 0;
+    this.entriesAtSweep = 0;
+    this.bytesAtSweep = 0;
+    this.throwFirst(problems);
+  }
+
+  /** Throws the first problem of a multi-file operation and reports the others. */
+  private throwFirst(problems: readonly Error[]): void {
     const [first, ...rest] = problems;
     for (const problem of rest) this.report(problem);
     if (first) throw first;
@@ -303,15 +429,8 @@ export class TempFileState implements IState {
     }
   }
 
-  private plan(mode: SweepPlan["mode"], problems?: Error[]): SweepPlan {
+  private plan(): SweepPlan {
     const { maxEntries, maxBytes } = this.options;
-    return {
-      mode,
-      now: Date.now(),
-      serializerName: this.serializerName,
-      maxEntries,
-      maxBytes,
-      report: problems ? (error) => problems.push(error) : (error) => this.report(error),
-    };
+    return { now: Date.now(), codec: this.codec, maxEntries, maxBytes, report: (error) => this.report(error) };
   }
 }

@@ -13,12 +13,16 @@ function brokenBasePath(): string {
   return join(file, "cache");
 }
 
+// The static run also signs its entries, so the suite covers the `secret` read and write paths.
+const SECRET = "conformance-suite-secret-0123456789";
+
 for (const isStatic of [false, true]) {
+  const secret = isStatic ? { secret: SECRET } : {};
   describeStateConformance({
-    name: `TempFileState (${isStatic ? "static" : "private"} directory)`,
-    createState: () => new TempFileState({ basePath: testDirectory(), static: isStatic }),
-    capabilities: { sync: true, structuredClone: true },
-    createFailingState: () => new TempFileState({ basePath: brokenBasePath(), static: isStatic }),
+    name: `TempFileState (${isStatic ? "static directory, signed with a secret" : "private directory"})`,
+    createState: () => new TempFileState({ basePath: testDirectory(), static: isStatic, ...secret }),
+    capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true },
+    createFailingState: () => new TempFileState({ basePath: brokenBasePath(), static: isStatic, ...secret }),
     failureError: FileSystemStateError,
   });
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CorruptEntryError, digestKey, type CacheEntry } from "@mimic/core";
+import { CorruptEntryError, type CacheEntry } from "@mimic/core";
 import { TempFileState } from "../src";
 import { FIXED_HEADER_SIZE, FORMAT_VERSION } from "../src/format";
 import { removeTestDirectories, testDirectory } from "./helpers";
@@ -16,9 +16,11 @@ afterEach(async () => {
 const KEY = "f|corrupt";
 
 function entryPath(state: TempFileState): string {
-  const digest = digestKey(KEY);
-  return join(state.directory, digest.slice(0, 2), digest);
+  return state.entryFile(KEY);
 }
+
+/** Where the payload starts in an entry of KEY written with the v8 serializer and no tags. */
+const PAYLOAD_OFFSET = FIXED_HEADER_SIZE + 2 + Buffer.byteLength(KEY, "utf16le");
 
 /** A real, complete entry as the state writes it, to damage. */
 function goodEntry(): Buffer {
@@ -37,7 +39,7 @@ function withByte(bytes: Buffer, offset: number, value: number): Buffer {
 const damages: Array<[string, () => Buffer, RegExp]> = [
   ["a zero-byte file", () => Buffer.alloc(0), /shorter than a header/],
   ["a truncated header", () => goodEntry().subarray(0, FIXED_HEADER_SIZE - 5), /shorter than a header/],
-  ["random bytes", () => randomBytes(300), /bad magic|format version|serializer|truncated/],
+  ["random bytes", () => randomBytes(300), /bad magic|format version|unknown flags|signed|serializer|truncated/],
   ["a header from a future format version", () => withByte(goodEntry(), 4, FORMAT_VERSION + 1), /format version/],
   [
     "a header of another serializer",
@@ -53,10 +55,20 @@ const damages: Array<[string, () => Buffer, RegExp]> = [
     "a payload that does not deserialize",
     () => {
       const bytes = Buffer.from(goodEntry());
-      bytes.fill(0xff, FIXED_HEADER_SIZE + 2);
+      bytes.fill(0xff, PAYLOAD_OFFSET);
       return bytes;
     },
     /does not deserialize/,
+  ],
+  [
+    "another key's entry under this key's name",
+    () => {
+      const donor = new TempFileState({ basePath: testDirectory() });
+      states.push(donor);
+      donor.setSync("f|other", { precious: "value", list: [1, 2, 3] }, null);
+      return readFileSync(donor.entryFile("f|other"));
+    },
+    /holds the entry of another key/,
   ],
 ];
 

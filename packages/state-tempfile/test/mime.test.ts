@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { CorruptEntryError, Mime, type MimicError } from "@mimic/core";
 import { FileSystemStateError, TempFileState } from "../src";
 import { entryFiles, removeTestDirectories, testDirectory } from "./helpers";
@@ -84,8 +84,6 @@ describe("Mime fails open on a TempFileState", () => {
 
   it.each(["sync", "async"])("a directory that cannot be written (%s): results are returned, errors reported", async (kind) => {
     const state = newState();
-    // Every shard directory is a regular file: each read and write fails with ENOTDIR, for real.
-    for (let i = 0; i < 256; i++) writeFileSync(join(state.directory, i.toString(16).padStart(2, "0")), "");
     const errors: MimicError[] = [];
     let calls = 0;
     const onError = (error: MimicError) => errors.push(error);
@@ -99,6 +97,8 @@ describe("Mime fails open on a TempFileState", () => {
             calls++;
             return n * n;
           });
+    // The function's namespace directory is a regular file: each read and write fails with ENOTDIR, for real.
+    writeFileSync(dirname(dirname(state.entryFile(square.key(3)))), "");
     expect(await square(3)).toBe(9);
     expect(await square(3)).toBe(9);
     expect(calls).toBe(2);
@@ -111,10 +111,10 @@ describe("Mime fails open on a TempFileState", () => {
 
   it("strict: true propagates the state's error", async () => {
     const state = newState();
-    for (let i = 0; i < 256; i++) writeFileSync(join(state.directory, i.toString(16).padStart(2, "0")), "");
     const square = Mime({ state, strict: true })(async function square(n: number) {
       return n * n;
     });
+    writeFileSync(dirname(dirname(state.entryFile(square.key(3)))), "");
     await expect(square(3)).rejects.toThrow(FileSystemStateError);
   });
 });

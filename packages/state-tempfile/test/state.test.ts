@@ -8,8 +8,9 @@ import {
   jsonSerializer,
   type CacheEntry,
 } from "@mimic/core";
-import { TempFileState, type TempFileStateOptions } from "../src";
+import { FORMAT_VERSION, TempFileState, type TempFileStateOptions } from "../src";
 import { FIXED_HEADER_SIZE } from "../src/format";
+import { namespaceOf } from "../src/paths";
 import { entryFiles, removeTestDirectories, testDirectory } from "./helpers";
 
 afterEach(removeTestDirectories);
@@ -56,18 +57,20 @@ describe.each(Object.entries(modes))("TempFileState, %s operations", (_, ops) =>
     expect((await ops.get(state, "f|v"))?.value).toEqual(value);
   });
 
-  it("writes one file per key, named by the key's SHA-256, in a two-hex-digit shard", async () => {
+  it("writes one file per key, named by the key's SHA-256, in its namespace's directory and a two-hex-digit shard", async () => {
     const state = newState();
     await ops.set(state, "f|a", 1, null);
     await ops.set(state, "f|b", 2, null);
     await ops.set(state, "f|a", 3, null);
-    const digest = digestKey("f|a");
-    expect(entryFiles(state.directory)).toEqual(
-      [`${digest.slice(0, 2)}/${digest}`, `${digestKey("f|b").slice(0, 2)}/${digestKey("f|b")}`].sort(),
-    );
-    const bytes = readFileSync(join(state.directory, digest.slice(0, 2), digest));
+    await ops.set(state, "g|a", 4, null);
+    const file = (key: string) => `n2-${digestKey(namespaceOf(key)).slice(0, 32)}/${digestKey(key).slice(0, 2)}/${digestKey(key)}`;
+    expect(entryFiles(state.directory)).toEqual([file("f|a"), file("f|b"), file("g|a")].sort());
+    expect(state.entryFile("f|a")).toBe(join(state.directory, file("f|a")));
+    const bytes = readFileSync(state.entryFile("f|a"));
     expect(bytes.subarray(0, 4).toString("latin1")).toBe("MIMF");
+    expect(bytes[4]).toBe(FORMAT_VERSION);
     expect(bytes.subarray(FIXED_HEADER_SIZE, FIXED_HEADER_SIZE + 2).toString()).toBe("v8");
+    expect(bytes.toString("utf16le", FIXED_HEADER_SIZE + 2, FIXED_HEADER_SIZE + 2 + 6)).toBe("f|a");
     expect((await ops.get(state, "f|a"))?.value).toBe(3);
   });
 

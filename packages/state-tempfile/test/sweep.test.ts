@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { CorruptEntryError, StateError, digestKey } from "@mimic/core";
 import { FileSystemStateError, TempFileState, type TempFileStateOptions } from "../src";
 import { entryFiles, removeTestDirectories, runChild, tempFiles, testDirectory } from "./helpers";
@@ -32,7 +32,7 @@ function deadPid(): number {
 /** A temporary file named as a writer with `pid` would leave it, next to `key`'s entry. */
 function plantTempFile(state: TempFileState, key: string, pid: number): string {
   const digest = digestKey(key);
-  const shard = join(state.directory, digest.slice(0, 2));
+  const shard = dirname(state.entryFile(key));
   mkdirSync(shard, { recursive: true });
   const path = join(shard, `.${digest}.${pid}.abc123.tmp`);
   writeFileSync(path, "half an entry");
@@ -72,24 +72,24 @@ describe.each([
   it("removes corrupt entries and reports them; leaves files that are not Mimic's alone", async () => {
     const { state, errors } = newState();
     state.setSync("f|good", 1, null);
-    const digest = digestKey("f|bad");
-    mkdirSync(join(state.directory, digest.slice(0, 2)), { recursive: true });
-    writeFileSync(join(state.directory, digest.slice(0, 2), digest), "garbage");
+    const bad = state.entryFile("f|bad");
+    mkdirSync(dirname(bad), { recursive: true });
+    writeFileSync(bad, "garbage");
     writeFileSync(join(state.directory, "README.txt"), "someone's notes");
-    writeFileSync(join(state.directory, digest.slice(0, 2), "notes.tmp"), "not ours either");
+    writeFileSync(join(dirname(bad), "notes.tmp"), "not ours either");
     const report = await sweep(state);
     expect(report).toMatchObject({ entries: 1, corrupt: 1 });
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(CorruptEntryError);
     expect(existsSync(join(state.directory, "README.txt"))).toBe(true);
-    expect(existsSync(join(state.directory, digest.slice(0, 2), "notes.tmp"))).toBe(true);
+    expect(existsSync(join(dirname(bad), "notes.tmp"))).toBe(true);
   });
 
   it("reports a file it cannot read and goes on with the others", async () => {
     const { state, errors } = newState();
     state.setSync("f|expired", 1, 0.01);
     const digest = digestKey("f|unreadable");
-    mkdirSync(join(state.directory, digest.slice(0, 2), digest), { recursive: true });
+    mkdirSync(state.entryFile("f|unreadable"), { recursive: true });
     await pause(30);
     const report = await sweep(state);
     expect(report.expired).toBe(1);
@@ -160,8 +160,7 @@ describe("when sweeps run", () => {
   it("on an unref'd timer with sweepInterval, reporting failures to onError", async () => {
     const { state, errors } = newState({ sweepInterval: 0.02, sweepEvery: 0 });
     state.setSync("f|expiring", 1, 0.01);
-    const digest = digestKey("f|unreadable");
-    mkdirSync(join(state.directory, digest.slice(0, 2), digest), { recursive: true });
+    mkdirSync(state.entryFile("f|unreadable"), { recursive: true });
     for (let waited = 0; entryFiles(state.directory).length > 0 && waited < 10_000; waited += 20) await pause(20);
     expect(entryFiles(state.directory)).toHaveLength(0);
     expect(errors.some((error) => error instanceof FileSystemStateError && error.systemCode === "EISDIR")).toBe(true);
@@ -183,5 +182,49 @@ describe("when sweeps run", () => {
     expect(existsSync(orphan)).toBe(false);
     expect(tempFiles(state.directory)).toHaveLength(0);
     expect(existsSync(join(state.directory, "keep.txt"))).toBe(true);
+  });
+});
+
+describe("layout housekeeping", () => {
+  it("removes empty shard and namespace directories; a later write makes them again", async () => {
+    const { state } = newState();
+    state.setSync("gone|1", 1, 0.01);
+    state.setSync("kept|1", 1, null);
+    await pause(30);
+    await state.sweep();
+    const goneNamespace = dirname(dirname(state.entryFile("gone|1")));
+    expect(existsSync(goneNamespace)).toBe(false);
+    expect(existsSync(state.entryFile("kept|1"))).toBe(true);
+    state.setSync("gone|2", 2, null);
+    expect(state.getSync("gone|2")).toEqual({ value: 2 });
+    expect(existsSync(goneNamespace)).toBe(true);
+  });
+
+  it("removes an older release's files (layout 1: shards right under the directory) and leaves foreign files", async () => {
+    const { state } = newState();
+    state.setSync("f|current", "kept", null);
+    const legacy = join(state.directory, "ab");
+    mkdirSync(legacy);
+    writeFileSync(join(legacy, "ab".padEnd(64, "0")), "an entry of format version 1");
+    writeFileSync(join(legacy, `.${"ab".padEnd(64, "0")}.${deadPid()}.x1.tmp`), "half of one");
+    writeFileSync(join(legacy, "notes"), "not ours");
+    const report = state.sweepSync();
+    expect(report).toMatchObject({ obsolete: 2, corrupt: 0, entries: 1 });
+    expect(readdirSync(legacy)).toEqual(["notes"]);
+    expect(state.getSync("f|current")).toEqual({ value: "kept" });
+  });
+
+  it("finishes removing trash directories whose remover died, and leaves a live remover's alone", async () => {
+    const { state } = newState();
+    const abandoned = join(state.directory, `.trash-${deadPid()}-abc`);
+    const busy = join(state.directory, `.trash-${process.pid}-def`);
+    for (const trash of [abandoned, busy]) {
+      mkdirSync(join(trash, "ab"), { recursive: true });
+      writeFileSync(join(trash, "ab", "ab".padEnd(64, "1")), "a removed entry");
+    }
+    const report = await state.sweep();
+    expect(report.orphans).toBe(1);
+    expect(existsSync(abandoned)).toBe(false);
+    expect(existsSync(busy)).toBe(true);
   });
 });

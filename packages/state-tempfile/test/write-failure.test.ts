@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { StateError, digestKey, type CacheEntry } from "@mimic/core";
 import { FileSystemStateError, TempFileState } from "../src";
 import { entryFiles, removeTestDirectories, tempFiles, testDirectory } from "./helpers";
@@ -57,7 +57,7 @@ describe.each(apis)("write failures (%s API)", (_, write, read) => {
     const state = new TempFileState({ basePath: testDirectory() });
     await write(state, "f|ok", "stored before");
     const digest = digestKey("f|blocked");
-    writeFileSync(join(state.directory, digest.slice(0, 2)), "a file where the shard directory should be");
+    writeFileSync(dirname(state.entryFile("f|blocked")), "a file where the shard directory should be");
     const failure = await expectFailure(write(state, "f|blocked", "value"), ["ENOTDIR"]);
     expect(failure.path).toContain(digest);
     expect(tempFiles(state.directory)).toEqual([]);
@@ -77,17 +77,16 @@ describe.each(apis)("write failures (%s API)", (_, write, read) => {
     it("a read-only directory (chmod 0500, EACCES): typed error, no partial entry, reads still work", async () => {
       const state = new TempFileState({ basePath: testDirectory() });
       await write(state, "f|before", "kept");
-      const digest = digestKey("f|new");
-      mkdirSync(join(state.directory, digest.slice(0, 2)), { recursive: true });
-      chmodSync(join(state.directory, digest.slice(0, 2)), 0o500);
-      chmodSync(state.directory, 0o500);
+      const shard = dirname(state.entryFile("f|new"));
+      const readOnly = [shard, dirname(shard), state.directory];
+      mkdirSync(shard, { recursive: true });
+      for (const directory of readOnly) chmodSync(directory, 0o500);
       try {
         await expectFailure(write(state, "f|new", "value"), ["EACCES", "EPERM"]);
         expect(tempFiles(state.directory)).toEqual([]);
         expect(await read(state, "f|before")).toEqual({ value: "kept" });
       } finally {
-        chmodSync(state.directory, 0o700);
-        chmodSync(join(state.directory, digest.slice(0, 2)), 0o700);
+        for (const directory of readOnly) chmodSync(directory, 0o700);
       }
       await state.close();
     });
