@@ -55,9 +55,9 @@ export function fixture(name: string): string {
   return join(packageRoot, "test/fixtures", name);
 }
 
-/** Starts `node <fixture> ...args` with piped output. */
-export function startChild(name: string, args: readonly string[]): ChildProcess {
-  return spawn(process.execPath, [fixture(name), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+/** Starts `node <fixture> ...args` with piped output (and a piped stdin when asked). */
+export function startChild(name: string, args: readonly string[], options: { stdin?: boolean } = {}): ChildProcess {
+  return spawn(process.execPath, [fixture(name), ...args], { stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
 }
 
 /** Collects a child's output until it exits. */
@@ -107,4 +107,9 @@ export function waitForOutput(child: ChildProcess, marker: string): Promise<void
 export function valueFor(key: string, round: number, size: number): { key: string; round: number; data: string } {
   const unit = `${key}/${round};`;
   return { key, round, data: unit.repeat(Math.max(1, Math.ceil(size / unit.length))) };
+}
+
+/** Resolves after `ms` milliseconds. */
+export function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
