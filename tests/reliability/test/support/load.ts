@@ -97,10 +97,11 @@ export interface Bucket {
 }
 
 /**
- * Hit rate per `bucketMs` bucket of call start times from `from` to `to`, and the recovery time:
- * the end of the first bucket from which every bucket has a hit rate above `threshold` (relative to
- * `from`, in ms), or `Infinity` if the rate never recovers. Buckets with fewer than `minCalls` calls
- * (the tail of the run) are left out.
+ * Hit rate per `bucketMs` bucket of call start times from `from` to `to`, and the recovery time: the
+ * end of the first two consecutive buckets that both have a hit rate above `threshold` (relative to
+ * `from`, in ms), or `Infinity` if that never happens. Two buckets, so that one lucky bucket is not a
+ * recovery; not "every later bucket", so that a later stall of the machine is not read as a failure
+ * to recover. Buckets with fewer than `minCalls` calls (the tail of the run) are left out.
  */
 export function recovery(
   calls: readonly Call[],
@@ -123,7 +124,12 @@ export function recovery(
     });
   }
   let recoveryMs = Infinity;
-  for (let i = buckets.length - 1; i >= 0 && buckets[i]!.hitRate > threshold; i--) recoveryMs = buckets[i]!.at + bucketMs;
+  for (let i = 1; i < buckets.length; i++) {
+    if (buckets[i - 1]!.hitRate > threshold && buckets[i]!.hitRate > threshold) {
+      recoveryMs = buckets[i]!.at + bucketMs;
+      break;
+    }
+  }
   return { recoveryMs, buckets };
 }
 

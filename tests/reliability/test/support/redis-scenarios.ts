@@ -39,7 +39,7 @@ export interface Outcome {
   before: Summary;
   /** Calls after the server was back. */
   after: Summary;
-  /** ms from the server being back until the hit rate stayed above 90 % (200 ms buckets). */
+  /** ms from the server being back to the end of the first two consecutive 200 ms buckets with hit rates above 90 %. */
   recoveryMs: number;
   /** 99th percentile of timer lateness in the workers over the run, and after the server was back. */
   schedulingDelay: number;
