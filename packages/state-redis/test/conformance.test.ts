@@ -10,6 +10,10 @@ let cluster: RedisClusterHandle;
 let clusterClient: ReturnType<typeof createCluster>;
 let deadPort: number;
 let prefixes = 0;
+// The contract, not the latency, is under test: the largest timeout keeps 1 MiB values and 50
+// concurrent callers inside the budget on a loaded machine. (Anchors use it too: worker connections
+// are pooled per target and timeout.)
+const timeout = 500;
 // Long-lived states, as an app would have, that hold the shared sync worker thread and its pooled
 // connections for the whole file, so each test's fresh state does not pay for starting and connecting.
 let anchors: RedisState[] = [];
@@ -20,8 +24,8 @@ beforeAll(async () => {
   clusterClient.on("error", () => undefined);
   await clusterClient.connect();
   anchors = [
-    new RedisState({ url: server.url, prefix: "anchor:" }),
-    new RedisState({ client: clusterClient, prefix: "anchor:" }),
+    new RedisState({ url: server.url, prefix: "anchor:", timeout }),
+    new RedisState({ client: clusterClient, prefix: "anchor:", timeout }),
   ];
   for (const anchor of anchors) await warmSync(anchor);
 }, 60_000);
@@ -36,14 +40,14 @@ const prefix = (): string => `conformance:${++prefixes}:`;
 
 describeStateConformance({
   name: "RedisState (single server)",
-  createState: () => new RedisState({ url: server.url, prefix: prefix() }),
-  createFailingState: () => new RedisState({ url: `redis://127.0.0.1:${deadPort}`, prefix: prefix() }),
+  createState: () => new RedisState({ url: server.url, prefix: prefix(), timeout }),
+  createFailingState: () => new RedisState({ url: `redis://127.0.0.1:${deadPort}`, prefix: prefix(), timeout }),
   failureError: StateError,
   capabilities: { sync: true, structuredClone: true },
 });
 
 describeStateConformance({
   name: "RedisState (3-master cluster)",
-  createState: () => new RedisState({ client: clusterClient, prefix: prefix() }),
+  createState: () => new RedisState({ client: clusterClient, prefix: prefix(), timeout }),
   capabilities: { sync: true, structuredClone: true },
 });

@@ -17,7 +17,8 @@ const opened: RedisState[] = [];
 let prefixes = 0;
 
 function open(options: { prefix?: string; serializer?: Serializer } = {}): RedisState {
-  const state = new RedisState({ url: server.url, prefix: options.prefix ?? `entries:${++prefixes}:`, ...options });
+  // The largest timeout: these tests are about entries, not latency, and may run on a loaded machine.
+  const state = new RedisState({ url: server.url, prefix: options.prefix ?? `entries:${++prefixes}:`, timeout: 500, ...options });
   opened.push(state);
   return state;
 }
