@@ -42,6 +42,6 @@ export function parseArguments(argv: readonly string[]): CliOptions {
   }
   const settings: RunSettings = quick
     ? { quick, timeMs: 40, warmupMs: 10, rounds: 1, minIterations: 4 }
-    : { quick, timeMs: 1_200, warmupMs: 150, rounds: 6, minIterations: 8 };
+    : { quick, timeMs: 1_200, warmupMs: 150, rounds: 120, minIterations: 1 };
   return { settings, only, outFile };
 }

@@ -39,8 +39,9 @@ async function sampleOnce(testCase: Case, timeMs: number, warmupMs: number, sett
 
 /**
  * Measures every case of a table. Cases run one after another, `settings.rounds` times in rotated
- * order, and each case's samples are pooled over the rounds: a burst of load from other processes
- * on this shared machine then lands on several cases instead of distorting one.
+ * order (120 short rounds of ~10 ms per case in a full run), and each case's samples are pooled over
+ * the rounds: load from other processes on this shared machine then lands on every case alike
+ * instead of distorting whichever case ran during a busy second.
  */
 export async function measureCases(cases: readonly Case[], settings: RunSettings): Promise<Row[]> {
   const references = cases.filter((c) => c.reference === true);
@@ -52,7 +53,8 @@ export async function measureCases(cases: readonly Case[], settings: RunSettings
       const index = (offset + round) % cases.length;
       const testCase = cases[index]!;
       const timeMs = (settings.timeMs * (testCase.timeFactor ?? 1)) / settings.rounds;
-      const warmupMs = round === 0 ? settings.warmupMs : settings.warmupMs / 4;
+      // Only the first round warms up: later rounds continue a case that is already optimised.
+      const warmupMs = round === 0 ? settings.warmupMs : 0;
       const pool = pools[index]!;
       // A loop, not push(...samples): a fast case yields more samples than the call stack holds arguments.
       for (const sample of await sampleOnce(testCase, timeMs, warmupMs, settings)) pool.push(sample);
