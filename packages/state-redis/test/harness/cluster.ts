@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { rawCommand, waitForPong } from "./ping.js";
 import { freePort } from "./ports.js";
-import { killAndWait, redisCliBin, spawnRedisServer, type ServerProcess } from "./process.js";
+import { killAndWait, redisCliBin, releaseDirectory, spawnRedisServer, trackDirectory, type ServerProcess } from "./process.js";
 
 const run = promisify(execFile);
 
@@ -39,11 +39,12 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterHandle
     throw new RangeError(`a Redis Cluster needs at least 3 masters, got ${masters}`);
   }
   const dir = mkdtempSync(path.join(tmpdir(), "mimic-redis-cluster-"));
+  trackDirectory(dir);
   const nodes: ServerProcess[] = [];
   const ports: number[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map((node) => killAndWait(node)));
-    rmSync(dir, { recursive: true, force: true });
+    releaseDirectory(dir);
   };
   try {
     for (let index = 0; index < masters; index++) {

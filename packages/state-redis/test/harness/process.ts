@@ -1,8 +1,23 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 
 /** Every redis-server this process started and has not stopped; killed if the test process exits first. */
 const live = new Set<ChildProcess>();
+/** Temporary directories of servers not stopped yet; removed at exit too. */
+const directories = new Set<string>();
 let exitHookInstalled = false;
+
+/** Removes `dir` at process exit unless {@link releaseDirectory} was called first. */
+export function trackDirectory(dir: string): void {
+  installExitHook();
+  directories.add(dir);
+}
+
+/** Removes `dir` now and forgets it. */
+export function releaseDirectory(dir: string): void {
+  directories.delete(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
@@ -16,6 +31,7 @@ function installExitHook(): void {
         // already gone
       }
     }
+    for (const dir of directories) rmSync(dir, { recursive: true, force: true });
   });
 }
 

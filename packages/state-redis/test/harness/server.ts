@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { waitForPong } from "./ping.js";
 import { freePort } from "./ports.js";
-import { killAndWait, signal, spawnRedisServer, type ServerProcess } from "./process.js";
+import { killAndWait, releaseDirectory, signal, spawnRedisServer, trackDirectory, type ServerProcess } from "./process.js";
 
 /** A redis-server this harness started on a free port of 127.0.0.1, without persistence. */
 export interface RedisServerHandle {
@@ -69,6 +69,7 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
   const extra = options.args ?? [];
   const timeoutMs = options.startTimeoutMs ?? 10_000;
   const dir = mkdtempSync(path.join(tmpdir(), "mimic-redis-"));
+  trackDirectory(dir);
   let port = 0;
   let server: ServerProcess | undefined;
   // The free port can be taken between the probe and redis-server's bind: retry with another one.
@@ -78,7 +79,7 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
       server = await launch(port, dir, extra, timeoutMs);
     } catch (error) {
       if (attempt >= 3) {
-        rmSync(dir, { recursive: true, force: true });
+        releaseDirectory(dir);
         throw error;
       }
     }
@@ -91,7 +92,7 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
     async stop() {
       stopped = true;
       await killAndWait(current);
-      rmSync(dir, { recursive: true, force: true });
+      releaseDirectory(dir);
     },
     kill(name: NodeJS.Signals = "SIGKILL") {
       signal(current, name);
