@@ -28,14 +28,48 @@ export const JOINED = 16;
 export interface Call {
   start: number;
   latency: number;
+  /**
+   * How long the call's process was stalled while the call was in flight (not running its timers
+   * on schedule, waiting for a core): the sum of the lateness of the 10 ms probe timer over the call.
+   */
+  stalled: number;
   flags: number;
 }
 
+/**
+ * A stall that ends this long after a call settled still counts for it: the call's callback ran when
+ * the process resumed, in the same loop turn as the probe that measured the stall.
+ */
+const STALL_TAIL_MS = 20;
+
+/** The first index of the sorted `times` at or after `time`. */
+function firstAtOrAfter(times: readonly number[], time: number): number {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (times[mid]! < time) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** The calls of every worker, each with the stall its process suffered during it, by start time. */
 export function merge(results: readonly LoadResult[]): Call[] {
   const calls: Call[] = [];
   for (const result of results) {
     for (let i = 0; i < result.starts.length; i++) {
-      calls.push({ start: result.starts[i]!, latency: result.latencies[i]!, flags: result.flags[i]! });
+      const start = result.starts[i]!;
+      const latency = result.latencies[i]!;
+      const end = start + latency;
+      // A probe that fired at `at`, `lateness` late, saw the process stalled over [at - lateness, at];
+      // the part of that span inside the call counts.
+      let stalled = 0;
+      for (let k = firstAtOrAfter(result.lagAt, start); k < result.lagAt.length && result.lagAt[k]! <= end + STALL_TAIL_MS; k++) {
+        const at = result.lagAt[k]!;
+        stalled += Math.max(0, Math.min(at, end) - Math.max(at - result.lag[k]!, start));
+      }
+      calls.push({ start, latency, stalled, flags: result.flags[i]! });
     }
   }
   return calls.sort((a, b) => a.start - b.start);
@@ -60,6 +94,11 @@ export interface Summary {
   p50: number;
   p99: number;
   max: number;
+  /**
+   * 99th percentile of each call's latency minus the stall of its process during the call: the time
+   * the call spent waiting for the cache and the function rather than for the machine.
+   */
+  p99Unstalled: number;
 }
 
 const round = (x: number): number => Math.round(x * 10) / 10;
@@ -78,6 +117,7 @@ export function summarize(calls: readonly Call[]): Summary {
     p50: round(quantile(latencies, 0.5)),
     p99: round(quantile(latencies, 0.99)),
     max: round(Math.max(...latencies)),
+    p99Unstalled: round(quantile(calls.map((c) => Math.max(0, c.latency - c.stalled)), 0.99)),
   };
 }
 
@@ -164,4 +204,16 @@ export function schedulingDelay(results: readonly LoadResult[], from: number, to
     });
   }
   return samples.length === 0 ? 0 : round(quantile(samples, 0.99));
+}
+
+/** How long the workers' processes were stalled in [from, to), on average over the workers (ms). */
+export function stalledBetween(results: readonly LoadResult[], from: number, to: number): number {
+  let total = 0;
+  for (const result of results) {
+    for (let k = firstAtOrAfter(result.lagAt, from); k < result.lagAt.length && result.lagAt[k]! - result.lag[k]! < to; k++) {
+      const at = result.lagAt[k]!;
+      total += Math.max(0, Math.min(at, to) - Math.max(at - result.lag[k]!, from));
+    }
+  }
+  return results.length === 0 ? 0 : round(total / results.length);
 }

@@ -1,7 +1,7 @@
 import { startRedisServer, type RedisServerHandle } from "../../../../packages/state-redis/test/harness";
 import { epochNow, forkWorker, sleepUntil, type Child } from "./children";
 import { recordFigures } from "./figures";
-import { between, collect, merge, recovery, reportedErrors, schedulingDelay, summarize, type Bucket, type Summary } from "./load";
+import { between, collect, merge, recovery, reportedErrors, schedulingDelay, stalledBetween, summarize, type Bucket, type Summary } from "./load";
 
 // Items 1 and 2 of the reliability issue: 4 processes call a memoized async function on a real
 // redis-server at ~1,000 calls/s in total while the server is killed and restarted, or hung.
@@ -14,21 +14,21 @@ export const TIMEOUT_MS = 200;
 export const FUNCTION_MS = 5;
 /**
  * A call may take the state's timeout (one Redis operation that gets no answer) plus the function's
- * own time. On top of that come two allowances for the machine, never for the cache:
- * - SCHEDULING_MARGIN_MS, a fixed 100 ms for timers that fire late and processes that wait for a core
- *   while 4 load workers, redis-server and jest share 2 cores. It stays well under the timeout, so a
- *   call that waits for two timeouts in a row (≈ 2 × 200 + 5 ms) cannot hide in it.
- * - twice the scheduling delay measured in the workers themselves over the same window (the 99th
- *   percentile of how late a 10 ms timer fired): a call waits for at least two events the machine
- *   can delay by that much whatever the cache does (the state's reply or timeout, and the function's
- *   own timer). When other jobs starve the machine, the bound grows with what was measured; a call
- *   that waits for a second timeout still exceeds it (200 ms > the fixed margin). Both figures are
- *   printed with the results.
+ * own time, plus SCHEDULING_MARGIN_MS: a fixed 100 ms for timers that fire late and processes that
+ * wait for a core while 4 load workers, redis-server and jest share 2 cores. The margin stays well
+ * under the timeout, so a call that waits for two timeouts in a row (≈ 2 × 200 + 5 ms) cannot hide in it.
+ *
+ * What a busy machine adds beyond that is measured, not guessed: every worker runs a 10 ms probe
+ * timer, and the time its process was stalled during a call (the probe firing late) is taken off that
+ * call's latency before the bound is checked (`p99Unstalled`). Raw latencies are reported alongside.
  */
 export const SCHEDULING_MARGIN_MS = 100;
-/** Hits must be back above 90 % within this long after Redis is reachable again (plus the measured delay). */
+/**
+ * Hits must be back above 90 % within this long after Redis is reachable again, plus the time the
+ * workers were measurably stalled during that window (as for latencies, the machine's share is taken off).
+ */
 export const RECOVERY_BOUND_MS = 2000;
-const RECOVERY_BUCKET_MS = 200;
+const RECOVERY_BUCKET_MS = 100;
 
 /** What a scenario measured. */
 export interface Outcome {
@@ -39,12 +39,13 @@ export interface Outcome {
   before: Summary;
   /** Calls after the server was back. */
   after: Summary;
-  /** ms from the server being back to the end of the first two consecutive 200 ms buckets with hit rates above 90 %. */
+  /** ms from the server being back to the end of the first two consecutive 100 ms buckets with hit rates above 90 %. */
   recoveryMs: number;
-  /** 99th percentile of timer lateness in the workers over the run, and after the server was back. */
+  /** 99th percentile of timer lateness in the workers over the run. */
   schedulingDelay: number;
-  schedulingDelayAfter: number;
-  /** timeout + function time + margin + 2 × measured scheduling delay. */
+  /** ms the workers were stalled (on average) in the 2 s after the server was back. */
+  stalledAfterBack: number;
+  /** timeout + function time + margin, for latencies with the measured stalls taken off. */
   latencyBound: number;
   recoveryBound: number;
   errors: Record<string, number>;
@@ -97,7 +98,7 @@ async function scenario(
     const end = startAt + durationMs;
     const calls = merge(results);
     const schedulingDelayAll = schedulingDelay(results, startAt, end);
-    const schedulingDelayAfter = schedulingDelay(results, back, end);
+    const stalledAfterBack = stalledBetween(results, back, back + RECOVERY_BOUND_MS);
     const { recoveryMs, buckets } = recovery(calls, back, end, { bucketMs: RECOVERY_BUCKET_MS });
     const outcome: Outcome = {
       all: summarize(calls),
@@ -106,9 +107,9 @@ async function scenario(
       after: summarize(between(calls, back, end)),
       recoveryMs,
       schedulingDelay: schedulingDelayAll,
-      schedulingDelayAfter,
-      latencyBound: round(TIMEOUT_MS + FUNCTION_MS + SCHEDULING_MARGIN_MS + 2 * schedulingDelayAll),
-      recoveryBound: round(RECOVERY_BOUND_MS + schedulingDelayAfter),
+      stalledAfterBack,
+      latencyBound: TIMEOUT_MS + FUNCTION_MS + SCHEDULING_MARGIN_MS,
+      recoveryBound: round(RECOVERY_BOUND_MS + stalledAfterBack),
       errors: reportedErrors(results),
       failures: results.flatMap((r) => r.failures),
       expectedCalls: (CALLS_PER_SECOND * durationMs) / 1000,
