@@ -50,10 +50,15 @@ export class RedisState implements IState {
    *   entry of this serializer: treat as a miss; the next `set` overwrites them), StateClosedError
    */
   get(key: string): Promise<CacheEntry | undefined> {
-    // Not an async function: the hit path is one promise chain shorter (it is measured against a raw GET).
-    return this.#connection
-      .get(toRedisKey(this.prefix, key), key)
-      .then((bytes) => (bytes === null ? undefined : this.#codec.decode(bytes, key)));
+    // Not an async function: the hit path is one promise chain shorter (it is measured against a raw
+    // GET). The try keeps the promise contract: nothing is ever thrown synchronously.
+    try {
+      return this.#connection
+        .get(toRedisKey(this.prefix, key), key)
+        .then((bytes) => (bytes === null ? undefined : this.#codec.decode(bytes, key)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
