@@ -29,7 +29,8 @@ export interface RedisStateOptions {
   serializer?: Serializer;
   /**
    * Milliseconds each Redis round trip may take, the first connection included, before the operation
-   * rejects with `StateTimeoutError` (and Mimic runs the function instead). At most 500.
+   * rejects with `StateTimeoutError` (and Mimic runs the function instead). At most 5000; keep it low
+   * (a synchronous call blocks its thread for up to this long while Redis is hung).
    * @default 200
    */
   timeout?: number;
@@ -47,7 +48,7 @@ export const DEFAULT_PREFIX = "mimic:";
 /** The default {@link RedisStateOptions.timeout}, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 200;
 /** The largest {@link RedisStateOptions.timeout} accepted, in milliseconds. */
-export const MAX_TIMEOUT_MS = 500;
+export const MAX_TIMEOUT_MS = 5000;
 
 /** Where the connection comes from. */
 export type ConnectionSource =

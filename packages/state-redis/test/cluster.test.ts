@@ -1,7 +1,7 @@
 import { createClient, createCluster } from "redis";
 import { RedisState } from "../src/index.js";
 import { startRedisCluster, type RedisClusterHandle } from "./harness/index.js";
-import { warmSync } from "./helpers.js";
+import { RELAXED_TIMEOUT_MS, warmSync } from "./helpers.js";
 
 let cluster: RedisClusterHandle;
 let client: ReturnType<typeof createCluster>;
@@ -15,7 +15,7 @@ beforeAll(async () => {
   client.on("error", () => undefined);
   await client.connect();
   nodes = await Promise.all(cluster.urls.map(async (url) => createClient({ url }).connect()));
-  anchor = new RedisState({ client, prefix: "anchor:" });
+  anchor = new RedisState({ client, prefix: "anchor:", timeout: RELAXED_TIMEOUT_MS });
   await warmSync(anchor);
 }, 60_000);
 
@@ -32,8 +32,8 @@ async function perMaster(pattern: string): Promise<number[]> {
 }
 
 test.each(["clear", "clearSync"] as const)("%s removes this prefix's keys on every master, and nothing else", async (method) => {
-  const state = new RedisState({ client, prefix: `cluster-${method}:` });
-  const other = new RedisState({ client, prefix: `cluster-${method}-other:` });
+  const state = new RedisState({ client, prefix: `cluster-${method}:`, timeout: RELAXED_TIMEOUT_MS });
+  const other = new RedisState({ client, prefix: `cluster-${method}-other:`, timeout: RELAXED_TIMEOUT_MS });
   try {
     for (let i = 0; i < 60; i++) {
       await state.set(`k${i}`, i, null);
@@ -52,7 +52,7 @@ test.each(["clear", "clearSync"] as const)("%s removes this prefix's keys on eve
 });
 
 test("each key lives on exactly one master, the one its slot maps to (sync and async writes, byte keys too)", async () => {
-  const state = new RedisState({ client, prefix: "routing:" });
+  const state = new RedisState({ client, prefix: "routing:", timeout: RELAXED_TIMEOUT_MS });
   try {
     const keys = ["a", "b", "c", "user|{42}", "lone\udc00surrogate"];
     for (const [index, key] of keys.entries()) {
@@ -76,7 +76,7 @@ test("each key lives on exactly one master, the one its slot maps to (sync and a
 });
 
 test("a cluster passed in stays open after close()", async () => {
-  const state = new RedisState({ client, prefix: "borrowed-cluster:" });
+  const state = new RedisState({ client, prefix: "borrowed-cluster:", timeout: RELAXED_TIMEOUT_MS });
   await state.set("k", 1, null);
   await state.close();
   expect(client.isOpen).toBe(true);

@@ -2,7 +2,7 @@ import { CorruptEntryError, Mime, StateError, StateTimeoutError, type MimicError
 import { createClient } from "redis";
 import { RedisState, RedisUnavailableError } from "../src/index.js";
 import { freePort, startRedisServer, type RedisServerHandle } from "./harness/index.js";
-import { eventually, warmSync } from "./helpers.js";
+import { eventually, FAULT_TIMEOUT_MS, RELAXED_TIMEOUT_MS, warmSync } from "./helpers.js";
 
 const servers: RedisServerHandle[] = [];
 const states: RedisState[] = [];
@@ -13,7 +13,7 @@ let anchor: RedisState;
 
 beforeAll(async () => {
   anchorServer = await startRedisServer();
-  anchor = new RedisState({ url: anchorServer.url, prefix: "anchor:" });
+  anchor = new RedisState({ url: anchorServer.url, prefix: "anchor:", timeout: RELAXED_TIMEOUT_MS });
   await warmSync(anchor);
 });
 
@@ -25,7 +25,7 @@ afterAll(async () => {
 async function setUp(): Promise<{ server: RedisServerHandle; state: RedisState }> {
   const server = await startRedisServer();
   servers.push(server);
-  const state = new RedisState({ url: server.url, prefix: "faults:" });
+  const state = new RedisState({ url: server.url, prefix: "faults:", timeout: FAULT_TIMEOUT_MS });
   states.push(state);
   await warmSync(state);
   return { server, state };
@@ -125,7 +125,7 @@ test("server paused (SIGSTOP): calls return the right value after the timeout, e
 });
 
 test("first call while Redis is down: a typed rejection, not a wait for a connection", async () => {
-  const state = new RedisState({ url: `redis://127.0.0.1:${await freePort()}`, prefix: "down:" });
+  const state = new RedisState({ url: `redis://127.0.0.1:${await freePort()}`, prefix: "down:", timeout: RELAXED_TIMEOUT_MS });
   states.push(state);
   const first = await state.get("k").catch((error: unknown) => error);
   expect(first).toBeInstanceOf(RedisUnavailableError);
@@ -176,7 +176,7 @@ test("onError hears about the connection dropping once per outage, not once per 
   const server = await startRedisServer();
   servers.push(server);
   const reported: StateError[] = [];
-  const state = new RedisState({ url: server.url, prefix: "bg:", onError: (error) => reported.push(error) });
+  const state = new RedisState({ url: server.url, prefix: "bg:", timeout: RELAXED_TIMEOUT_MS, onError: (error) => reported.push(error) });
   states.push(state);
   await state.set("k", 1, null);
   server.kill("SIGKILL");

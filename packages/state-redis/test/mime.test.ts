@@ -1,7 +1,7 @@
 import { Config, Mime, type MimicError } from "@mimic/core";
 import { RedisState } from "../src/index.js";
 import { startRedisServer, type RedisServerHandle } from "./harness/index.js";
-import { warmSync } from "./helpers.js";
+import { RELAXED_TIMEOUT_MS, warmSync } from "./helpers.js";
 
 let server: RedisServerHandle;
 let state: RedisState;
@@ -12,8 +12,8 @@ const onError = (error: MimicError): void => {
 
 beforeAll(async () => {
   server = await startRedisServer();
-  // The largest timeout: no call here may fail open because a loaded machine was slow to answer.
-  state = new RedisState({ url: server.url, prefix: "mime:", timeout: 500 });
+  // No call here may fail open because a loaded machine was slow to answer.
+  state = new RedisState({ url: server.url, prefix: "mime:", timeout: RELAXED_TIMEOUT_MS });
   await warmSync(state);
 });
 
@@ -79,7 +79,7 @@ test("entries expire after the ttl", async () => {
 });
 
 test("the seed's setup: Mime.setConfig(new Config({ state: RedisState, stateOptions: { url } }))", async () => {
-  await Mime.setConfig(new Config({ state: RedisState, stateOptions: { url: server.url, prefix: "seed:", timeout: 500 }, onError }));
+  await Mime.setConfig(new Config({ state: RedisState, stateOptions: { url: server.url, prefix: "seed:", timeout: RELAXED_TIMEOUT_MS }, onError }));
   let calls = 0;
   const cachedCallback = Mime({ ttl: 1 })(function cachedCallback(a: number, b: number): number {
     calls++;

@@ -2,6 +2,7 @@ import { Config, ConfigError, InvalidOptionError, jsonSerializer, type IState } 
 import { createClient } from "redis";
 import { DEFAULT_PREFIX, DEFAULT_TIMEOUT_MS, RedisState, type RedisStateOptions } from "../src/index.js";
 import { startRedisServer, type RedisServerHandle } from "./harness/index.js";
+import { RELAXED_TIMEOUT_MS } from "./helpers.js";
 
 let server: RedisServerHandle;
 const savedRedisUrl = process.env.REDIS_URL;
@@ -50,7 +51,7 @@ describe("where Redis is", () => {
 
   test("REDIS_URL is used when neither url nor client is given", async () => {
     process.env.REDIS_URL = server.url;
-    const state = open({ prefix: "env:" });
+    const state = open({ prefix: "env:" , timeout: RELAXED_TIMEOUT_MS });
     await state.set("k", "from env", null);
     const raw = createClient({ url: server.url });
     await raw.connect();
@@ -63,7 +64,7 @@ describe("where Redis is", () => {
 
   test("an explicit url wins over REDIS_URL", async () => {
     process.env.REDIS_URL = "redis://127.0.0.1:1";
-    const state = open({ url: server.url, prefix: "explicit:" });
+    const state = open({ url: server.url, prefix: "explicit:" , timeout: RELAXED_TIMEOUT_MS });
     await state.set("k", 1, null);
     expect(await state.get("k")).toEqual({ value: 1 });
   });
@@ -73,7 +74,7 @@ describe("where Redis is", () => {
     const client = createClient({ url: server.url });
     await client.connect();
     try {
-      const state = open({ client, prefix: "explicit-client:" });
+      const state = open({ client, prefix: "explicit-client:" , timeout: RELAXED_TIMEOUT_MS });
       await state.set("k", 2, null);
       expect(await state.get("k")).toEqual({ value: 2 });
     } finally {
@@ -115,13 +116,13 @@ describe("other options", () => {
     expect((state as IState).local).toBeUndefined();
   });
 
-  test.each([0, -1, 501, Number.NaN, Infinity, "200"])("timeout %p is rejected", (timeout) => {
+  test.each([0, -1, 5001, Number.NaN, Infinity, "200"])("timeout %p is rejected", (timeout) => {
     expect(() => new RedisState({ url: server.url, timeout } as unknown as RedisStateOptions)).toThrow(InvalidOptionError);
     expect(() => new RedisState({ url: server.url, timeout } as unknown as RedisStateOptions)).toThrow(/timeout/);
   });
 
-  test("timeout up to 500 ms is accepted", () => {
-    expect(open({ url: server.url, timeout: 500 }).timeout).toBe(500);
+  test("timeout up to 5000 ms is accepted", () => {
+    expect(open({ url: server.url, timeout: 5000 }).timeout).toBe(5000);
   });
 
   test.each(["", 5, "a\ud800"])("prefix %p is rejected", (prefix) => {
@@ -138,7 +139,7 @@ describe("other options", () => {
   });
 
   test("a user's serializer is used (JSON here)", async () => {
-    const state = open({ url: server.url, prefix: "json:", serializer: jsonSerializer });
+    const state = open({ url: server.url, prefix: "json:", serializer: jsonSerializer , timeout: RELAXED_TIMEOUT_MS });
     await state.set("k", { a: [1, "x"] }, null);
     expect(await state.get("k")).toEqual({ value: { a: [1, "x"] } });
     await state.set("u", undefined, null);
@@ -148,7 +149,7 @@ describe("other options", () => {
 
 describe("through Config", () => {
   test("Config instantiates RedisState lazily with stateOptions", async () => {
-    const config = new Config({ state: RedisState, stateOptions: { url: server.url, prefix: "config:" } });
+    const config = new Config({ state: RedisState, stateOptions: { url: server.url, prefix: "config:", timeout: RELAXED_TIMEOUT_MS } });
     expect(config.hasState).toBe(false);
     const state = config.getState();
     expect(state).toBeInstanceOf(RedisState);
