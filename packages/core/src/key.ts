@@ -399,46 +399,59 @@ export function isLoneKeyable(arg: unknown): boolean {
   }
 }
 
-const LONE_PREFIX = "A1:";
-
-/**
- * The inverse of a lone keyable argument's encoding: given the argument part of a key, returns
- * `{ value }` when it is exactly `A1:` + the canonical encoding of a value {@link isLoneKeyable}
- * accepts, otherwise `undefined`.
- */
-export function decodeLoneArgument(argumentsPart: string): { value: unknown } | undefined {
-  if (!argumentsPart.startsWith(LONE_PREFIX)) return undefined;
-  const body = argumentsPart.slice(LONE_PREFIX.length);
-  let value: unknown;
-  switch (body[0]) {
+/** Reads one primitive encoding at `pos`: its value and where it ends, or `undefined`. */
+function decodePrimitiveAt(text: string, pos: number): { value: unknown; end: number } | undefined {
+  switch (text[pos]) {
     case "u":
-      value = undefined;
-      break;
+      return { value: undefined, end: pos + 1 };
     case "n":
-      value = null;
-      break;
+      return { value: null, end: pos + 1 };
     case "T":
-      value = true;
-      break;
+      return { value: true, end: pos + 1 };
     case "F":
-      value = false;
-      break;
+      return { value: false, end: pos + 1 };
     case "d":
-      value = Number(body.slice(1, -1));
-      break;
-    case "b":
-      if (!/^b-?\d+;$/.test(body)) return undefined;
-      value = BigInt(body.slice(1, -1));
-      break;
+    case "b": {
+      const end = text.indexOf(";", pos);
+      if (end < 0) return undefined;
+      const digits = text.slice(pos + 1, end);
+      if (text[pos] === "d") return { value: Number(digits), end: end + 1 };
+      return /^-?\d+$/.test(digits) ? { value: BigInt(digits), end: end + 1 } : undefined;
+    }
     case "s": {
-      const colon = body.indexOf(":");
-      value = colon < 0 ? undefined : body.slice(colon + 1);
-      if (value === undefined) return undefined;
-      break;
+      const colon = text.indexOf(":", pos);
+      const length = colon < 0 ? NaN : Number(text.slice(pos + 1, colon));
+      if (!Number.isInteger(length) || colon + 1 + length > text.length) return undefined;
+      return { value: text.slice(colon + 1, colon + 1 + length), end: colon + 1 + length };
     }
     default:
       return undefined;
   }
-  // Only the canonical spelling decodes, so a key never aliases another one.
-  return isLoneKeyable(value) && encodePrimitive(value) === body ? { value } : undefined;
+}
+
+/**
+ * The inverse of the encoding of `count` keyable primitive arguments: given the argument part of a
+ * key, returns the values when it is exactly `A<count>:` followed by their canonical encodings
+ * (each one {@link isLoneKeyable} accepts), otherwise `undefined`.
+ */
+export function decodePrimitiveArguments(argumentsPart: string, count: number): unknown[] | undefined {
+  const prefix = `A${count}:`;
+  if (!argumentsPart.startsWith(prefix)) return undefined;
+  const values: unknown[] = [];
+  let pos = prefix.length;
+  for (let i = 0; i < count; i++) {
+    const decoded = decodePrimitiveAt(argumentsPart, pos);
+    if (decoded === undefined || !isLoneKeyable(decoded.value)) return undefined;
+    // Only the canonical spelling decodes, so a key never aliases another one.
+    if (encodePrimitive(decoded.value) !== argumentsPart.slice(pos, decoded.end)) return undefined;
+    values.push(decoded.value);
+    pos = decoded.end;
+  }
+  return pos === argumentsPart.length ? values : undefined;
+}
+
+/** {@link decodePrimitiveArguments} for one argument, boxed. */
+export function decodeLoneArgument(argumentsPart: string): { value: unknown } | undefined {
+  const values = decodePrimitiveArguments(argumentsPart, 1);
+  return values === undefined ? undefined : { value: values[0] };
 }

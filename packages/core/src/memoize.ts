@@ -3,7 +3,7 @@ import { ConfigError, InvalidOptionError, MimicError, StateError, UnsupportedArg
 import { anyoneListening, channels } from "./events.js";
 import { getGlobalConfig, globalConfigGeneration } from "./global-config.js";
 import { claimSharedIdentity, type FunctionIdentity, identify } from "./identity.js";
-import { type CallKind, encodeArguments, encodeCustomKey, encodePrimitive, isLoneKeyable } from "./key.js";
+import { type CallKind, encodeArguments, encodeCustomKey, isLoneKeyable } from "./key.js";
 import type { Settings } from "./options.js";
 import {
   type CacheEntry,
@@ -93,7 +93,11 @@ interface Binding {
 }
 
 /** Where a call's entry lives: a partition slot (local fast path) or a key in the state. */
-type Slot = { partition: LocalPartition; lone: boolean; index: unknown } | { partition: undefined; key: string };
+type Slot =
+  | { partition: LocalPartition; shape: "lone"; index: unknown }
+  | { partition: LocalPartition; shape: "pair"; index: readonly [unknown, unknown] }
+  | { partition: LocalPartition; shape: "encoded"; index: string }
+  | { partition: undefined; key: string };
 
 /** Disposes a partition once its owner (a wrapper, or an instance of a method) is garbage-collected. */
 const partitionReaper = new FinalizationRegistry<LocalPartition>((partition) => partition.dispose());
@@ -109,6 +113,11 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     (typeof value === "object" || typeof value === "function") &&
     typeof (value as { then?: unknown }).then === "function"
   );
+}
+
+/** The common keyable primitives (numbers but -0, short strings), checked inline on the hit path. */
+function isFastKeyable(value: unknown): boolean {
+  return (typeof value === "number" && (value !== 0 || 1 / value > 0)) || (typeof value === "string" && value.length <= 256);
 }
 
 /** `this` values that are an object to key per instance (not a plain call). */
@@ -302,10 +311,6 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     return namespaceFor(b, thisArg, kind) + argumentsKey(thisArg, args);
   }
 
-  /** Whether this call is keyed by its lone argument's own value in a partition. */
-  function isLoneCall(args: unknown[]): boolean {
-    return args.length === 1 && settings.key === undefined && isLoneKeyable(args[0]);
-  }
 
   function partitionFor(b: Binding, state: PartitionedState, thisArg: unknown, kind: CallKind): LocalPartition {
     const instance = instanceOf(thisArg);
@@ -324,16 +329,22 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   function slotFor(b: Binding, thisArg: unknown, args: unknown[], kind: CallKind): Slot {
     if (b.partitioned !== undefined) {
       const partition = partitionFor(b, b.partitioned, thisArg, kind);
-      return isLoneCall(args)
-        ? { partition, lone: true, index: args[0] }
-        : { partition, lone: false, index: argumentsKey(thisArg, args) };
+      // One or two primitive arguments index the partition by their own values.
+      if (settings.key === undefined && args.length <= 2 && args.length > 0 && args.every(isLoneKeyable)) {
+        return args.length === 1
+          ? { partition, shape: "lone", index: args[0] }
+          : { partition, shape: "pair", index: [args[0], args[1]] };
+      }
+      return { partition, shape: "encoded", index: argumentsKey(thisArg, args) };
     }
     return { partition: undefined, key: keyFor(b, thisArg, args, kind) };
   }
 
   function slotKey(slot: Slot): string {
     if (slot.partition === undefined) return slot.key;
-    return slot.partition.namespace + (slot.lone ? `A1:${encodePrimitive(slot.index)!}` : (slot.index as string));
+    if (slot.shape === "encoded") return slot.partition.namespace + slot.index;
+    const args = slot.shape === "lone" ? [slot.index] : slot.index;
+    return slot.partition.namespace + encodeArguments(args, name);
   }
 
   /** The full key of a slot, for the in-flight map. */
@@ -349,9 +360,11 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       const entry =
         slot.partition === undefined
           ? b.syncState!.getSync(slot.key)
-          : slot.lone
+          : slot.shape === "lone"
             ? slot.partition.getLone(slot.index)
-            : slot.partition.get(slot.index as string);
+            : slot.shape === "pair"
+              ? slot.partition.getPair(slot.index[0], slot.index[1])
+              : slot.partition.get(slot.index);
       if (entry !== undefined && started) publish(channels.hit, b, slot, started);
       return entry;
     } catch (error) {
@@ -370,8 +383,9 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     const started = timed ? now() : 0;
     try {
       if (slot.partition === undefined) writeToState(b.syncState!, "setSync", slot.key, value, stateTtl, options);
-      else if (slot.lone) slot.partition.setLone(slot.index, value, stateTtl, options);
-      else slot.partition.set(slot.index as string, value, stateTtl, options);
+      else if (slot.shape === "lone") slot.partition.setLone(slot.index, value, stateTtl, options);
+      else if (slot.shape === "pair") slot.partition.setPair(slot.index[0], slot.index[1], value, stateTtl, options);
+      else slot.partition.set(slot.index, value, stateTtl, options);
       if (started) publish(channels.set, b, slot, started);
     } catch (error) {
       absorb(error, "set", slot, b, started);
@@ -681,15 +695,16 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
 
   // ---- the wrapper --------------------------------------------------------------------------
 
-  const memoized = function (this: unknown, first?: unknown): unknown {
+  const memoized = function (this: unknown, first?: unknown, second?: unknown): unknown {
     // The hottest case, a hit on a lone number or short string in a process-local partition,
     // is answered here with no argument array, no key string and no nested call but the Map lookup
     // (the shortcut exists only for functions without stale windows and without `key`).
     // `arguments` is only read for its length and forwarded, so V8 never materialises it here.
     const fast = asyncMode ? binding?.fastAsync : binding?.fastSync;
-    if (fast !== undefined && arguments.length === 1 && this === undefined && (settings.state !== undefined || binding!.generation === globalConfigGeneration())) {
-      if ((typeof first === "number" && (first !== 0 || 1 / first > 0)) || (typeof first === "string" && first.length <= 256)) {
-        const entry = fast.getLone(first);
+    const arity = arguments.length;
+    if (fast !== undefined && arity <= 2 && this === undefined && (settings.state !== undefined || binding!.generation === globalConfigGeneration())) {
+      if (isFastKeyable(first) && (arity === 1 || isFastKeyable(second))) {
+        const entry = arity === 1 ? fast.getLone(first) : fast.getPair(first, second);
         if (entry !== undefined && !channels.hit.hasSubscribers) {
           counters.hits++;
           return asyncMode ? Promise.resolve(entry.value) : entry.value;

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from "./errors.js";
-import { decodeLoneArgument, encodePrimitive, NAMESPACE_END } from "./key.js";
+import { decodePrimitiveArguments, encodePrimitive, NAMESPACE_END } from "./key.js";
 import type { CacheEntry, IState, LocalPartition, SetOptions, TaggingState } from "./state.js";
 import { expiresAt } from "./ttl.js";
 
@@ -26,11 +26,30 @@ interface MemoryEntry extends CacheEntry {
   /** Set on every hit; eviction gives such an entry a second chance. */
   recent: boolean;
   readonly partition: Partition;
-  /** The entry's index in its partition: the lone argument itself, or the argument part of the key. */
+  /** How the entry is indexed in its partition. */
+  readonly shape: Shape;
+  /** Its index there: the lone argument itself, the pair `[a, b]`, or the argument part of the key. */
   readonly index: unknown;
-  readonly lone: boolean;
   /** Tags given when the entry was written. */
   tags: readonly string[] | undefined;
+}
+
+/** A lone primitive argument, two primitive arguments, or any other argument list (by its encoding). */
+type Shape = "lone" | "pair" | "encoded";
+
+/**
+ * Where an argument part is indexed: one or two keyable primitives by their values (so a hit needs
+ * no key string), anything else by the encoding itself.
+ */
+function classify(argumentsPart: string): { shape: Shape; index: unknown } {
+  if (argumentsPart.startsWith("A1:")) {
+    const lone = decodePrimitiveArguments(argumentsPart, 1);
+    if (lone !== undefined) return { shape: "lone", index: lone[0] };
+  } else if (argumentsPart.startsWith("A2:")) {
+    const pair = decodePrimitiveArguments(argumentsPart, 2);
+    if (pair !== undefined) return { shape: "pair", index: pair };
+  }
+  return { shape: "encoded", index: argumentsPart };
 }
 
 /** How many recently used entries one eviction may pass over before it evicts regardless. */
@@ -43,7 +62,9 @@ const SECOND_CHANCES_PER_EVICTION = 8;
  */
 class Partition implements LocalPartition {
   readonly lone = new Map<unknown, MemoryEntry>();
+  readonly pairs = new Map<unknown, Map<unknown, MemoryEntry>>();
   readonly encoded = new Map<string, MemoryEntry>();
+  pairCount = 0;
   /** Handed out by `partition()`: kept even when empty, until disposed. */
   pinned = false;
 
@@ -53,7 +74,7 @@ class Partition implements LocalPartition {
   ) {}
 
   get size(): number {
-    return this.lone.size + this.encoded.size;
+    return this.lone.size + this.pairCount + this.encoded.size;
   }
 
   getLone(arg: unknown): CacheEntry | undefined {
@@ -66,20 +87,84 @@ class Partition implements LocalPartition {
   }
 
   setLone(arg: unknown, value: unknown, ttl: number | null, options?: SetOptions): void {
-    this.owner.write(this, true, arg, value, ttl, options?.tags);
+    this.owner.write(this, "lone", arg, value, ttl, options?.tags);
+  }
+
+  getPair(first: unknown, second: unknown): CacheEntry | undefined {
+    const entry = this.pairs.get(first)?.get(second);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) return this.owner.touch(entry);
+    entry.recent = true;
+    return entry;
+  }
+
+  setPair(first: unknown, second: unknown, value: unknown, ttl: number | null, options?: SetOptions): void {
+    this.owner.write(this, "pair", [first, second], value, ttl, options?.tags);
   }
 
   get(argumentsKey: string): CacheEntry | undefined {
-    const entry = this.encoded.get(argumentsKey);
+    const { shape, index } = classify(argumentsKey);
+    const entry = this.find(shape, index);
     return entry === undefined ? undefined : this.owner.touch(entry);
   }
 
   set(argumentsKey: string, value: unknown, ttl: number | null, options?: SetOptions): void {
-    this.owner.write(this, false, argumentsKey, value, ttl, options?.tags);
+    const { shape, index } = classify(argumentsKey);
+    this.owner.write(this, shape, index, value, ttl, options?.tags);
+  }
+
+  /** The entry at an index of a given shape. */
+  find(shape: Shape, index: unknown): MemoryEntry | undefined {
+    if (shape === "lone") return this.lone.get(index);
+    if (shape === "encoded") return this.encoded.get(index as string);
+    const [first, second] = index as [unknown, unknown];
+    return this.pairs.get(first)?.get(second);
+  }
+
+  insert(entry: MemoryEntry): void {
+    if (entry.shape === "lone") this.lone.set(entry.index, entry);
+    else if (entry.shape === "encoded") this.encoded.set(entry.index as string, entry);
+    else {
+      const [first, second] = entry.index as [unknown, unknown];
+      let inner = this.pairs.get(first);
+      if (inner === undefined) this.pairs.set(first, (inner = new Map()));
+      inner.set(second, entry);
+      this.pairCount++;
+    }
+  }
+
+  unlink(entry: MemoryEntry): void {
+    if (entry.shape === "lone") this.lone.delete(entry.index);
+    else if (entry.shape === "encoded") this.encoded.delete(entry.index as string);
+    else {
+      const [first, second] = entry.index as [unknown, unknown];
+      const inner = this.pairs.get(first);
+      if (inner?.delete(second) === true) {
+        this.pairCount--;
+        if (inner.size === 0) this.pairs.delete(first);
+      }
+    }
+  }
+
+  /** A snapshot of every entry (safe to remove while iterating it). */
+  entries(): MemoryEntry[] {
+    const all = [...this.lone.values(), ...this.encoded.values()];
+    for (const inner of this.pairs.values()) all.push(...inner.values());
+    return all;
+  }
+
+  empty(): void {
+    this.lone.clear();
+    this.pairs.clear();
+    this.encoded.clear();
+    this.pairCount = 0;
   }
 
   fullKey(entry: MemoryEntry): string {
-    return this.namespace + (entry.lone ? `A1:${encodePrimitive(entry.index)!}` : (entry.index as string));
+    if (entry.shape === "encoded") return this.namespace + (entry.index as string);
+    if (entry.shape === "lone") return `${this.namespace}A1:${encodePrimitive(entry.index)!}`;
+    const [first, second] = entry.index as [unknown, unknown];
+    return `${this.namespace}A2:${encodePrimitive(first)!}${encodePrimitive(second)!}`;
   }
 
   dispose(): void {
@@ -137,26 +222,25 @@ export class MemoryState implements TaggingState {
   }
 
   getSync(key: string): CacheEntry | undefined {
-    const { partition, lone, index } = this.locate(key, false);
-    if (partition === undefined) return undefined;
-    return lone ? partition.getLone(index) : partition.get(index as string);
+    const { partition, shape, index } = this.locate(key, false);
+    const entry = partition?.find(shape, index);
+    return entry === undefined ? undefined : this.touch(entry);
   }
 
   setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
-    const { partition, lone, index } = this.locate(key, true);
-    this.write(partition!, lone, index, value, ttl, options?.tags);
+    const { partition, shape, index } = this.locate(key, true);
+    this.write(partition!, shape, index, value, ttl, options?.tags);
   }
 
   deleteSync(key: string): void {
-    const { partition, lone, index } = this.locate(key, false);
-    const entry = lone ? partition?.lone.get(index) : partition?.encoded.get(index as string);
+    const { partition, shape, index } = this.locate(key, false);
+    const entry = partition?.find(shape, index);
     if (entry !== undefined) this.remove(entry);
   }
 
   clearSync(): void {
     for (const partition of this.partitions.values()) {
-      partition.lone.clear();
-      partition.encoded.clear();
+      partition.empty();
       if (!partition.pinned) this.partitions.delete(partition.namespace);
     }
     this.order.clear();
@@ -181,9 +265,9 @@ export class MemoryState implements TaggingState {
   deletePrefixSync(prefix: string): void {
     for (const partition of [...this.partitions.values()]) {
       if (partition.namespace.startsWith(prefix)) {
-        for (const entry of [...partition.lone.values(), ...partition.encoded.values()]) this.remove(entry);
+        for (const entry of partition.entries()) this.remove(entry);
       } else if (prefix.startsWith(partition.namespace)) {
-        for (const entry of [...partition.lone.values(), ...partition.encoded.values()]) {
+        for (const entry of partition.entries()) {
           if (partition.fullKey(entry).startsWith(prefix)) this.remove(entry);
         }
       }
@@ -239,12 +323,12 @@ export class MemoryState implements TaggingState {
   }
 
   /** @internal Stores a value in a partition, replacing the previous entry and its expiry. */
-  write(partition: Partition, lone: boolean, index: unknown, value: unknown, ttl: number | null, tags?: readonly string[]): void {
+  write(partition: Partition, shape: Shape, index: unknown, value: unknown, ttl: number | null, tags?: readonly string[]): void {
     const attached = this.partitions.get(partition.namespace);
     if (attached === undefined) this.partitions.set(partition.namespace, partition);
     else partition = attached; // a partition dropped while empty and recreated since: one per namespace
     const expiry = expiresAt(ttl);
-    const existing = lone ? partition.lone.get(index) : partition.encoded.get(index as string);
+    const existing = partition.find(shape, index);
     if (existing !== undefined) {
       existing.value = value;
       existing.expiresAt = expiry;
@@ -253,10 +337,9 @@ export class MemoryState implements TaggingState {
       this.tag(existing, tags);
       return;
     }
-    const entry: MemoryEntry = { value, expiresAt: expiry, recent: false, partition, index, lone, tags: undefined };
+    const entry: MemoryEntry = { value, expiresAt: expiry, recent: false, partition, shape, index, tags: undefined };
     this.tag(entry, tags);
-    if (lone) partition.lone.set(index, entry);
-    else partition.encoded.set(index as string, entry);
+    partition.insert(entry);
     this.order.add(entry);
     if (this.order.size > this.maxEntries) this.evictOne();
     if (expiry !== Infinity) this.startSweeping();
@@ -264,7 +347,7 @@ export class MemoryState implements TaggingState {
 
   /** @internal Drops a partition and its entries (a method's instance was garbage-collected). */
   dropPartition(partition: Partition): void {
-    for (const entry of [...partition.lone.values(), ...partition.encoded.values()]) this.remove(entry);
+    for (const entry of partition.entries()) this.remove(entry);
     partition.pinned = false;
     if (this.partitions.get(partition.namespace) === partition) this.partitions.delete(partition.namespace);
   }
@@ -281,13 +364,11 @@ export class MemoryState implements TaggingState {
   }
 
   /** Splits a key into its partition (namespace up to the first `|`) and its index there. */
-  private locate(key: string, create: boolean): { partition: Partition | undefined; lone: boolean; index: unknown } {
+  private locate(key: string, create: boolean): { partition: Partition | undefined; shape: Shape; index: unknown } {
     const end = key.indexOf(NAMESPACE_END) + 1;
     const namespace = key.slice(0, end);
     const argumentsPart = key.slice(end);
-    const partition = this.partitionOf(namespace, create);
-    const lone = decodeLoneArgument(argumentsPart);
-    return lone === undefined ? { partition, lone: false, index: argumentsPart } : { partition, lone: true, index: lone.value };
+    return { partition: this.partitionOf(namespace, create), ...classify(argumentsPart) };
   }
 
   private tag(entry: MemoryEntry, tags: readonly string[] | undefined): void {
@@ -313,8 +394,7 @@ export class MemoryState implements TaggingState {
   private remove(entry: MemoryEntry): void {
     const { partition } = entry;
     this.untag(entry);
-    if (entry.lone) partition.lone.delete(entry.index);
-    else partition.encoded.delete(entry.index as string);
+    partition.unlink(entry);
     this.order.delete(entry);
     if (!partition.pinned && partition.size === 0) this.partitions.delete(partition.namespace);
   }

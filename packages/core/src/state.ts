@@ -80,10 +80,13 @@ export interface LocalPartition {
   getLone(arg: unknown): CacheEntry | undefined;
   /** Writes the entry of a call whose lone argument is `arg`; ttl in seconds, `null` = never. */
   setLone(arg: unknown, value: unknown, ttl: number | null, options?: SetOptions): void;
+  /** Reads the entry of a call with exactly two arguments, both values `isLoneKeyable` accepts. */
+  getPair(first: unknown, second: unknown): CacheEntry | undefined;
+  /** Writes the entry of a call with exactly two keyable arguments (key `namespace + "A2:" + encodings`). */
+  setPair(first: unknown, second: unknown, value: unknown, ttl: number | null, options?: SetOptions): void;
   /**
-   * Reads the entry whose key is the namespace followed by `argumentsKey`, for calls that are not a
-   * lone keyable argument (those go through {@link LocalPartition.getLone} only: the two are
-   * separate indexes, and the string-keyed methods route `A1:` + a lone encoding to `getLone`).
+   * Reads the entry whose key is the namespace followed by `argumentsKey`: the same entry
+   * `getSync(namespace + argumentsKey)` reads, whichever index holds it.
    */
   get(argumentsKey: string): CacheEntry | undefined;
   /** Writes the entry whose key is the namespace followed by `argumentsKey`. */

@@ -144,3 +144,29 @@ describe("MemoryState partitions", () => {
     expect(state.getSync("b|A1:d3;")?.value).toBe(3);
   });
 });
+
+describe("MemoryState pairs", () => {
+  it("index two primitive arguments by value, consistently with the string API", () => {
+    const state = new MemoryState();
+    const partition = state.partition("ns|");
+    partition.setPair(1, 2, "1,2", null);
+    partition.setPair("1", 2, "'1',2", null);
+    expect(partition.getPair(2, 1)).toBeUndefined();
+    expect(state.getSync("ns|A2:d1;d2;")?.value).toBe("1,2");
+    expect(partition.get("A2:s1:1d2;")?.value).toBe("'1',2");
+    state.deleteSync("ns|A2:d1;d2;");
+    expect(partition.getPair(1, 2)).toBeUndefined();
+    expect(state.size).toBe(1);
+  });
+
+  it("give a two-argument memoized function correct hits, -0 included", () => {
+    const fn = jest.fn((a: number, b: number | string) => `${Object.is(a, -0) ? "-0" : a}/${b}`);
+    const memo = Mime()(fn);
+    expect([memo(1, 2), memo(2, 1), memo(1, "2"), memo(-0, 1), memo(0, 1)]).toEqual(["1/2", "2/1", "1/2", "-0/1", "0/1"]);
+    expect([memo(1, 2), memo(2, 1), memo(1, "2"), memo(-0, 1), memo(0, 1)]).toEqual(["1/2", "2/1", "1/2", "-0/1", "0/1"]);
+    expect(fn).toHaveBeenCalledTimes(5);
+    expect(memo.peek(1, 2)).toMatchObject({ value: "1/2" });
+    memo.invalidate(1, 2);
+    expect(memo.peek(1, 2)).toBeUndefined();
+  });
+});

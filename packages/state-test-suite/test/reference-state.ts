@@ -108,6 +108,8 @@ export class CapableReferenceState extends ReferenceState implements PrefixDelet
       namespace,
       getLone: (arg) => this.getSync(this.loneKey(namespace, arg)),
       setLone: (arg, value, ttl, options) => this.setSync(this.loneKey(namespace, arg), value, ttl, options),
+      getPair: (first, second) => this.getSync(namespace + encodeArguments([first, second])),
+      setPair: (first, second, value, ttl, options) => this.setSync(namespace + encodeArguments([first, second]), value, ttl, options),
       get: (argumentsKey) => this.getSync(namespace + argumentsKey),
       set: (argumentsKey, value, ttl, options) => this.setSync(namespace + argumentsKey, value, ttl, options),
       dispose: () => this.deletePrefixSync(namespace),

@@ -53,6 +53,14 @@ function checked(state: PartitionedState, partition: LocalPartition) {
       const call = `${name}.setLone(${show(arg)}, …)`;
       notThenable(state, call, call, options === undefined ? partition.setLone(arg, value, ttl) : partition.setLone(arg, value, ttl, options));
     },
+    getPair(first: unknown, second: unknown): CacheEntry | undefined {
+      const call = `${name}.getPair(${show(first)}, ${show(second)})`;
+      return checkEntry(notThenable(state, call, call, partition.getPair(first, second)), call);
+    },
+    setPair(first: unknown, second: unknown, value: unknown, ttl: number | null): void {
+      const call = `${name}.setPair(${show(first)}, ${show(second)}, …)`;
+      notThenable(state, call, call, partition.setPair(first, second, value, ttl));
+    },
     get(argumentsKey: string): CacheEntry | undefined {
       const call = `${name}.get(${showKey(argumentsKey)})`;
       return checkEntry(notThenable(state, call, call, partition.get(argumentsKey)), call);
@@ -122,6 +130,37 @@ export function partitionScenarios(context: SuiteContext): Scenario<PartitionedS
             const key = loneKey(namespace, arg);
             expectHit(partition.getLone(arg), i === 1 ? undefined : { i, setter }, `getLone(${show(arg)}) of an entry written with ${setter}(${showKey(key)})`);
           }
+        }
+      },
+    },
+    {
+      title: 'two arguments written with setPair are read by getPair, by get/getSync under namespace + "A2:" + their encodings, and the other way round',
+      async run(env) {
+        const state = await env.create();
+        const partition = openPartition(state, namespace);
+        const pairs: [unknown, unknown][] = [
+          [1, 2],
+          [2, 1],
+          ["1", 2],
+          [12, undefined],
+          [null, "a|b"],
+          [true, 10n],
+        ];
+        for (const [i, [first, second]] of pairs.entries()) partition.setPair(first, second, { i }, null);
+        expectMiss(partition.getPair(1, 3), "getPair(1, 3)");
+        expectMiss(partition.getLone(1), "getLone(1) after only pairs were written");
+        for (const [i, [first, second]] of pairs.entries()) {
+          expectHit(partition.getPair(first, second), { i }, `getPair(${show(first)}, ${show(second)})`);
+          const argumentsKey = encodeArguments([first, second]);
+          expectHit(partition.get(argumentsKey), { i }, `get(${showKey(argumentsKey)}) of a pair written with setPair`);
+          for (const [read, half] of halves(state)) {
+            const key = namespace + argumentsKey;
+            expectHit(await half.get(key), { i }, `${read}(${showKey(key)}) of an entry written with setPair`);
+          }
+        }
+        for (const [write, half] of halves(state)) {
+          await half.set(namespace + encodeArguments([7, "x"]), write, null);
+          expectHit(partition.getPair(7, "x"), write, `getPair(7, "x") of an entry written with ${write === "get" ? "set" : "setSync"}`);
         }
       },
     },
