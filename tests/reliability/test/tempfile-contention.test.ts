@@ -2,7 +2,6 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { digestKey } from "@mimic/core";
 import { TempFileState } from "@mimic/state-tempfile";
 import { forkWorker, type Child } from "./support/children";
 import { recordFigures } from "./support/figures";
@@ -88,22 +87,19 @@ it("a writer SIGKILLed 20 times in the middle of writes: no partial entry is eve
 
   /** Reads every key in this process (sync or async, by turns): a miss or a complete entry, never a throw. */
   /**
-   * Watches the shard directories of the writers' keys (blocking, for at most a second) and kills the
-   * writer as soon as one of its temp files exists, i.e. between the start of a write and its rename.
+   * Watches the cache directory (blocking, for at most a second) and kills the writer as soon as one
+   * of its temp files (".<digest>.<pid>.<unique>.tmp") exists: between the start of a write and its rename.
    */
-  const shards = [...new Set(Array.from({ length: KEYS }, (_, k) => digestKey(`writer|k${k}`).slice(0, 2)))];
+  const isTempFileOf = (pid: string) => (name: string): boolean => path.basename(name).split(".")[2] === pid;
   function killMidWrite(writer: Child): void {
-    const pid = String(writer.process.pid);
+    const writing = isTempFileOf(String(writer.process.pid));
     const deadline = Date.now() + 1000;
     while (Date.now() < deadline) {
-      const writing = shards.some((shard) => {
-        try {
-          return readdirSync(path.join(state.directory, shard)).some((name) => name.split(".")[2] === pid);
-        } catch {
-          return false; // the shard does not exist yet
-        }
-      });
-      if (writing) break;
+      try {
+        if (tempFiles(state.directory).some(writing)) break;
+      } catch {
+        // a directory vanished while it was listed (a rename or a sweep elsewhere): look again
+      }
     }
     writer.kill("SIGKILL");
   }
@@ -137,8 +133,7 @@ it("a writer SIGKILLed 20 times in the middle of writes: no partial entry is eve
       if (exit.signal !== "SIGKILL") problems.push(`writer ${laneIndex}.${round} ended with ${JSON.stringify(exit)} instead of SIGKILL`);
       killed++;
       // A temp file of this writer (".<digest>.<pid>.<unique>.tmp") still there: the kill landed mid-write.
-      const pid = String(writer.process.pid);
-      if (tempFiles(state.directory).some((name) => path.basename(name).split(".")[2] === pid)) killsLeavingTempFiles++;
+      if (tempFiles(state.directory).some(isTempFileOf(String(writer.process.pid)))) killsLeavingTempFiles++;
       await checkAll();
     }
   }
@@ -171,8 +166,9 @@ it("a writer SIGKILLed 20 times in the middle of writes: no partial entry is eve
   expect(read.counts.wrong).toBe(0);
   expect(read.counts.exceptions).toBe(0);
   expect(killed).toBe(20);
-  // The kills did land mid-write (a temp file was left behind), and the sweep removed what they left.
-  expect(killsLeavingTempFiles).toBeGreaterThan(0);
+  // The kills did land mid-write: at least 3 in 4 left a temp file behind (a kill can still land just
+  // after a rename). The sweep removed all they left.
+  expect(killsLeavingTempFiles).toBeGreaterThanOrEqual(15);
   expect(sweep.orphans).toBe(tempFilesBeforeSweep);
   expect(sweep.corrupt).toBe(0);
   expect(tempFilesAfterSweep).toBe(0);
