@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -16,6 +16,13 @@ export function testDirectory(): string {
 /** Removes every directory {@link testDirectory} made (call it in `afterEach`). */
 export function removeTestDirectories(): void {
   for (const directory of created.splice(0)) rmSync(directory, { recursive: true, force: true });
+}
+
+/** A base path under a regular file: every operation of a state there fails with ENOTDIR, for real. */
+export function brokenBasePath(): string {
+  const file = join(testDirectory(), "a-file");
+  writeFileSync(file, "");
+  return join(file, "cache");
 }
 
 /** Every file under `directory`, as paths relative to it. */
@@ -112,4 +119,10 @@ export function valueFor(key: string, round: number, size: number): { key: strin
 /** Resolves after `ms` milliseconds. */
 export function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The pid of a process that has exited (and been reaped). */
+export function deadPid(): number {
+  const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  return Number(child.stdout);
 }

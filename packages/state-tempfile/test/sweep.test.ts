@@ -1,9 +1,8 @@
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CorruptEntryError, StateError, digestKey } from "@mimic/core";
 import { FileSystemStateError, TempFileState, type TempFileStateOptions } from "../src";
-import { entryFiles, removeTestDirectories, runChild, tempFiles, testDirectory } from "./helpers";
+import { deadPid, entryFiles, removeTestDirectories, runChild, tempFiles, testDirectory } from "./helpers";
 
 afterEach(removeTestDirectories);
 
@@ -23,11 +22,6 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The pid of a process that has exited (and been reaped). */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
-  return Number(child.stdout);
-}
 
 /** A temporary file named as a writer with `pid` would leave it, next to `key`'s entry. */
 function plantTempFile(state: TempFileState, key: string, pid: number): string {
