@@ -10,7 +10,8 @@ import {
   specFromUrl,
   type ConnectionSpec,
 } from "./connection-spec.js";
-import { RedisUnavailableError, toStateError } from "./errors.js";
+import { RedisCommandError, RedisUnavailableError, toStateError } from "./errors.js";
+import { ADD_TO_TAG, UNLINK_IF_TAGGED, UNLOCK, type Script } from "./scripts.js";
 import type { ConnectionSource } from "./options.js";
 
 /** Replies as `Buffer`s: entries are bytes, and keys found by `SCAN` must be deleted byte for byte. */
@@ -133,35 +134,39 @@ export class RedisConnection {
   }
 
   /**
-   * Removes every key matching `pattern` with `SCAN` + `UNLINK`, on every master of a cluster; never
-   * `FLUSHDB`. Each round trip is bounded by the timeout; `onProgress` runs after each one.
+   * Removes every key matching any of `patterns` with `SCAN` + `UNLINK`, on every master of a
+   * cluster; never `FLUSHDB`. Each round trip is bounded by the timeout; `onProgress` runs after each
+   * one. `label` names the operation in messages.
    */
-  async clear(pattern: string, onProgress?: () => void): Promise<void> {
-    const nodes = await this.#run("SCAN MATCH", pattern, (target) =>
+  async clear(patterns: ReadonlyArray<RedisArgument>, label: string, onProgress?: () => void): Promise<void> {
+    const nodes = await this.#run("SCAN MATCH", label, (target) =>
       target.kind === "cluster"
         ? Promise.all(target.cluster.masters.map((master) => target.cluster.nodeClient(master)))
         : Promise.resolve([target.client]),
     );
     const perKey = this.#target.kind === "cluster";
-    await Promise.all(nodes.map((node) => this.#clearNode(node, pattern, perKey, onProgress)));
+    await Promise.all(
+      nodes.flatMap((node) => patterns.map((pattern) => this.#clearNode(node, pattern, label, perKey, onProgress))),
+    );
   }
 
   async #clearNode(
     node: RedisClientLike,
-    pattern: string,
+    pattern: RedisArgument,
+    label: string,
     perKey: boolean,
     onProgress: (() => void) | undefined,
   ): Promise<void> {
     let cursor = "0";
     do {
-      const [next, keys] = (await this.#run("SCAN MATCH", pattern, () =>
+      const [next, keys] = (await this.#run("SCAN MATCH", label, () =>
         node.sendCommand(["SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT], BUFFERS),
       )) as [Buffer, Buffer[]];
       cursor = next.toString("latin1");
       if (keys.length > 0) {
         // In a cluster, keys of one node may still hash to different slots, and a multi-key command
         // across slots is refused (CROSSSLOT): unlink them one by one (node-redis pipelines them).
-        await this.#run("UNLINK keys matching", pattern, () =>
+        await this.#run("UNLINK keys matching", label, () =>
           perKey
             ? Promise.all(keys.map((key) => node.sendCommand(["UNLINK", key])))
             : node.sendCommand(["UNLINK", ...keys]),
@@ -169,6 +174,65 @@ export class RedisConnection {
       }
       onProgress?.();
     } while (cursor !== "0");
+  }
+
+  /**
+   * Stores an entry and lists it in the set of each of its tags (`tagKeys`), first the sets, then the
+   * entry, so that no tagged entry is ever stored outside its sets. Each set lives at least as long as
+   * the entry. In a cluster every command is routed by its own key (no multi-key command).
+   */
+  async setTagged(
+    redisKey: RedisArgument,
+    bytes: Uint8Array,
+    px: number | null,
+    tagKeys: ReadonlyArray<RedisArgument>,
+    label: string,
+  ): Promise<void> {
+    const member = typeof redisKey === "string" ? redisKey : Buffer.from(redisKey);
+    await Promise.all(
+      tagKeys.map((tagKey) => this.#script(ADD_TO_TAG, tagKey, [member, px === null ? "" : String(px)], label)),
+    );
+    await this.set(redisKey, bytes, px, label);
+  }
+
+  /**
+   * Removes the entries listed in the tag set `tagKey` that still carry `tag` (their header says so,
+   * checked on the server), taking the members out of the set as it goes (`SPOP`): a key added by a
+   * write running meanwhile stays listed for the next invalidation.
+   */
+  async invalidateTag(tagKey: RedisArgument, tag: Buffer, label: string): Promise<void> {
+    for (;;) {
+      const members = (await this.#run("SPOP", label, (target) =>
+        send(target, tagKey, false, ["SPOP", tagKey, SCAN_COUNT]),
+      )) as Buffer[] | null;
+      if (members === null || members.length === 0) return;
+      await Promise.all(members.map((member) => this.#script(UNLINK_IF_TAGGED, member, [tag], label)));
+      if (members.length < Number(SCAN_COUNT)) return;
+    }
+  }
+
+  /** `SET lease token NX PX ms`: whether the lease was free and is now held with `token`. */
+  async lock(lease: RedisArgument, token: string, px: number, label: string): Promise<boolean> {
+    const reply = await this.#run("SET NX", label, (target) =>
+      send(target, lease, false, ["SET", lease, token, "NX", "PX", String(px)]),
+    );
+    return reply !== null;
+  }
+
+  /** Deletes `lease` only if it still holds `token` (a Lua compare-and-delete). */
+  async unlock(lease: RedisArgument, token: string, label: string): Promise<void> {
+    await this.#script(UNLOCK, lease, [token], label);
+  }
+
+  /** Runs a one-key script with `EVALSHA`, sending its source (`EVAL`) if the server does not know it. */
+  async #script(script: Script, key: RedisArgument, args: ReadonlyArray<RedisArgument>, label: string): Promise<unknown> {
+    const verb = `EVALSHA ${script.name}`;
+    try {
+      return await this.#run(verb, label, (target) => send(target, key, false, ["EVALSHA", script.sha, "1", key, ...args]));
+    } catch (error) {
+      if (!(error instanceof RedisCommandError) || !/NOSCRIPT/.test(error.message)) throw error;
+      return this.#run(`EVAL ${script.name}`, label, (target) => send(target, key, false, ["EVAL", script.source, "1", key, ...args]));
+    }
   }
 
   /**

@@ -1,37 +1,61 @@
 import { CorruptEntryError, type CacheEntry, type Serializer } from "@mimic/core";
-import { UnserializableValueError } from "./errors.js";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { InvalidTagError, UnserializableValueError } from "./errors.js";
+import { tagBytes } from "./keys.js";
 
 /**
- * Entry layout in Redis: `0x6d` ("m"), format version, serializer-name length (1 byte), serializer name
- * (UTF-8), then the serializer's bytes. The header lets a reader tell a Mimic entry written by its own
- * serializer from garbage, an older/newer format, or another serializer's bytes, and report those as a
- * corrupt entry (a miss) instead of deserializing them. A Redis "nil" is the only miss; a stored
- * `undefined` is a header followed by the serializer's encoding of `undefined`.
+ * Entry layout in Redis (format 2):
+ *
+ * | bytes | meaning |
+ * | ----- | ------- |
+ * | 1     | `0x6d` ("m") |
+ * | 1     | format version (2) |
+ * | 1     | flags: bit 0 = signed (an HMAC follows the tags) |
+ * | 1 + n | serializer-name length, then the name (UTF-8) |
+ * | 2 + … | tag count (uint16 BE), then per tag its length (uint16 BE) and bytes ({@link tagBytes}) |
+ * | 32    | only when signed: HMAC-SHA256 with the secret over every other byte (header and payload) |
+ * | rest  | the serializer's bytes |
+ *
+ * The header lets a reader tell a Mimic entry written by its own serializer from garbage, another
+ * format or another serializer's bytes, and report those as a corrupt entry (a miss) instead of
+ * deserializing them. The tags let `invalidateTags` check, on the server, that an entry still carries
+ * the tag it is invalidating (an entry rewritten without it stays). A Redis "nil" is the only miss;
+ * a stored `undefined` is a header followed by the serializer's encoding of `undefined`.
  */
 const MAGIC = 0x6d;
 /** Version of the entry layout; bumped when the header changes. */
-export const ENTRY_FORMAT_VERSION = 1;
+export const ENTRY_FORMAT_VERSION = 2;
+const SIGNED = 0x01;
+const MAC_LENGTH = 32;
+const MAX_U16 = 0xffff;
 
 function hex(byte: number | undefined): string {
   return byte === undefined ? "none" : `0x${byte.toString(16).padStart(2, "0")}`;
 }
 
-/** Encodes and decodes entries for one serializer. */
+/** Encodes and decodes entries for one serializer (and, when given, one secret). */
 export class EntryCodec {
   readonly #serializer: Serializer;
-  readonly #header: Buffer;
+  readonly #secret: Buffer | undefined;
+  /** Magic, version, flags, serializer name: the same for every entry of this codec. */
+  readonly #fixed: Buffer;
+  /** The header of an untagged entry, up to the MAC (the hot path builds nothing). */
+  readonly #untagged: Buffer;
 
-  constructor(serializer: Serializer) {
+  constructor(serializer: Serializer, secret?: Uint8Array) {
     this.#serializer = serializer;
+    this.#secret = secret === undefined ? undefined : Buffer.from(secret);
     const name = Buffer.from(serializer.name, "utf8");
-    this.#header = Buffer.concat([Buffer.from([MAGIC, ENTRY_FORMAT_VERSION, name.length]), name]);
+    this.#fixed = Buffer.concat([Buffer.from([MAGIC, ENTRY_FORMAT_VERSION, secret === undefined ? 0 : SIGNED, name.length]), name]);
+    this.#untagged = Buffer.concat([this.#fixed, Buffer.from([0, 0])]);
   }
 
   /**
    * The bytes to store for `value`, in a buffer of their own (safe to transfer to a worker thread).
-   * @throws UnserializableValueError when the serializer cannot encode the value.
+   * @throws UnserializableValueError when the serializer cannot encode the value; InvalidTagError for
+   *   more than 65,535 tags or a tag over 65,535 bytes.
    */
-  encode(value: unknown, key: string): Uint8Array {
+  encode(value: unknown, key: string, tags?: readonly string[]): Uint8Array {
     let payload: Uint8Array;
     try {
       payload = this.#serializer.serialize(value);
@@ -41,24 +65,55 @@ export class EntryCodec {
         { cause: error },
       );
     }
-    const bytes = new Uint8Array(this.#header.length + payload.length);
-    bytes.set(this.#header, 0);
-    bytes.set(payload, this.#header.length);
+    const header = tags === undefined || tags.length === 0 ? this.#untagged : this.#taggedHeader(tags, key);
+    const macLength = this.#secret === undefined ? 0 : MAC_LENGTH;
+    const bytes = new Uint8Array(header.length + macLength + payload.length);
+    bytes.set(header, 0);
+    bytes.set(payload, header.length + macLength);
+    if (this.#secret !== undefined) {
+      bytes.set(this.#mac(bytes.subarray(0, header.length), payload), header.length);
+    }
     return bytes;
   }
 
   /**
    * The entry stored in `bytes`.
-   * @throws CorruptEntryError when the bytes are not an entry of this format and serializer, or do not
-   *   deserialize; the message names `key`.
+   * @throws CorruptEntryError when the bytes are not an entry of this format and serializer, are
+   *   unsigned or wrongly signed while this codec has a secret (or signed while it has none), or do
+   *   not deserialize; the message names `key`. Nothing is deserialized before those checks pass.
    */
   decode(bytes: Uint8Array, key: string): CacheEntry {
-    const header = this.#header;
-    if (bytes.length < header.length || Buffer.compare(header, bytes.subarray(0, header.length)) !== 0) {
+    const fixed = this.#fixed;
+    const where = (): string => `the entry under "${key}" (${bytes.length} bytes)`;
+    if (bytes.length < fixed.length + 2 || bytes[0] !== MAGIC || bytes[1] !== ENTRY_FORMAT_VERSION ||
+      Buffer.compare(fixed.subarray(3), bytes.subarray(3, fixed.length)) !== 0) {
       throw new CorruptEntryError(this.#describeMismatch(bytes, key));
     }
+    const signed = ((bytes[2] ?? 0) & SIGNED) !== 0;
+    if (signed !== (this.#secret !== undefined)) {
+      throw new CorruptEntryError(
+        signed
+          ? `${where()} is signed, but this state has no secret to check it with: give it the writers' secret option`
+          : `${where()} is not signed, but this state has a secret: unsigned entries are never read`,
+      );
+    }
+    let end = fixed.length;
+    let count = readU16(bytes, end);
+    end += 2;
+    while (count-- > 0 && end <= bytes.length) end += 2 + readU16(bytes, end);
+    if (end > bytes.length || (signed && end + MAC_LENGTH > bytes.length)) {
+      throw new CorruptEntryError(`${where()} is truncated inside its header`);
+    }
+    let payloadStart = end;
+    if (this.#secret !== undefined) {
+      payloadStart = end + MAC_LENGTH;
+      const expected = this.#mac(bytes.subarray(0, end), bytes.subarray(payloadStart));
+      if (!timingSafeEqual(expected, bytes.subarray(end, payloadStart))) {
+        throw new CorruptEntryError(`${where()} has a wrong signature (HMAC): it was altered or written without this secret`);
+      }
+    }
     try {
-      return { value: this.#serializer.deserialize(bytes.subarray(header.length)) };
+      return { value: this.#serializer.deserialize(bytes.subarray(payloadStart)) };
     } catch (error) {
       throw new CorruptEntryError(
         `the entry under "${key}" does not deserialize with serializer "${this.#serializer.name}": ${(error as Error).message}`,
@@ -67,15 +122,41 @@ export class EntryCodec {
     }
   }
 
+  #mac(header: Uint8Array, payload: Uint8Array): Buffer {
+    return createHmac("sha256", this.#secret!).update(header).update(payload).digest();
+  }
+
+  #taggedHeader(tags: readonly string[], key: string): Buffer {
+    const unique = [...new Set(tags)];
+    if (unique.length > MAX_U16) throw new InvalidTagError(`cannot store "${key}" with ${unique.length} tags: at most ${MAX_U16}`);
+    const parts: Buffer[] = [this.#fixed, u16(unique.length)];
+    for (const tag of unique) {
+      const encoded = tagBytes(tag);
+      if (encoded.length > MAX_U16) {
+        throw new InvalidTagError(`cannot store "${key}": tag ${JSON.stringify(tag.slice(0, 40))}… has ${encoded.length} bytes, at most ${MAX_U16}`);
+      }
+      parts.push(u16(encoded.length), encoded);
+    }
+    return Buffer.concat(parts);
+  }
+
   #describeMismatch(bytes: Uint8Array, key: string): string {
     const where = `the entry under "${key}" (${bytes.length} bytes)`;
     if (bytes[0] !== MAGIC) return `${where} is not a Mimic entry: it starts with ${hex(bytes[0])}`;
     if (bytes[1] !== ENTRY_FORMAT_VERSION) {
       return `${where} has entry format version ${bytes[1] ?? "none"}; this version of @mimic/state-redis reads ${ENTRY_FORMAT_VERSION}`;
     }
-    const nameLength = bytes[2] ?? 0;
-    if (bytes.length < 3 + nameLength) return `${where} is truncated inside its header`;
-    const name = Buffer.from(bytes.buffer, bytes.byteOffset + 3, nameLength).toString("utf8");
+    const nameLength = bytes[3] ?? 0;
+    if (bytes.length < 4 + nameLength + 2) return `${where} is truncated inside its header`;
+    const name = Buffer.from(bytes.buffer, bytes.byteOffset + 4, nameLength).toString("utf8");
     return `${where} was written by serializer "${name}"; this state reads "${this.#serializer.name}"`;
   }
+}
+
+function u16(value: number): Buffer {
+  return Buffer.from([value >> 8, value & 0xff]);
+}
+
+function readU16(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] ?? 0) << 8) | (bytes[at + 1] ?? 0);
 }

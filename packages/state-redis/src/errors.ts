@@ -92,3 +92,10 @@ export function toStateError(
   }
   return new StateError(`Redis ${operation} failed: ${describeCause(error)}`, { cause: error });
 }
+
+/** A tag `set` cannot store: more than 65,535 tags, or one over 65,535 bytes. Code `MIMIC_REDIS_INVALID_TAG`. */
+export class InvalidTagError extends StateError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: "MIMIC_REDIS_INVALID_TAG" });
+  }
+}

@@ -3,6 +3,7 @@ export {
   DEFAULT_PREFIX,
   DEFAULT_TIMEOUT_MS,
   MAX_TIMEOUT_MS,
+  MIN_SECRET_BYTES,
   type RedisStateOptions,
 } from "./options.js";
 export type {
@@ -11,7 +12,13 @@ export type {
   RedisClusterMasterLike,
   RedisCommandOptionsLike,
 } from "./client-types.js";
-export { RedisCommandError, RedisUnavailableError, SyncWorkerError, UnserializableValueError } from "./errors.js";
+export {
+  InvalidTagError,
+  RedisCommandError,
+  RedisUnavailableError,
+  SyncWorkerError,
+  UnserializableValueError,
+} from "./errors.js";
 export { ENTRY_FORMAT_VERSION } from "./entry-codec.js";
 export { MAX_KEY_LENGTH } from "./keys.js";
 export { MAX_RECONNECT_DELAY_MS } from "./connection-spec.js";

@@ -9,20 +9,37 @@ export const MAX_KEY_LENGTH = 512;
 
 /**
  * Marks a key that is not well-formed UTF-16 (it holds a lone surrogate). UTF-8 cannot carry such a key
- * (every lone surrogate would become U+FFFD and distinct keys would collide), so its argument part is
- * stored as UTF-16LE behind this byte, which never occurs in UTF-8 and so never in any other key.
+ * (every lone surrogate would become U+FFFD and distinct keys would collide), so it is stored as
+ * UTF-16LE behind this byte, which never occurs in UTF-8 and so never in any other key.
  */
 const ILL_FORMED_MARK = 0xff;
+/**
+ * Starts the state's own keys (tag sets, leases) right after the prefix. Like 0xff it never occurs in
+ * UTF-8, and an ill-formed key has 0xff there, so no entry key can ever equal one of them, whatever
+ * the entry's key (`"tag:x"` included). `clear()` removes them with the entries.
+ */
+const INTERNAL_MARK = 0xfe;
+const NAMESPACE_END = "|";
 
 const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 
+/**
+ * An ill-formed key. Its namespace (up to the first `|`) comes first in both forms, so that
+ * `deletePrefix` of a namespace finds its keys with one `SCAN MATCH`:
+ * - well-formed namespace: `prefix + namespace (UTF-8) + 0xff + rest (UTF-16LE)`;
+ * - ill-formed namespace (or none): `prefix + 0xff + namespace (UTF-16LE) + rest (UTF-16LE)`.
+ * A rest over 1,024 bytes becomes `#` + its SHA-256 in hex: an odd length (65 bytes) that no UTF-16LE
+ * text has, so a hashed rest never equals a literal one.
+ */
 function illFormedKey(prefix: string, key: string): Buffer {
-  // Keep a well-formed namespace readable (a per-function SCAN on it still finds the key).
-  const end = key.indexOf("|") + 1;
-  const namespace = end > 0 && isWellFormed(key.slice(0, end)) ? key.slice(0, end) : "";
-  const rest = Buffer.from(key.slice(namespace.length), "utf16le");
+  const end = key.indexOf(NAMESPACE_END) + 1;
+  const namespace = key.slice(0, end);
+  const rest = Buffer.from(key.slice(end), "utf16le");
   const body = rest.length <= MAX_KEY_LENGTH * 2 ? rest : Buffer.from(`#${createHash("sha256").update(rest).digest("hex")}`);
-  return Buffer.concat([Buffer.from(prefix + namespace, "utf8"), Buffer.from([ILL_FORMED_MARK]), body]);
+  if (isWellFormed(namespace)) {
+    return Buffer.concat([Buffer.from(prefix + namespace, "utf8"), Buffer.from([ILL_FORMED_MARK]), body]);
+  }
+  return Buffer.concat([Buffer.from(prefix, "utf8"), Buffer.from([ILL_FORMED_MARK]), Buffer.from(namespace, "utf16le"), body]);
 }
 
 /**
@@ -39,7 +56,70 @@ export function isWellFormedText(text: string): boolean {
   return isWellFormed(text);
 }
 
-/** `prefix` with Redis glob characters (`* ? [ ] \`) escaped, followed by `*`: a `SCAN MATCH` for its keys. */
+/** A tag as bytes, in tag-set keys and entry headers: UTF-8, or 0xff + UTF-16LE for an ill-formed tag. */
+export function tagBytes(tag: string): Buffer {
+  return isWellFormed(tag)
+    ? Buffer.from(tag, "utf8")
+    : Buffer.concat([Buffer.from([ILL_FORMED_MARK]), Buffer.from(tag, "utf16le")]);
+}
+
+function internalKey(prefix: string, kind: string, name: Buffer | string): Buffer {
+  return Buffer.concat([Buffer.from(prefix, "utf8"), Buffer.from([INTERNAL_MARK]), Buffer.from(kind, "latin1"), Buffer.from(name)]);
+}
+
+/** The Redis set listing the keys of the entries written with `tag`: `prefix + 0xfe + "tag:" + tag`. */
+export function tagSetKey(prefix: string, tag: string): Buffer {
+  return internalKey(prefix, "tag:", tagBytes(tag));
+}
+
+/** The lease of `key` (`lock`): `prefix + 0xfe + "lock:" + the key as its entry is stored (unprefixed)`. */
+export function lockKey(prefix: string, key: string): Buffer {
+  return internalKey(prefix, "lock:", toRedisKey("", key));
+}
+
+/** `bytes` with Redis glob characters (`* ? [ ] \`) escaped, followed by `*`. */
+function globPrefix(bytes: Buffer): Buffer {
+  const escaped: number[] = [];
+  for (const byte of bytes) {
+    // * ? [ ] \
+    if (byte === 0x2a || byte === 0x3f || byte === 0x5b || byte === 0x5d || byte === 0x5c) escaped.push(0x5c);
+    escaped.push(byte);
+  }
+  escaped.push(0x2a);
+  return Buffer.from(escaped);
+}
+
+/** `prefix` with Redis glob characters escaped, followed by `*`: a `SCAN MATCH` for all its keys. */
 export function matchPattern(prefix: string): string {
   return `${prefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
+}
+
+/**
+ * The `SCAN MATCH` patterns that together find every entry whose Mimic key starts with `keyPrefix`
+ * (a namespace ending at `|`, or the start of one: shortened keys keep only their namespace), and
+ * nothing else, whatever form {@link toRedisKey} gave those keys.
+ */
+export function prefixPatterns(prefix: string, keyPrefix: string): Buffer[] {
+  const utf8Prefix = Buffer.from(prefix, "utf8");
+  const mark = Buffer.from([ILL_FORMED_MARK]);
+  const end = keyPrefix.indexOf(NAMESPACE_END) + 1;
+  if (end === 0) {
+    // Inside a namespace: its keys may have a well-formed namespace (UTF-8 form), or not, or none
+    // (UTF-16LE form).
+    const patterns = [globPrefix(Buffer.concat([mark, Buffer.from(keyPrefix, "utf16le")]))];
+    if (isWellFormed(keyPrefix)) patterns.unshift(globPrefix(Buffer.from(keyPrefix, "utf8")));
+    return patterns.map((pattern) => Buffer.concat([escapedPrefix(utf8Prefix), pattern]));
+  }
+  const namespace = keyPrefix.slice(0, end);
+  const rest = keyPrefix.slice(end);
+  let form: Buffer;
+  if (!isWellFormed(namespace)) form = Buffer.concat([mark, Buffer.from(keyPrefix, "utf16le")]);
+  else if (isWellFormed(rest)) form = Buffer.from(keyPrefix, "utf8");
+  else form = Buffer.concat([Buffer.from(namespace, "utf8"), mark, Buffer.from(rest, "utf16le")]);
+  return [Buffer.concat([escapedPrefix(utf8Prefix), globPrefix(form)])];
+}
+
+function escapedPrefix(bytes: Buffer): Buffer {
+  const globbed = globPrefix(bytes);
+  return globbed.subarray(0, globbed.length - 1);
 }

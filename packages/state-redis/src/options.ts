@@ -41,6 +41,16 @@ export interface RedisStateOptions {
    * @default undefined (background errors are ignored; the state keeps reconnecting)
    */
   onError?: (error: StateError) => void;
+  /**
+   * Signs every entry with HMAC-SHA256 under this secret, and reads only entries whose signature
+   * matches: an entry altered in Redis, or written by anyone without the secret, is a
+   * `CorruptEntryError` (a miss, reported) and is never deserialized. Use it whenever parties you do
+   * not fully trust can write to the Redis (see the README's security section). Every process sharing
+   * the prefix needs the same secret; a state without one reads signed entries as corrupt, and the
+   * other way round. At least 16 bytes (a string is taken as UTF-8).
+   * @default undefined (entries are not signed)
+   */
+  secret?: string | Uint8Array;
 }
 
 /** The default {@link RedisStateOptions.prefix}. */
@@ -63,9 +73,13 @@ export interface ResolvedOptions {
   readonly serializer: Serializer;
   readonly timeout: number;
   readonly onError: ((error: StateError) => void) | undefined;
+  readonly secret: Uint8Array | undefined;
 }
 
-const knownOptions = new Set(["url", "client", "prefix", "serializer", "timeout", "onError"]);
+/** The shortest {@link RedisStateOptions.secret} accepted, in bytes. */
+export const MIN_SECRET_BYTES = 16;
+
+const knownOptions = new Set(["url", "client", "prefix", "serializer", "timeout", "onError", "secret"]);
 
 function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
@@ -155,6 +169,18 @@ function checkTimeout(timeout: unknown): number {
   return timeout;
 }
 
+function checkSecret(secret: unknown): Uint8Array {
+  const bytes = typeof secret === "string" ? Buffer.from(secret, "utf8") : secret instanceof Uint8Array ? Buffer.from(secret) : undefined;
+  if (bytes === undefined) {
+    throw new InvalidOptionError(`RedisState: secret must be a string or a Uint8Array, got ${secret === null ? "null" : typeof secret}`);
+  }
+  if (bytes.length < MIN_SECRET_BYTES) {
+    // The secret itself is never echoed into a message.
+    throw new InvalidOptionError(`RedisState: secret must have at least ${MIN_SECRET_BYTES} bytes, got ${bytes.length}`);
+  }
+  return bytes;
+}
+
 /** Checks every option (unknown names included) and applies the defaults. */
 export function resolveOptions(options: RedisStateOptions | undefined): ResolvedOptions {
   if (options !== undefined && (typeof options !== "object" || options === null)) {
@@ -186,5 +212,6 @@ export function resolveOptions(options: RedisStateOptions | undefined): Resolved
     serializer: given.serializer === undefined ? v8Serializer : checkSerializer(given.serializer),
     timeout: given.timeout === undefined ? DEFAULT_TIMEOUT_MS : checkTimeout(given.timeout),
     onError: given.onError,
+    secret: given.secret === undefined ? undefined : checkSecret(given.secret),
   };
 }

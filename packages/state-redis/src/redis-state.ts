@@ -1,7 +1,18 @@
-import { StateClosedError, ttlToMilliseconds, validateTtl, type CacheEntry, type IState } from "@mimic/core";
+import {
+  InvalidOptionError,
+  StateClosedError,
+  ttlToMilliseconds,
+  validateTtl,
+  type CacheEntry,
+  type LockingState,
+  type PrefixDeletingState,
+  type SetOptions,
+  type TaggingState,
+} from "@mimic/core";
+import { randomBytes } from "node:crypto";
 import { RedisConnection } from "./connection.js";
 import { EntryCodec } from "./entry-codec.js";
-import { matchPattern, toRedisKey } from "./keys.js";
+import { lockKey, matchPattern, prefixPatterns, tagBytes, tagSetKey, toRedisKey } from "./keys.js";
 import { resolveOptions, type RedisStateOptions } from "./options.js";
 import { SyncBridge } from "./sync/bridge.js";
 
@@ -19,7 +30,7 @@ import { SyncBridge } from "./sync/bridge.js";
  * Mime.setConfig(new Config({ state: RedisState, stateOptions: { url: "redis://127.0.0.1:6379" } }));
  * ```
  */
-export class RedisState implements IState {
+export class RedisState implements TaggingState, PrefixDeletingState, LockingState {
   /** The prefix of every key this state writes; `clear()` removes exactly these keys. */
   readonly prefix: string;
   /** Milliseconds each Redis round trip may take. */
@@ -38,7 +49,7 @@ export class RedisState implements IState {
     const resolved = resolveOptions(options);
     this.prefix = resolved.prefix;
     this.timeout = resolved.timeout;
-    this.#codec = new EntryCodec(resolved.serializer);
+    this.#codec = new EntryCodec(resolved.serializer, resolved.secret);
     const settings = { timeout: resolved.timeout, onError: resolved.onError };
     this.#connection = RedisConnection.fromSource(resolved.source, settings);
     this.#bridge = new SyncBridge(() => this.#connection.spec(), resolved.timeout, resolved.onError);
@@ -62,15 +73,21 @@ export class RedisState implements IState {
   }
 
   /**
-   * Stores `value`, replacing any entry and its expiry. `ttl` in seconds becomes `PX` milliseconds
-   * (rounded up); `null` never expires; `0` removes the entry (it would be expired at once).
-   * @throws (rejects) UnserializableValueError, StateTimeoutError, RedisUnavailableError, InvalidTtlError
+   * Stores `value`, replacing any entry, its expiry and its tags. `ttl` in seconds becomes `PX`
+   * milliseconds (rounded up); `null` never expires; `0` removes the entry (it would be expired at once).
+   * `options.tags` tags the entry for {@link RedisState.invalidateTags}: the tags are written in the
+   * entry and its key is added to one Redis set per tag, which lives at least as long as the entry.
+   * @throws (rejects) UnserializableValueError, InvalidTagError, StateTimeoutError, RedisUnavailableError,
+   *   InvalidTtlError
    */
-  async set(key: string, value: unknown, ttl: number | null): Promise<void> {
+  async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.set("${key}")`));
     const redisKey = toRedisKey(this.prefix, key);
     if (px === 0) return this.#connection.delete(redisKey, key);
-    return this.#connection.set(redisKey, this.#codec.encode(value, key), px, key);
+    const tags = options?.tags;
+    if (tags === undefined || tags.length === 0) return this.#connection.set(redisKey, this.#codec.encode(value, key), px, key);
+    const bytes = this.#codec.encode(value, key, tags);
+    return this.#connection.setTagged(redisKey, bytes, px, this.#tagKeys(tags), key);
   }
 
   /** Removes the entry under `key`, if any. */
@@ -83,7 +100,57 @@ export class RedisState implements IState {
    * cluster); never `FLUSHDB`. Each round trip is bounded by the timeout, not the whole scan.
    */
   async clear(): Promise<void> {
-    return this.#connection.clear(matchPattern(this.prefix));
+    const pattern = matchPattern(this.prefix);
+    return this.#connection.clear([pattern], pattern);
+  }
+
+  /**
+   * Removes every entry whose key starts with `prefix`, which `fn.clear()` passes as a function's
+   * namespace (ending at its first `|`): `SCAN MATCH` on the escaped state prefix and namespace, and
+   * batched `UNLINK`, on every master of a cluster. Long (shortened) and lone-surrogate keys keep
+   * their namespace, so they go too. Each round trip is bounded by the timeout.
+   */
+  async deletePrefix(prefix: string): Promise<void> {
+    return this.#connection.clear(prefixPatterns(this.prefix, prefix), `${prefix}*`);
+  }
+
+  /** Synchronous {@link RedisState.deletePrefix}, through the worker thread. */
+  deletePrefixSync(prefix: string): void {
+    const label = `${prefix}*`;
+    this.#sync({ op: "clear", patterns: prefixPatterns(this.prefix, prefix), label }, "SCAN MATCH", label);
+  }
+
+  /**
+   * Removes every entry that was written with any of `tags` and still carries it: the members of each
+   * tag's set are popped and each entry is unlinked, on the server, only if its header lists the tag
+   * (an entry written again without the tag stays). A key tagged by a write running meanwhile stays
+   * listed for the next invalidation. Rejects if any round trip fails; entries may then remain.
+   */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    await Promise.all(
+      [...new Set(tags)].map((tag) => this.#connection.invalidateTag(tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`)),
+    );
+  }
+
+  /**
+   * Takes the lease on `key` for `lease` seconds if nobody holds it (`SET <prefix>\xfelock:<key>
+   * <token> NX PX`), for `Mime`'s `lock` option.
+   * @returns a random token that proves ownership, or `undefined` when another caller holds the lease
+   * @throws (rejects) InvalidOptionError for a lease that is not a positive number of seconds;
+   *   StateTimeoutError, RedisUnavailableError…
+   */
+  async lock(key: string, lease: number): Promise<string | undefined> {
+    if (typeof lease !== "number" || !Number.isFinite(lease) || lease <= 0) {
+      throw new InvalidOptionError(`RedisState.lock("${key}"): lease must be a positive number of seconds, got ${String(lease)}`);
+    }
+    const token = randomBytes(16).toString("hex");
+    const held = await this.#connection.lock(lockKey(this.prefix, key), token, Math.ceil(lease * 1000), key);
+    return held ? token : undefined;
+  }
+
+  /** Releases the lease on `key` if `token` still holds it (a Lua compare-and-delete); else does nothing. */
+  async unlock(key: string, token: string): Promise<void> {
+    return this.#connection.unlock(lockKey(this.prefix, key), token, key);
   }
 
   /**
@@ -96,15 +163,16 @@ export class RedisState implements IState {
   }
 
   /** Synchronous {@link RedisState.set}, through the worker thread. */
-  setSync(key: string, value: unknown, ttl: number | null): void {
+  setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
     const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.setSync("${key}")`));
     const redisKey = toRedisKey(this.prefix, key);
     if (px === 0) {
       this.#sync({ op: "delete", key: redisKey, label: key }, "UNLINK", key);
       return;
     }
-    const bytes = this.#codec.encode(value, key);
-    this.#sync({ op: "set", key: redisKey, label: key, bytes, px }, "SET", key);
+    const tags = options?.tags ?? [];
+    const bytes = this.#codec.encode(value, key, tags);
+    this.#sync({ op: "set", key: redisKey, label: key, bytes, px, tagKeys: tags.length === 0 ? [] : this.#tagKeys(tags) }, "SET", key);
   }
 
   /** Synchronous {@link RedisState.delete}, through the worker thread. */
@@ -115,7 +183,7 @@ export class RedisState implements IState {
   /** Synchronous {@link RedisState.clear}, through the worker thread; blocks while the scan progresses. */
   clearSync(): void {
     const pattern = matchPattern(this.prefix);
-    this.#sync({ op: "clear", pattern }, "SCAN MATCH", pattern);
+    this.#sync({ op: "clear", patterns: [pattern], label: pattern }, "SCAN MATCH", pattern);
   }
 
   /**
@@ -127,6 +195,10 @@ export class RedisState implements IState {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([this.#connection.close(), this.#bridge.close()]);
+  }
+
+  #tagKeys(tags: readonly string[]): Buffer[] {
+    return [...new Set(tags)].map((tag) => tagSetKey(this.prefix, tag));
   }
 
   #sync(request: Parameters<SyncBridge["call"]>[0], verb: string, label: string): Uint8Array | null {

@@ -91,24 +91,31 @@ describe("ttl", () => {
 });
 
 describe("entry format", () => {
-  test("an entry is a header (format byte, version, serializer name) followed by the serializer's bytes", async () => {
+  test("an entry is a header (format byte, version, flags, serializer name, tags) followed by the serializer's bytes", async () => {
     const state = open();
     await state.set("k", { a: 1 }, null);
+    await state.set("t", "tagged", null, { tags: ["x", "yz"] });
     const bytes = await raw.withTypeMapping({ [36]: Buffer }).get(`${state.prefix}k`);
     const stored = bytes as unknown as Buffer;
-    expect(stored[0]).toBe(0x6d);
-    expect(stored[1]).toBe(ENTRY_FORMAT_VERSION);
-    expect(stored[2]).toBe(2);
-    expect(stored.subarray(3, 5).toString()).toBe("v8");
-    expect(v8Serializer.deserialize(stored.subarray(5))).toEqual({ a: 1 });
+    expect(ENTRY_FORMAT_VERSION).toBe(2);
+    expect([...stored.subarray(0, 4)]).toEqual([0x6d, ENTRY_FORMAT_VERSION, 0, 2]);
+    expect(stored.subarray(4, 6).toString()).toBe("v8");
+    expect([...stored.subarray(6, 8)]).toEqual([0, 0]);
+    expect(v8Serializer.deserialize(stored.subarray(8))).toEqual({ a: 1 });
+    const tagged = (await raw.withTypeMapping({ [36]: Buffer }).get(`${state.prefix}t`)) as unknown as Buffer;
+    expect([...tagged.subarray(6, 15)]).toEqual([0, 2, 0, 1, 0x78, 0, 2, 0x79, 0x7a]);
+    expect(v8Serializer.deserialize(tagged.subarray(15))).toBe("tagged");
   });
 
   test.each([
     ["garbage bytes", Buffer.from("definitely not an entry"), /not a Mimic entry/],
     ["an empty string", Buffer.alloc(0), /not a Mimic entry/],
-    ["a future format version", Buffer.from([0x6d, 99, 2, 0x76, 0x38, 1, 2]), /format version 99/],
-    ["a truncated header", Buffer.from([0x6d, ENTRY_FORMAT_VERSION, 40, 0x76]), /truncated/],
-    ["a truncated v8 payload", Buffer.concat([Buffer.from([0x6d, ENTRY_FORMAT_VERSION, 2, 0x76, 0x38]), v8Serializer.serialize("a long enough string").subarray(0, 4)]), /does not deserialize/],
+    ["a future format version", Buffer.from([0x6d, 99, 0, 2, 0x76, 0x38, 0, 0, 1, 2]), /format version 99/],
+    ["format 1 (before tags)", Buffer.from([0x6d, 1, 2, 0x76, 0x38, 1, 2]), /format version 1;/],
+    ["a truncated header", Buffer.from([0x6d, ENTRY_FORMAT_VERSION, 0, 40, 0x76]), /truncated/],
+    ["a truncated tag list", Buffer.from([0x6d, ENTRY_FORMAT_VERSION, 0, 2, 0x76, 0x38, 0, 1, 0, 9, 0x78]), /truncated/],
+    ["a signed entry, without a secret here", Buffer.from([0x6d, ENTRY_FORMAT_VERSION, 1, 2, 0x76, 0x38, 0, 0, ...new Uint8Array(32), 1]), /is signed/],
+    ["a truncated v8 payload", Buffer.concat([Buffer.from([0x6d, ENTRY_FORMAT_VERSION, 0, 2, 0x76, 0x38, 0, 0]), v8Serializer.serialize("a long enough string").subarray(0, 4)]), /does not deserialize/],
   ])("%s under a key is a CorruptEntryError naming the key, sync and async; the next set overwrites it", async (_, bytes, message) => {
     const state = open();
     await raw.set(`${state.prefix}k`, bytes);

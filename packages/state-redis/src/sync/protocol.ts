@@ -44,9 +44,18 @@ export type SyncRequest =
       readonly label: string;
       readonly bytes: Uint8Array;
       readonly px: number | null;
+      /** The tag sets to list the entry in (`set` with `{ tags }`); empty for an untagged entry. */
+      readonly tagKeys: ReadonlyArray<string | Uint8Array>;
     }
   | { readonly id: number; readonly conn: number; readonly op: "delete"; readonly key: string | Uint8Array; readonly label: string }
-  | { readonly id: number; readonly conn: number; readonly op: "clear"; readonly pattern: string };
+  | {
+      readonly id: number;
+      readonly conn: number;
+      readonly op: "clear";
+      /** `SCAN MATCH` patterns: the whole prefix (`clear`) or a namespace's forms (`deletePrefix`). */
+      readonly patterns: ReadonlyArray<string | Uint8Array>;
+      readonly label: string;
+    };
 
 /** Everything the main thread posts to the worker. */
 export type ToWorker = OpenMessage | CloseMessage | SyncRequest;

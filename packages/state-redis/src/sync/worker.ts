@@ -81,13 +81,17 @@ async function perform(request: SyncRequest): Promise<Uint8Array | null> {
       return bytes === null ? null : new Uint8Array(bytes);
     }
     case "set":
-      await connection.set(toArgument(request.key), request.bytes, request.px, request.label);
+      if (request.tagKeys.length > 0) {
+        await connection.setTagged(toArgument(request.key), request.bytes, request.px, request.tagKeys.map(toArgument), request.label);
+      } else {
+        await connection.set(toArgument(request.key), request.bytes, request.px, request.label);
+      }
       return null;
     case "delete":
       await connection.delete(toArgument(request.key), request.label);
       return null;
     case "clear":
-      await connection.clear(request.pattern, () => wake(PROGRESS));
+      await connection.clear(request.patterns.map(toArgument), request.label, () => wake(PROGRESS));
       return null;
   }
 }
