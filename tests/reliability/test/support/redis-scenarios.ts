@@ -35,7 +35,7 @@ export interface Outcome {
   all: Summary;
   /** Calls while the fault was on (kill: server down; hang: server stopped, its last timeout excluded). */
   fault: Summary;
-  /** Calls while the server was healthy before the fault (after a one-second warm-up). */
+  /** Calls in the last second before the fault, the server healthy and the keys stored. */
   before: Summary;
   /** Calls after the server was back. */
   after: Summary;
@@ -102,7 +102,7 @@ async function scenario(
     const { recoveryMs, buckets } = recovery(calls, back, end, { bucketMs: RECOVERY_BUCKET_MS });
     const outcome: Outcome = {
       all: summarize(calls),
-      before: summarize(between(calls, startAt + 1000, from)),
+      before: summarize(between(calls, from - 1000, from)),
       fault: summarize(between(calls, from + 100, faultEnd)),
       after: summarize(between(calls, back, end)),
       recoveryMs,
@@ -145,13 +145,13 @@ export function killAndRestart(): Promise<Outcome> {
   });
 }
 
-/** Item 2: the server is SIGSTOPped 2 s into a 9 s run and SIGCONTed 3 s later. */
+/** Item 2: the server is SIGSTOPped 2.5 s into a 9.5 s run and SIGCONTed 3 s later. */
 export function hang(): Promise<Outcome> {
-  return scenario("redis-hung", 9000, async (server, startAt) => {
-    await sleepUntil(startAt + 2000);
+  return scenario("redis-hung", 9500, async (server, startAt) => {
+    await sleepUntil(startAt + 2500);
     server.pause();
     const paused = epochNow();
-    await sleepUntil(startAt + 5000);
+    await sleepUntil(startAt + 5500);
     server.resume();
     const resumed = epochNow();
     // Calls started in the last timeout before SIGCONT may still be answered once the server resumes.
