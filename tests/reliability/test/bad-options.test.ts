@@ -175,6 +175,8 @@ describe("state options", () => {
     [{ urll: url }, /unknown option "urll"/],
     [{ client: {} }, /client must be a node-redis client or cluster/],
     [{ url, serializer: JSON }, /serializer must be \{ name, serialize, deserialize \}/],
+    [{ url, secret: "short" }, /secret must have at least 16 bytes, got 5/],
+    [{ url, secret: 42 }, /secret must be a string or a Uint8Array, got number/],
   ])("RedisState(%p) ⇒ InvalidOptionError naming the value", (options, message) => {
     // Nothing connects: a RedisState checks its options in the constructor and connects on first use.
     const error = thrownBy(() => new RedisState(options as never));
@@ -206,6 +208,8 @@ describe("state options", () => {
     [{ sweepEvery: 1.5 }, /option "sweepEvery" must be an integer >= 0, got 1.5/],
     [{ sweepInterval: -1 }, /option "sweepInterval" must be a finite number of seconds >= 0, or null, got -1/],
     [{ fsync: 1 }, /option "fsync" must be a boolean, got 1/],
+    [{ secret: "short" }, /option "secret" must be at least 16 bytes .*got 5/],
+    [{ secret: 42 }, /option "secret" must be a string or a Uint8Array\/Buffer, got 42/],
   ])("TempFileState(%p) ⇒ InvalidOptionError naming the value", (options, message) => {
     const error = thrownBy(() => new TempFileState(options as never));
     expect(error).toBeInstanceOf(InvalidOptionError);
