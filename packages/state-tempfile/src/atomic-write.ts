@@ -176,6 +176,7 @@ function syncDirectorySync(directory: string): void {
   try {
     fd = openSync(directory, "r");
   } catch (error) {
+    if (isNotFound(error)) return; // removed by a concurrent clear/deletePrefix, with the entry
     throw new FileSystemStateError("open for fsync", directory, error);
   }
   try {
@@ -192,6 +193,7 @@ async function syncDirectory(directory: string): Promise<void> {
   try {
     handle = await open(directory, "r");
   } catch (error) {
+    if (isNotFound(error)) return; // removed by a concurrent clear/deletePrefix, with the entry
     throw new FileSystemStateError("open for fsync", directory, error);
   }
   try {
