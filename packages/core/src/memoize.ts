@@ -534,7 +534,9 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   /** Stale-while-revalidate for an async function: one refresh per key per process (and across processes with `lock`). */
   function refreshInBackground(b: Binding, slot: Slot, thisArg: unknown, args: unknown[]): void {
     const key = flightKey(slot);
-    if (refreshing.has(key) || inflight.has(key)) return;
+    // Deduplicated by `refreshing` alone: this is often called from inside the very flight that
+    // found the stale entry, which is about to return it.
+    if (refreshing.has(key)) return;
     refreshing.add(key);
     const refresh = async (): Promise<void> => {
       const token = lockApplies(b) ? await tryLock(b, slot, key) : null;
@@ -633,6 +635,15 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       if (token === null) break;
       if (token !== undefined) {
         try {
+          // The previous holder may have stored the value between our miss and our lease.
+          const stored = await readFresh(b, slot, key).catch((error: unknown) => {
+            if (b.strict) throw error;
+            return undefined; // reported; run the function
+          });
+          if (stored !== undefined) {
+            counters.coalesced++;
+            return stored.value;
+          }
           return await runAndStore(b, slot, thisArg, args, options);
         } finally {
           releaseLock(b, slot, key, token);
@@ -642,20 +653,31 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       if (wait <= 0) break;
       await new Promise((resolve) => setTimeout(resolve, wait));
       delay = Math.min(delay * 1.5, 250);
-      let entry: CacheEntry | undefined;
+      let value: { value: unknown } | undefined;
       try {
-        entry = await b.state.get(slot.partition === undefined ? slot.key : key);
+        value = await readFresh(b, slot, key);
       } catch (error) {
-        absorb(error, "get", slot, b);
-        break;
+        if (b.strict) throw error;
+        break; // the state failed (reported): run the function
       }
-      const value = entry === undefined ? undefined : freshValue(entry);
       if (value !== undefined) {
         counters.coalesced++;
         return value.value;
       }
     }
     return runAndStore(b, slot, thisArg, args, options);
+  }
+
+  /** Reads the entry and returns its value if it is fresh; a state failure is reported and rethrown. */
+  async function readFresh(b: Binding, slot: Slot, key: string): Promise<{ value: unknown } | undefined> {
+    let entry: CacheEntry | undefined;
+    try {
+      entry = await b.state.get(slot.partition === undefined ? slot.key : key);
+    } catch (error) {
+      absorb(error, "get", slot, b);
+      throw error;
+    }
+    return entry === undefined ? undefined : freshValue(entry);
   }
 
   /** The value of an entry if it is fresh (plain entries always are). */

@@ -30,10 +30,20 @@ export async function invalidateTags(tags: readonly string[]): Promise<void> {
   }
   const globalState: IState = getGlobalConfig().getState();
   if (supportsTags(globalState)) states.add(globalState);
-  const results = await Promise.allSettled([...states].map((state) => state.invalidateTags(tags)));
-  const failed = [...states].filter((_, i) => results[i]!.status === "rejected");
+  const targets = [...states];
+  const results = await Promise.allSettled(targets.map((state) => state.invalidateTags(tags)));
+  // A closed state holds nothing more to invalidate (and is forgotten); every other failure counts.
+  const closed = (i: number): boolean => {
+    const result = results[i]!;
+    return result.status === "rejected" && (result.reason as { code?: unknown })?.code === "MIMIC_STATE_CLOSED";
+  };
+  for (const ref of taggedStates) {
+    const i = targets.indexOf(ref.deref()!);
+    if (i >= 0 && closed(i)) taggedStates.delete(ref);
+  }
+  const failed = targets.filter((_, i) => results[i]!.status === "rejected" && !closed(i));
   if (failed.length > 0) {
-    const causes = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+    const causes = results.flatMap((r, i) => (r.status === "rejected" && !closed(i) ? [r.reason as unknown] : []));
     throw new StateError(
       `Mime.invalidateTags(${JSON.stringify(tags)}) failed on ${failed.map(stateName).join(", ")}; entries there may remain`,
       { cause: new AggregateError(causes, "invalidateTags failures") },

@@ -99,6 +99,17 @@ describe("tags", () => {
     expect(() => Mime({ state: plain, tags: () => [] })(async () => 1)).toThrow(ConfigError);
   });
 
+  it("skips states that were closed since they tagged entries", async () => {
+    const closed = new MemoryState();
+    const memo = Mime({ state: closed, tags: () => ["t"] })((x: number) => x);
+    memo(1);
+    const failing = Object.assign(closed, {
+      invalidateTags: () => Promise.reject(Object.assign(new Error("closed"), { code: "MIMIC_STATE_CLOSED" })),
+    });
+    void failing;
+    await expect(Mime.invalidateTags(["t"])).resolves.toBeUndefined();
+  });
+
   it("rejects tags that are not an array of strings, naming the value", () => {
     const memo = Mime({ tags: () => "user:1" as unknown as string[] })((x: number) => x);
     expect(() => memo(1)).toThrow(/tags.*must return an array of strings, got "user:1"/);

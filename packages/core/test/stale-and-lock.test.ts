@@ -55,6 +55,19 @@ describe("staleWhileRevalidate", () => {
     await expect(memo()).resolves.toBe(2);
   });
 
+  it("refreshes an async function on a shared state (the read happens inside a flight)", async () => {
+    const warning = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    const state = new SharedLockingState();
+    let version = 0;
+    const memo = Mime({ state, name: "shared-swr", ttl: 0.05, staleWhileRevalidate: 5 })(async () => ++version);
+    await memo();
+    await sleep(80);
+    await expect(memo()).resolves.toBe(1);
+    await sleep(30);
+    await expect(memo()).resolves.toBe(2);
+    warning.mockRestore();
+  });
+
   it("forgets the entry after the window", async () => {
     let version = 0;
     const memo = Mime({ ttl: 0.03, staleWhileRevalidate: 0.03 })(() => ++version);
