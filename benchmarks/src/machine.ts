@@ -26,7 +26,8 @@ function gitCommit(): string | undefined {
 
 function uncommittedPackages(): string[] {
   try {
-    const status = execFileSync("git", ["status", "--porcelain", "--", "packages"], {
+    // ":(top)" makes the pathspec relative to the repository root whatever the working directory.
+    const status = execFileSync("git", ["status", "--porcelain", "--", ":(top)packages"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
     });

@@ -100,6 +100,6 @@ export function renderHeader(machine: Machine, settings: RunSettings): string {
     `CPU: ${machine.cpuModel} × ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, load average at start ${machine.loadAverageAtStart}`,
     `commit ${machine.gitCommit ?? "unknown"}${
       machine.uncommittedPackages.length > 0 ? ` + uncommitted changes in ${machine.uncommittedPackages.join(", ")}` : ""
-    }; ${settings.rounds} round(s) × ${settings.timeMs} ms per case; ratio = median time / reference median (below 1 = faster than the reference)`,
+    }; ${settings.timeMs} ms per case in ${settings.rounds} interleaved round(s); ratio = median time / reference median (below 1 = faster than the reference)`,
   ].join("\n");
 }
