@@ -13,7 +13,7 @@ import { tagBytes } from "./keys.js";
  * | 1     | flags: bit 0 = signed (an HMAC follows the tags) |
  * | 1 + n | serializer-name length, then the name (UTF-8) |
  * | 2 + … | tag count (uint16 BE), then per tag its length (uint16 BE) and bytes ({@link tagBytes}) |
- * | 32    | only when signed: HMAC-SHA256 with the secret over every other byte (header and payload) |
+ * | 32    | only when signed: HMAC-SHA256 with the secret over the state prefix, the entry's key and every other byte (header and payload) |
  * | rest  | the serializer's bytes |
  *
  * The header lets a reader tell a Mimic entry written by its own serializer from garbage, another
@@ -33,17 +33,22 @@ function hex(byte: number | undefined): string {
   return byte === undefined ? "none" : `0x${byte.toString(16).padStart(2, "0")}`;
 }
 
-/** Encodes and decodes entries for one serializer (and, when given, one secret). */
+/**
+ * Encodes and decodes entries for one serializer (and, when given, one secret and the state prefix the
+ * signatures are bound to: an entry copied to another key or prefix does not verify).
+ */
 export class EntryCodec {
   readonly #serializer: Serializer;
   readonly #secret: Buffer | undefined;
+  readonly #prefix: Buffer;
   /** Magic, version, flags, serializer name: the same for every entry of this codec. */
   readonly #fixed: Buffer;
   /** The header of an untagged entry, up to the MAC (the hot path builds nothing). */
   readonly #untagged: Buffer;
 
-  constructor(serializer: Serializer, secret?: Uint8Array) {
+  constructor(serializer: Serializer, secret?: Uint8Array, prefix = "") {
     this.#serializer = serializer;
+    this.#prefix = Buffer.from(prefix, "utf16le");
     this.#secret = secret === undefined ? undefined : Buffer.from(secret);
     const name = Buffer.from(serializer.name, "utf8");
     this.#fixed = Buffer.concat([Buffer.from([MAGIC, ENTRY_FORMAT_VERSION, secret === undefined ? 0 : SIGNED, name.length]), name]);
@@ -71,7 +76,7 @@ export class EntryCodec {
     bytes.set(header, 0);
     bytes.set(payload, header.length + macLength);
     if (this.#secret !== undefined) {
-      bytes.set(this.#mac(bytes.subarray(0, header.length), payload), header.length);
+      bytes.set(this.#mac(key, bytes.subarray(0, header.length), payload), header.length);
     }
     return bytes;
   }
@@ -107,9 +112,11 @@ export class EntryCodec {
     let payloadStart = end;
     if (this.#secret !== undefined) {
       payloadStart = end + MAC_LENGTH;
-      const expected = this.#mac(bytes.subarray(0, end), bytes.subarray(payloadStart));
+      const expected = this.#mac(key, bytes.subarray(0, end), bytes.subarray(payloadStart));
       if (!timingSafeEqual(expected, bytes.subarray(end, payloadStart))) {
-        throw new CorruptEntryError(`${where()} has a wrong signature (HMAC): it was altered or written without this secret`);
+        throw new CorruptEntryError(
+          `${where()} has a wrong signature (HMAC): it was altered, copied from another key, or written without this secret`,
+        );
       }
     }
     try {
@@ -122,8 +129,14 @@ export class EntryCodec {
     }
   }
 
-  #mac(header: Uint8Array, payload: Uint8Array): Buffer {
-    return createHmac("sha256", this.#secret!).update(header).update(payload).digest();
+  #mac(key: string, header: Uint8Array, payload: Uint8Array): Buffer {
+    // Prefix and key as UTF-16LE (lossless for lone surrogates), each behind its length, so that no
+    // two (prefix, key) pairs feed the same bytes.
+    const keyBytes = Buffer.from(key, "utf16le");
+    const lengths = Buffer.alloc(8);
+    lengths.writeUInt32BE(this.#prefix.length, 0);
+    lengths.writeUInt32BE(keyBytes.length, 4);
+    return createHmac("sha256", this.#secret!).update(lengths).update(this.#prefix).update(keyBytes).update(header).update(payload).digest();
   }
 
   #taggedHeader(tags: readonly string[], key: string): Buffer {

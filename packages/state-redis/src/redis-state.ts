@@ -49,7 +49,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     const resolved = resolveOptions(options);
     this.prefix = resolved.prefix;
     this.timeout = resolved.timeout;
-    this.#codec = new EntryCodec(resolved.serializer, resolved.secret);
+    this.#codec = new EntryCodec(resolved.serializer, resolved.secret, resolved.prefix);
     const settings = { timeout: resolved.timeout, onError: resolved.onError };
     this.#connection = RedisConnection.fromSource(resolved.source, settings);
     this.#bridge = new SyncBridge(() => this.#connection.spec(), resolved.timeout, resolved.onError);
