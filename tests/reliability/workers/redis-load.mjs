@@ -25,13 +25,25 @@ const executionsOf = new Map();
 const reported = {};
 let executions = 0;
 
+/** The key argument of each Mime key, and the index of the call of each key in flight (not joined). */
+const argumentOf = new Map();
+const callOf = new Map();
+/**
+ * Per call: the operation timeouts reported while the call was in flight, which it waited for
+ * (Mimic reports an absorbed error before the call returns).
+ * @type {number[]}
+ */
+const timeouts = [];
+
 const state = new RedisState({ url: config.url, prefix: config.prefix, timeout: config.timeout });
 const load = Mime({
   ttl: 600,
   state,
   name: "reliability.load",
-  onError(error) {
+  onError(error, context) {
     reported[error.code] = (reported[error.code] ?? 0) + 1;
+    const call = callOf.get(argumentOf.get(context.key));
+    if (call !== undefined && error.code === "MIMIC_STATE_TIMEOUT") timeouts[call] = (timeouts[call] ?? 0) + 1;
   },
 })(async function load(/** @type {number} */ k) {
   executions++;
@@ -58,6 +70,7 @@ const go = await new Promise((resolve) => {
 });
 
 const order = keyOrder(config.keys, config.index);
+for (const k of order) argumentOf.set(load.key(k), k);
 /** Keys with a call in flight. A process avoids two calls of one key in flight, so that a call that
  * did not run the function was answered by the cache; when it cannot, the call is flagged as joined. */
 const inFlight = new Set();
@@ -87,6 +100,8 @@ function issue() {
   const joins = inFlight.has(k);
   inFlight.add(k);
   const index = starts.length;
+  timeouts.push(0);
+  if (!joins) callOf.set(k, index);
   const executionsBefore = executionsOf.get(k) ?? 0;
   const started = performance.now();
   starts.push(epochNow());
@@ -109,13 +124,19 @@ function issue() {
         if (!right && failures.length < 10) {
           failures.push(`key ${k}: wrong value ${JSON.stringify(value)}`);
         }
-        if (!joins) inFlight.delete(k);
+        if (!joins) {
+          inFlight.delete(k);
+          callOf.delete(k);
+        }
       },
       (/** @type {unknown} */ error) => {
         latencies[index] = performance.now() - started;
         flags[index] = 1 | 8;
         if (failures.length < 10) failures.push(`key ${k}: ${error instanceof Error ? error.stack : String(error)}`);
-        if (!joins) inFlight.delete(k);
+        if (!joins) {
+          inFlight.delete(k);
+          callOf.delete(k);
+        }
       },
     ),
   );
@@ -160,6 +181,7 @@ send({
   starts,
   latencies,
   flags,
+  timeouts,
   failures,
   executions,
   skipped,

@@ -6,6 +6,8 @@ export interface LoadResult {
   starts: number[];
   latencies: number[];
   flags: number[];
+  /** Per call: the operation timeouts reported while it was in flight (that it waited for). */
+  timeouts: number[];
   failures: string[];
   executions: number;
   skipped: number;
@@ -33,14 +35,10 @@ export interface Call {
    * on schedule, waiting for a core): the sum of the lateness of the 10 ms probe timer over the call.
    */
   stalled: number;
+  /** Operation timeouts the call waited for (reported to onError while it was in flight). */
+  timeouts: number;
   flags: number;
 }
-
-/**
- * A stall that ends this long after a call settled still counts for it: the call's callback ran when
- * the process resumed, in the same loop turn as the probe that measured the stall.
- */
-const STALL_TAIL_MS = 20;
 
 /** The first index of the sorted `times` at or after `time`. */
 function firstAtOrAfter(times: readonly number[], time: number): number {
@@ -62,14 +60,16 @@ export function merge(results: readonly LoadResult[]): Call[] {
       const start = result.starts[i]!;
       const latency = result.latencies[i]!;
       const end = start + latency;
-      // A probe that fired at `at`, `lateness` late, saw the process stalled over [at - lateness, at];
-      // the part of that span inside the call counts.
+      // A probe that fired at `at`, `lateness` late, saw the process kept from its timers over
+      // [at - lateness, at] (descheduled, or catching up on a backlog after that); the part of that
+      // span inside the call counts. The spans are disjoint and in order, so the first one that
+      // starts after the call ends is the last to look at.
       let stalled = 0;
-      for (let k = firstAtOrAfter(result.lagAt, start); k < result.lagAt.length && result.lagAt[k]! <= end + STALL_TAIL_MS; k++) {
+      for (let k = firstAtOrAfter(result.lagAt, start); k < result.lagAt.length && result.lagAt[k]! - result.lag[k]! < end; k++) {
         const at = result.lagAt[k]!;
         stalled += Math.max(0, Math.min(at, end) - Math.max(at - result.lag[k]!, start));
       }
-      calls.push({ start, latency, stalled, flags: result.flags[i]! });
+      calls.push({ start, latency, stalled, timeouts: result.timeouts[i] ?? 0, flags: result.flags[i]! });
     }
   }
   return calls.sort((a, b) => a.start - b.start);
@@ -99,6 +99,10 @@ export interface Summary {
    * the call spent waiting for the cache and the function rather than for the machine.
    */
   p99Unstalled: number;
+  /** The most operation timeouts one call waited for. */
+  maxTimeoutsWaited: number;
+  /** Calls that waited for more than one operation timeout (more than timeout + function time). */
+  waitedForTwoTimeouts: number;
 }
 
 const round = (x: number): number => Math.round(x * 10) / 10;
@@ -118,6 +122,8 @@ export function summarize(calls: readonly Call[]): Summary {
     p99: round(quantile(latencies, 0.99)),
     max: round(Math.max(...latencies)),
     p99Unstalled: round(quantile(calls.map((c) => Math.max(0, c.latency - c.stalled)), 0.99)),
+    maxTimeoutsWaited: calls.reduce((most, c) => Math.max(most, c.timeouts), 0),
+    waitedForTwoTimeouts: calls.filter((c) => c.timeouts > 1).length,
   };
 }
 
