@@ -4,6 +4,7 @@ import { memoryTwoArguments } from "./s02-memory-two-args.js";
 import { memoryObject } from "./s03-memory-object.js";
 import { asyncMemory } from "./s04-async-memory.js";
 import { concurrentMisses } from "./s05-concurrent-misses.js";
+import { crossProcessMisses } from "./s05b-cross-process-misses.js";
 import { redisInflight, redisSequential } from "./s06-s07-redis-hits.js";
 import { redisSync } from "./s08-redis-sync.js";
 import { tempFileHits } from "./s09-tempfile.js";
@@ -16,6 +17,7 @@ export const scenarios: readonly Scenario[] = [
   memoryObject,
   asyncMemory,
   concurrentMisses,
+  crossProcessMisses,
   redisSequential,
   redisInflight,
   redisSync,
