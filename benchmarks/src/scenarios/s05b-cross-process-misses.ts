@@ -227,7 +227,7 @@ export const crossProcessMisses: Scenario = {
       ...(Object.entries(skipped) as [StateName, string][]).map(([state, reason]) => `${STATE_LABEL[state]} rows skipped: ${reason}`),
       `Each round uses a new key; the processes stay up between rounds (round 0, a warm-up, is not reported). Rows run in rotated order within a round.`,
       `Executions are counted in each process and, independently, as lines appended to one shared file; the two counts must agree. Without a lock each process still coalesces its own ${CALLERS} calls, so up to ${PROCESSES} executions per round are expected there.`,
-      `Waiters poll the state with backoff (20 ms, ×1.5, at most 250 ms), so a locked round takes about the function's ${FUNCTION_MS} ms plus one poll interval more than an unlocked one.`,
+      `Waiters poll the state with backoff (first after 20 ms, then ×1.5 each time, at most 250 ms), so with a lock a round can end up to one poll interval after the holder stored the value; the function itself takes ~${FUNCTION_MS} ms.`,
       ...(reported.length > 0 ? [`errors reported to onError: ${reported.length} (first: ${reported.slice(0, 3).join(" | ")})`] : []),
     ];
     return [{ ...table, rows, goals, notes }];
