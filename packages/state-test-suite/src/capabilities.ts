@@ -1,9 +1,11 @@
 import {
   isPartitioned,
   stateName,
+  supportsLocking,
   supportsPrefixDeletion,
   supportsTags,
   type IState,
+  type LockingState,
   type PartitionedState,
   type PrefixDeletingState,
   type TaggingState,
@@ -57,6 +59,21 @@ export const partitioning: Capability<PartitionedState> = {
     return partition !== undefined && !isPartitioned(state)
       ? `it has a partition member but ${typeof partition !== "function" ? "it is not a method" : "local is not true"}; core uses partitions only on a process-local state`
       : undefined;
+  },
+};
+
+export const locking: Capability<LockingState> = {
+  option: "lock",
+  needs: "lock and unlock methods",
+  detector: "supportsLocking",
+  detect: supportsLocking,
+  inconsistency(state) {
+    const { lock, unlock } = state as { lock?: unknown; unlock?: unknown };
+    if (supportsLocking(state) || (lock === undefined && unlock === undefined)) return undefined;
+    const [has, lacks] = typeof lock === "function" ? ["lock", "unlock"] : typeof unlock === "function" ? ["unlock", "lock"] : [];
+    return has === undefined
+      ? `its lock is ${typeof lock} and its unlock ${typeof unlock}, not methods`
+      : `it has ${has} but no ${lacks} method; core's supportsLocking needs both, so the lock option would never use it`;
   },
 };
 

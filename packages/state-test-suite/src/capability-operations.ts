@@ -1,6 +1,7 @@
-import type { PrefixDeletingState, TaggingState } from "@mimic/core";
+import { stateName, type LockingState, type PrefixDeletingState, type TaggingState } from "@mimic/core";
+import { ConformanceError } from "./assertions.js";
 import { awaitPromise, notThenable, type Operations, type OperationsKind } from "./operations.js";
-import { showKey } from "./format.js";
+import { preview, showKey } from "./format.js";
 
 /** Prefix deletion through one half of the API. */
 export interface PrefixOperations extends Operations {
@@ -47,6 +48,31 @@ export function tagOperations(state: TaggingState, kind: OperationsKind): TagOpe
     },
     invalidateTags: async (tags) => {
       await awaitPromise(state, "invalidateTags", `invalidateTags(${JSON.stringify(tags)})`, state.invalidateTags(tags));
+    },
+  };
+}
+
+/** Leases through `lock`/`unlock`, checked: promises, and a token that is a non-empty string or `undefined`. */
+export interface LockOperations {
+  lock(key: string, lease: number): Promise<string | undefined>;
+  unlock(key: string, token: string): Promise<void>;
+}
+
+export function lockOperations(state: LockingState): LockOperations {
+  return {
+    lock: async (key, lease) => {
+      const call = `lock(${showKey(key)}, ${lease})`;
+      const token = await awaitPromise(state, "lock", call, state.lock(key, lease));
+      // Core tells "someone else holds it" from a token by `undefined` alone: "" or null would be taken as a token.
+      if (token !== undefined && (typeof token !== "string" || token === "")) {
+        throw new ConformanceError(
+          `${stateName(state)}.${call} resolved with ${preview(token)}; it must resolve with a non-empty string token, or undefined when the key is held`,
+        );
+      }
+      return token;
+    },
+    unlock: async (key, token) => {
+      await awaitPromise(state, "unlock", `unlock(${showKey(key)}, ${showKey(token)})`, state.unlock(key, token));
     },
   };
 }

@@ -1,10 +1,11 @@
 import { StateError } from "@mimic/core";
-import { partitioning, prefixDeletion, tagging } from "./capabilities.js";
+import { locking, partitioning, prefixDeletion, tagging } from "./capabilities.js";
 import { registerConcurrencyTests } from "./groups/concurrency.js";
 import { deletePrefixScenarios } from "./groups/delete-prefix.js";
 import { registerEntryTests } from "./groups/entries.js";
 import { registerFailureTests } from "./groups/failures.js";
 import { registerKeyTests } from "./groups/keys.js";
+import { lockScenarios } from "./groups/lock.js";
 import { partitionScenarios } from "./groups/partitions.js";
 import { registerSyncContractTests } from "./groups/sync.js";
 import { tagScenarios } from "./groups/tags.js";
@@ -44,11 +45,13 @@ import { registerDenial, registerScenarios } from "./scenarios.js";
  *
  * Optional capabilities are covered too: `deletePrefix` (namespaces sharing a textual prefix, core's
  * real keys through `Mime`'s `fn.clear()`), tags (`set` with `{ tags }`, `invalidateTags`: exact
- * matching, overwrites dropping old tags, expiry, other states) and partitions (the documented keys
- * of `getLone`/`setLone`/`get`/`set`, `dispose`). `capabilities.deletePrefix`/`tags`/`partitions`
- * set to `true` claim one (each scenario is then its own test, failing if the state lacks it), `false`
- * denies it (a test fails if the state has it); left out, one test per capability detects it with
- * core's detectors on a state from `createState` and runs every scenario when it is there.
+ * matching, overwrites dropping old tags, expiry, other states), partitions (the documented keys of
+ * `getLone`/`setLone`/`get`/`set`, `dispose`) and leases (`lock`/`unlock`: exclusivity, tokens,
+ * expiry and takeover, 20 concurrent lockers, entries left alone).
+ * `capabilities.deletePrefix`/`tags`/`partitions`/`lock` set to `true` claim one (each scenario is
+ * then its own test, failing if the state lacks it), `false` denies it (a test fails if the state
+ * has it); left out, one test per capability detects it with core's detectors on a state from
+ * `createState` and runs every scenario when it is there.
  *
  * The ttl tests wait in real time: do not enable fake timers globally for this file.
  * @throws TypeError or RangeError at once when an option is invalid, naming the option and value;
@@ -73,10 +76,12 @@ export function describeStateConformance(options: StateConformanceOptions): void
       });
     }
     context.describe("partitions", () => registerScenarios(context, partitioning, partitionScenarios(context)));
+    context.describe("lock", () => registerScenarios(context, locking, lockScenarios(context)));
     context.describe("capabilities", () => {
       registerDenial(context, prefixDeletion);
       registerDenial(context, tagging);
       registerDenial(context, partitioning);
+      registerDenial(context, locking);
     });
     context.describe("concurrency", () => registerConcurrencyTests(context));
     if (resolved.createFailingState !== undefined) {

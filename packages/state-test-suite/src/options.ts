@@ -39,10 +39,18 @@ export interface StateCapabilities {
    * @default undefined (detected)
    */
   partitions?: boolean;
+  /**
+   * The state leases keys (`lock(key, lease)` resolving with a token or `undefined` when the key is
+   * held, `unlock(key, token)`), which core's `lock` option uses for single-flight across processes.
+   * Claimed, left out or denied as for {@link StateCapabilities.deletePrefix}; detected with core's
+   * `supportsLocking`.
+   * @default undefined (detected)
+   */
+  lock?: boolean;
 }
 
 /** The optional capabilities, which the suite can also detect on a state. */
-export type OptionalCapability = "deletePrefix" | "tags" | "partitions";
+export type OptionalCapability = "deletePrefix" | "tags" | "partitions" | "lock";
 
 /** `true` claimed, `false` denied, `undefined` detected on a state at run time. */
 export type Claim = boolean | undefined;
@@ -85,7 +93,7 @@ export interface StateConformanceOptions {
   timeScale?: number;
 }
 
-const optionalCapabilities: readonly OptionalCapability[] = ["deletePrefix", "tags", "partitions"];
+const optionalCapabilities: readonly OptionalCapability[] = ["deletePrefix", "tags", "partitions", "lock"];
 
 /** The options after validation, with defaults filled in. */
 export interface ResolvedOptions {
@@ -164,6 +172,7 @@ export function resolveOptions(options: StateConformanceOptions, defaultFailureE
       deletePrefix: options.capabilities.deletePrefix,
       tags: options.capabilities.tags,
       partitions: options.capabilities.partitions,
+      lock: options.capabilities.lock,
     },
     createFailingState: options.createFailingState,
     failureError: options.failureError ?? defaultFailureError,

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { brokenCapabilityCases } from "./fixtures/broken-capabilities.js";
+import { brokenLockCases } from "./fixtures/broken-locks.js";
 import { brokenCases, type BrokenCase } from "./fixtures/broken-states.js";
 
 /**
@@ -61,7 +62,7 @@ function mentions(result: AssertionResult, fragment: string): boolean {
   return result.title.includes(fragment) || result.ancestorTitles.some((a) => a.includes(fragment));
 }
 
-describe.each([...brokenCases, ...brokenCapabilityCases].map((c): [string, BrokenCase] => [c.options.name, c]))("a state that %s", (_name, brokenCase) => {
+describe.each([...brokenCases, ...brokenCapabilityCases, ...brokenLockCases].map((c): [string, BrokenCase] => [c.options.name, c]))("a state that %s", (_name, brokenCase) => {
   const own = () => results.filter((r) => r.ancestorTitles[0] === brokenCase.options.name);
 
   test("every registered test ran (none skipped)", () => {

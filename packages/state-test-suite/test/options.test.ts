@@ -18,6 +18,7 @@ test.each([
   ["a capability that is not a boolean", { ...valid, capabilities: { sync: "yes", structuredClone: true } }, TypeError, /capabilities.sync must be a boolean, got "yes"/],
   ["an optional capability that is not a boolean", { ...valid, capabilities: { sync: true, structuredClone: true, tags: 1 } }, TypeError, /capabilities.tags must be a boolean or undefined \(detected\), got 1/],
   ["a null partitions claim", { ...valid, capabilities: { sync: true, structuredClone: true, partitions: null } }, TypeError, /capabilities.partitions must be a boolean or undefined \(detected\), got null/],
+  ["a lock claim that is not a boolean", { ...valid, capabilities: { sync: true, structuredClone: true, lock: "yes" } }, TypeError, /capabilities.lock must be a boolean or undefined \(detected\), got "yes"/],
   ["a zero timeScale", { ...valid, timeScale: 0 }, RangeError, /timeScale must be a finite number > 0, got 0/],
   ["a NaN timeScale", { ...valid, timeScale: NaN }, RangeError, /got NaN/],
   ["a failureError that is not a class", { ...valid, failureError: "StateError" }, TypeError, /failureError must be a function/],

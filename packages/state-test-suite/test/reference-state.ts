@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   StateError,
   encodeArguments,
@@ -6,6 +7,7 @@ import {
   type CacheEntry,
   type IState,
   type LocalPartition,
+  type LockingState,
   type PartitionedState,
   type PrefixDeletingState,
   type Serializer,
@@ -64,12 +66,14 @@ export class ReferenceState implements IState {
 
 /**
  * The reference state with every optional capability, written as plainly as possible: prefix
- * deletion by scanning keys, tags as a key → tags map (an entry's tags are replaced with it), and
- * partitions that are views on the string keys under core's documented key shapes.
+ * deletion by scanning keys, tags as a key → tags map (an entry's tags are replaced with it),
+ * partitions that are views on the string keys under core's documented key shapes, and leases kept
+ * apart from the entries (a key → token and expiry map).
  */
-export class CapableReferenceState extends ReferenceState implements PrefixDeletingState, TaggingState, PartitionedState {
+export class CapableReferenceState extends ReferenceState implements PrefixDeletingState, TaggingState, PartitionedState, LockingState {
   readonly local = true;
   protected readonly tagsOf = new Map<string, readonly string[]>();
+  protected readonly leases = new Map<string, { token: string; expires: number }>();
 
   override setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
     super.setSync(key, value, ttl);
@@ -118,6 +122,18 @@ export class CapableReferenceState extends ReferenceState implements PrefixDelet
 
   protected loneKey(namespace: string, arg: unknown): string {
     return namespace + encodeArguments([arg]);
+  }
+
+  async lock(key: string, lease: number): Promise<string | undefined> {
+    const held = this.leases.get(key);
+    if (held !== undefined && !isExpired(held.expires)) return undefined;
+    const token = randomUUID();
+    this.leases.set(key, { token, expires: expiresAt(lease) });
+    return token;
+  }
+
+  async unlock(key: string, token: string): Promise<void> {
+    if (this.leases.get(key)?.token === token) this.leases.delete(key);
   }
 }
 
@@ -189,7 +205,7 @@ export class FailingState implements IState {
 }
 
 /** A failing backend with every capability but partitions: each operation fails too. */
-export class CapableFailingState extends FailingState implements PrefixDeletingState, TaggingState {
+export class CapableFailingState extends FailingState implements PrefixDeletingState, TaggingState, LockingState {
   async deletePrefix(): Promise<void> {
     return this.get().then(() => undefined);
   }
@@ -197,6 +213,12 @@ export class CapableFailingState extends FailingState implements PrefixDeletingS
     this.getSync();
   }
   async invalidateTags(): Promise<void> {
+    return this.get().then(() => undefined);
+  }
+  async lock(): Promise<string | undefined> {
+    return this.get().then(() => "never");
+  }
+  async unlock(): Promise<void> {
     return this.get().then(() => undefined);
   }
 }
