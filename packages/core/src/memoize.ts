@@ -177,6 +177,8 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   const call = fn as unknown as (this: unknown, ...args: unknown[]) => unknown;
   let asyncMode = settings.async || isNativeAsync(fn);
   const inflight = new Map<string, Promise<unknown>>();
+  /** Writes of results already returned to their callers, by key (shared states, not strict). */
+  const writes = new Map<string, Promise<void>>();
   const counters = { hits: 0, misses: 0, coalesced: 0, stale: 0, errors: 0 };
   const ttl = settings.ttl;
   const stateTtl = enveloped ? ttl! + staleWindow : ttl;
@@ -691,7 +693,14 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   function fly(key: string, flight: Promise<unknown>): Promise<unknown> {
     inflight.set(key, flight);
     const land = (): void => {
-      if (inflight.get(key) === flight) inflight.delete(key);
+      // While the result is still being written, later callers keep joining the settled flight
+      // rather than reading the state before the write lands.
+      const writing = writes.get(key);
+      const forget = (): void => {
+        if (inflight.get(key) === flight) inflight.delete(key);
+      };
+      if (writing === undefined) forget();
+      else void writing.then(forget);
     };
     flight.then(land, land);
     return flight;
@@ -702,17 +711,34 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     const value = await result;
     if (slot.partition !== undefined) {
       writeSync(b, slot, value, options, started !== 0);
-    } else {
-      const writeStarted = started ? now() : 0;
-      try {
-        await writeToState(b.state, "set", slot.key, stored(value), stateTtl, options);
-        if (writeStarted) publish(channels.set, b, slot, writeStarted);
-      } catch (error) {
-        absorb(error, "set", slot, b, writeStarted);
-      }
+      if (started) publish(channels.miss, b, slot, started);
+      return value;
+    }
+    const write = writeAsync(b, slot, value, options, started);
+    // The caller has its value once the function settles: a slow or hung backend delays only the
+    // write (reported through onError), never the call. Strict mode must see the write's error,
+    // and a lease must outlast the write, or waiters would find nothing and run the function again.
+    if (b.strict || lockApplies(b)) {
+      await write;
+      return value;
+    }
+    const key = slot.key;
+    const done = write.finally(() => {
+      if (writes.get(key) === done) writes.delete(key);
+    });
+    writes.set(key, done);
+    return value;
+  }
+
+  async function writeAsync(b: Binding, slot: Slot & { partition: undefined }, value: unknown, options: SetOptions | undefined, started: number): Promise<void> {
+    const writeStarted = started ? now() : 0;
+    try {
+      await writeToState(b.state, "set", slot.key, stored(value), stateTtl, options);
+      if (writeStarted) publish(channels.set, b, slot, writeStarted);
+    } catch (error) {
+      absorb(error, "set", slot, b, writeStarted);
     }
     if (started) publish(channels.miss, b, slot, started);
-    return value;
   }
 
   // ---- the wrapper --------------------------------------------------------------------------

@@ -1,5 +1,17 @@
 import { InvalidOptionError, InvalidTtlError } from "./errors.js";
 
+/** A short rendering of any value for a message (bigints and symbols included). */
+function describeValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "symbol" || typeof value === "function") return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 /**
  * Checks a ttl given in seconds (fractions allowed) and returns it; `null` and `undefined` mean
  * "never expires" and return `null`.
@@ -11,7 +23,7 @@ export function validateTtl(ttl: unknown, where = "ttl"): number | null {
   if (ttl === undefined || ttl === null) return null;
   if (typeof ttl !== "number") {
     throw new InvalidOptionError(
-      `${where}: ttl must be a number of seconds or null, got ${typeof ttl} ${JSON.stringify(ttl) ?? String(ttl)}`,
+      `${where}: ttl must be a number of seconds or null, got ${typeof ttl} ${describeValue(ttl)}`,
     );
   }
   if (Number.isNaN(ttl) || ttl < 0 || ttl === Infinity) {

@@ -508,3 +508,9 @@ function catchError(run: () => unknown): unknown {
   }
   throw new Error("expected an error");
 }
+
+describe("option messages", () => {
+  it("name a bigint ttl without failing to print it", () => {
+    expect(() => Mime({ ttl: 1n as never })).toThrow(/ttl must be a number of seconds or null, got bigint 1n/);
+  });
+});

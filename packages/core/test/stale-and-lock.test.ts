@@ -169,3 +169,35 @@ describe("lock", () => {
     });
   });
 });
+
+describe("writes to a shared state", () => {
+  it("do not hold the call: the value returns once the function settles, and callers meanwhile share it", async () => {
+    let releaseWrite: () => void = () => undefined;
+    class SlowWrites extends MemoryState {
+      override readonly local = false as unknown as true;
+      writes = 0;
+      override set(key: string, value: unknown, ttl: number | null): Promise<void> {
+        this.writes++;
+        return new Promise((resolve) => {
+          releaseWrite = () => {
+            this.setSync(key, value, ttl);
+            resolve();
+          };
+        });
+      }
+    }
+    Object.defineProperty(SlowWrites.prototype, "partition", { value: undefined });
+    const state = new SlowWrites();
+    const fn = jest.fn(async (x: number) => x * 2);
+    const memo = Mime({ state, name: "slow-writes" })(fn);
+    await expect(memo(2)).resolves.toBe(4);
+    expect(state.writes).toBe(1);
+    await expect(memo(2)).resolves.toBe(4);
+    expect(fn).toHaveBeenCalledTimes(1);
+    releaseWrite();
+    await sleep(5);
+    await expect(memo(2)).resolves.toBe(4);
+    expect(fn).toHaveBeenCalledTimes(1);
+    expect(memo.stats()).toMatchObject({ misses: 1, coalesced: 1, hits: 1 });
+  });
+});
