@@ -22,7 +22,9 @@ import { tagBytes } from "./keys.js";
  * the tag it is invalidating (an entry rewritten without it stays). A Redis "nil" is the only miss;
  * a stored `undefined` is a header followed by the serializer's encoding of `undefined`.
  */
-const MAGIC = 0x6d;
+/** First byte of every entry. */
+export const ENTRY_MAGIC = 0x6d;
+const MAGIC = ENTRY_MAGIC;
 /** Version of the entry layout; bumped when the header changes. */
 export const ENTRY_FORMAT_VERSION = 2;
 const SIGNED = 0x01;

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ENTRY_FORMAT_VERSION, ENTRY_MAGIC } from "./entry-codec.js";
 
 /** A Lua script and its SHA-1, for `EVALSHA` (with `EVAL` when a server has not seen it yet). */
 export interface Script {
@@ -36,7 +37,7 @@ return 1`,
 /**
  * Unlinks the entry under KEYS[1] if it still carries the tag ARGV[1] (its bytes as in the entry
  * header, see entry-codec.ts): an entry written again without that tag, or something that is not an
- * entry, stays. Parses the format-2 header: magic, version, flags, name length + name, tag count
+ * entry (or an entry of another format), stays. Parses the format-2 header: magic, version, flags, name length + name, tag count
  * (uint16 BE), then length-prefixed tags.
  */
 export const UNLINK_IF_TAGGED = script(
@@ -44,7 +45,7 @@ export const UNLINK_IF_TAGGED = script(
   `local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 local size = #v
-if size < 6 or string.byte(v, 1) ~= 0x6d or string.byte(v, 2) ~= 2 then return 0 end
+if size < 6 or string.byte(v, 1) ~= ${ENTRY_MAGIC} or string.byte(v, 2) ~= ${ENTRY_FORMAT_VERSION} then return 0 end
 local pos = 5 + string.byte(v, 4)
 if pos + 1 > size then return 0 end
 local count = string.byte(v, pos) * 256 + string.byte(v, pos + 1)
