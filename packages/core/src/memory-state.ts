@@ -32,6 +32,9 @@ interface MemoryEntry extends CacheEntry {
   readonly index: unknown;
   /** Tags given when the entry was written. */
   tags: readonly string[] | undefined;
+  /** Neighbours in the state's age order (oldest first). */
+  older: MemoryEntry | undefined;
+  newer: MemoryEntry | undefined;
 }
 
 /** A lone primitive argument, two primitive arguments, or any other argument list (by its encoding). */
@@ -191,7 +194,12 @@ export class MemoryState implements TaggingState {
   private readonly sweepIntervalMs: number;
   private readonly partitions = new Map<string, Partition>();
   /** Every entry, oldest first: the CLOCK's hand walks it from the front. */
-  private readonly order = new Set<MemoryEntry>();
+  // Every entry, oldest first, as a linked list: the CLOCK's hand walks it from the front. (A Set
+  // would do, but a fresh iterator over a Set must step over every slot deleted at its front, which
+  // made each eviction cost microseconds once the bound was reached.)
+  private oldest: MemoryEntry | undefined;
+  private newest: MemoryEntry | undefined;
+  private count = 0;
   /** Entries by tag. */
   private readonly tagged = new Map<string, Set<MemoryEntry>>();
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -207,7 +215,7 @@ export class MemoryState implements TaggingState {
 
   /** The number of entries held, expired ones not yet swept included. */
   get size(): number {
-    return this.order.size;
+    return this.count;
   }
 
   /**
@@ -243,7 +251,8 @@ export class MemoryState implements TaggingState {
       partition.empty();
       if (!partition.pinned) this.partitions.delete(partition.namespace);
     }
-    this.order.clear();
+    this.oldest = this.newest = undefined;
+    this.count = 0;
     this.tagged.clear();
   }
 
@@ -301,8 +310,12 @@ export class MemoryState implements TaggingState {
 
   /** Deletes every expired entry now; the sweep timer calls this. */
   sweep(now: number = Date.now()): void {
-    for (const entry of this.order) if (entry.expiresAt <= now) this.remove(entry);
-    if (this.order.size === 0) this.stopSweeping();
+    for (let entry = this.oldest; entry !== undefined; ) {
+      const next = entry.newer;
+      if (entry.expiresAt <= now) this.remove(entry);
+      entry = next;
+    }
+    if (this.count === 0) this.stopSweeping();
   }
 
   /** Stops the sweep timer and drops every entry. */
@@ -337,11 +350,21 @@ export class MemoryState implements TaggingState {
       this.tag(existing, tags);
       return;
     }
-    const entry: MemoryEntry = { value, expiresAt: expiry, recent: false, partition, shape, index, tags: undefined };
+    const entry: MemoryEntry = {
+      value,
+      expiresAt: expiry,
+      recent: false,
+      partition,
+      shape,
+      index,
+      tags: undefined,
+      older: undefined,
+      newer: undefined,
+    };
     this.tag(entry, tags);
     partition.insert(entry);
-    this.order.add(entry);
-    if (this.order.size > this.maxEntries) this.evictOne();
+    this.append(entry);
+    if (this.count > this.maxEntries) this.evictOne();
     if (expiry !== Infinity) this.startSweeping();
   }
 
@@ -395,7 +418,7 @@ export class MemoryState implements TaggingState {
     const { partition } = entry;
     this.untag(entry);
     partition.unlink(entry);
-    this.order.delete(entry);
+    this.unlink(entry);
     if (!partition.pinned && partition.size === 0) this.partitions.delete(partition.namespace);
   }
 
@@ -403,16 +426,35 @@ export class MemoryState implements TaggingState {
     // Oldest first. A recently used entry is moved to the back once (CLOCK); after a few such
     // second chances the oldest entry goes anyway, so a write stays O(1).
     let chances = SECOND_CHANCES_PER_EVICTION;
-    for (const entry of this.order) {
+    for (let entry = this.oldest; entry !== undefined; entry = this.oldest) {
       if (entry.recent && chances-- > 0 && entry.expiresAt > Date.now()) {
         entry.recent = false;
-        this.order.delete(entry);
-        this.order.add(entry);
+        this.unlink(entry);
+        this.append(entry);
         continue;
       }
       this.remove(entry);
       return;
     }
+  }
+
+  private append(entry: MemoryEntry): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest === undefined) this.oldest = entry;
+    else this.newest.newer = entry;
+    this.newest = entry;
+    this.count++;
+  }
+
+  private unlink(entry: MemoryEntry): void {
+    if (entry.older === undefined && this.oldest !== entry) return; // not in the list (removed already)
+    if (entry.older === undefined) this.oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) this.newest = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = entry.newer = undefined;
+    this.count--;
   }
 
   private startSweeping(): void {
