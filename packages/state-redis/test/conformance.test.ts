@@ -43,11 +43,11 @@ describeStateConformance({
   createState: () => new RedisState({ url: server.url, prefix: prefix(), timeout }),
   createFailingState: () => new RedisState({ url: `redis://127.0.0.1:${deadPort}`, prefix: prefix(), timeout }),
   failureError: StateError,
-  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true },
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true },
 });
 
 describeStateConformance({
   name: "RedisState (3-master cluster)",
   createState: () => new RedisState({ client: clusterClient, prefix: prefix(), timeout }),
-  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true },
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true },
 });
