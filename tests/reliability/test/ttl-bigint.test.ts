@@ -1,9 +1,8 @@
 import { InvalidOptionError, Mime } from "@mimic/core";
 
-// Pending: fails until packages/core/src/ttl.ts describes a bigint without JSON.stringify.
-// `validateTtl` builds its message with `JSON.stringify(ttl)`, which throws on a BigInt, so
-// `Mime({ ttl: 1n })` throws a bare `TypeError: Do not know how to serialize a BigInt` that names
-// neither the option nor the value, instead of the InvalidOptionError every other non-number gets.
+// A BigInt ttl once made the message itself throw (JSON.stringify cannot print a BigInt), so the
+// error named neither the option nor the value; it must be the InvalidOptionError every other
+// non-number gets.
 
 it("ttl 1n ⇒ InvalidOptionError at decoration time, naming the option and the value", () => {
   let thrown: unknown;
