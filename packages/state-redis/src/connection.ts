@@ -46,6 +46,8 @@ export class RedisConnection {
   readonly #timeout: number;
   readonly #onError: ((error: StateError) => void) | undefined;
   #closed = false;
+  /** Set by close(): operations in flight, multi-step ones included, may still finish their steps. */
+  #closing = false;
   /** Set while the first attempt of a connection we started has neither succeeded nor failed. */
   #firstAttempt: Promise<void> | undefined;
   #endFirstAttempt: (() => void) | undefined;
@@ -189,10 +191,25 @@ export class RedisConnection {
     label: string,
   ): Promise<void> {
     const member = typeof redisKey === "string" ? redisKey : Buffer.from(redisKey);
-    await Promise.all(
-      tagKeys.map((tagKey) => this.#script(ADD_TO_TAG, tagKey, [member, px === null ? "" : String(px)], label)),
-    );
-    await this.set(redisKey, bytes, px, label);
+    await this.#whole(async () => {
+      await Promise.all(
+        tagKeys.map((tagKey) => this.#script(ADD_TO_TAG, tagKey, [member, px === null ? "" : String(px)], label)),
+      );
+      await this.set(redisKey, bytes, px, label);
+    });
+  }
+
+  /**
+   * Counts a multi-step operation as in flight from its first step to its last, so that close()
+   * waits for all of it (within its bound) rather than cutting it between two steps.
+   */
+  async #whole<T>(operation: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    try {
+      return await operation();
+    } finally {
+      this.#settled();
+    }
   }
 
   /**
@@ -201,6 +218,10 @@ export class RedisConnection {
    * write running meanwhile stays listed for the next invalidation.
    */
   async invalidateTag(tagKey: RedisArgument, tag: Buffer, label: string): Promise<void> {
+    return this.#whole(() => this.#invalidateTag(tagKey, tag, label));
+  }
+
+  async #invalidateTag(tagKey: RedisArgument, tag: Buffer, label: string): Promise<void> {
     for (;;) {
       const members = (await this.#run("SPOP", label, (target) =>
         send(target, tagKey, false, ["SPOP", tagKey, SCAN_COUNT]),
@@ -227,12 +248,14 @@ export class RedisConnection {
   /** Runs a one-key script with `EVALSHA`, sending its source (`EVAL`) if the server does not know it. */
   async #script(script: Script, key: RedisArgument, args: ReadonlyArray<RedisArgument>, label: string): Promise<unknown> {
     const verb = `EVALSHA ${script.name}`;
-    try {
-      return await this.#run(verb, label, (target) => send(target, key, false, ["EVALSHA", script.sha, "1", key, ...args]));
-    } catch (error) {
-      if (!(error instanceof RedisCommandError) || !/NOSCRIPT/.test(error.message)) throw error;
-      return this.#run(`EVAL ${script.name}`, label, (target) => send(target, key, false, ["EVAL", script.source, "1", key, ...args]));
-    }
+    return this.#whole(async () => {
+      try {
+        return await this.#run(verb, label, (target) => send(target, key, false, ["EVALSHA", script.sha, "1", key, ...args]));
+      } catch (error) {
+        if (!(error instanceof RedisCommandError) || !/NOSCRIPT/.test(error.message)) throw error;
+        return this.#run(`EVAL ${script.name}`, label, (target) => send(target, key, false, ["EVAL", script.source, "1", key, ...args]));
+      }
+    });
   }
 
   /**
@@ -240,8 +263,8 @@ export class RedisConnection {
    * connection if it is ours. A borrowed client or cluster is left open.
    */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#closing) return;
+    this.#closing = true;
     this.#endFirstAttempt?.();
     if (this.#pending > 0) {
       await new Promise<void>((resolve) => {
@@ -260,6 +283,7 @@ export class RedisConnection {
         // never connected, or already closed: nothing to release
       }
     }
+    this.#closed = true;
   }
 
   #isUp(): boolean {

@@ -39,6 +39,12 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   readonly #connection: RedisConnection;
   readonly #bridge: SyncBridge;
   #closed = false;
+  /**
+   * Tagged writes in flight (several round trips: tag sets, then the entry). Invalidations, deletes
+   * and clears of this state wait for them first, so that a write this process started before an
+   * invalidation is never stored after it (a plain SET is one command, ordered on the connection).
+   */
+  readonly #taggedWrites = new Set<Promise<void>>();
 
   /**
    * Creates the state; nothing connects until the first operation.
@@ -63,6 +69,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   get(key: string): Promise<CacheEntry | undefined> {
     // Not an async function: the hit path is one promise chain shorter (it is measured against a raw
     // GET). The try keeps the promise contract: nothing is ever thrown synchronously.
+    if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
     try {
       return this.#connection
         .get(toRedisKey(this.prefix, key), key)
@@ -81,17 +88,32 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    *   InvalidTtlError
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
+    this.#open();
     const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.set("${key}")`));
     const redisKey = toRedisKey(this.prefix, key);
     if (px === 0) return this.#connection.delete(redisKey, key);
     const tags = options?.tags;
     if (tags === undefined || tags.length === 0) return this.#connection.set(redisKey, this.#codec.encode(value, key), px, key);
     const bytes = this.#codec.encode(value, key, tags);
-    return this.#connection.setTagged(redisKey, bytes, px, this.#tagKeys(tags), key);
+    const write = this.#connection.setTagged(redisKey, bytes, px, this.#tagKeys(tags), key);
+    const tracked = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#taggedWrites.add(tracked);
+    void tracked.then(() => this.#taggedWrites.delete(tracked));
+    return write;
+  }
+
+  /** Resolves once the tagged writes in flight now have settled (each is bounded by the timeout). */
+  async #afterTaggedWrites(): Promise<void> {
+    if (this.#taggedWrites.size > 0) await Promise.all([...this.#taggedWrites]);
   }
 
   /** Removes the entry under `key`, if any. */
   async delete(key: string): Promise<void> {
+    this.#open();
+    await this.#afterTaggedWrites();
     return this.#connection.delete(toRedisKey(this.prefix, key), key);
   }
 
@@ -100,6 +122,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    * cluster); never `FLUSHDB`. Each round trip is bounded by the timeout, not the whole scan.
    */
   async clear(): Promise<void> {
+    this.#open();
+    await this.#afterTaggedWrites();
     const pattern = matchPattern(this.prefix);
     return this.#connection.clear([pattern], pattern);
   }
@@ -111,6 +135,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    * their namespace, so they go too. Each round trip is bounded by the timeout.
    */
   async deletePrefix(prefix: string): Promise<void> {
+    this.#open();
+    await this.#afterTaggedWrites();
     return this.#connection.clear(prefixPatterns(this.prefix, prefix), `${prefix}*`);
   }
 
@@ -127,6 +153,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    * listed for the next invalidation. Rejects if any round trip fails; entries may then remain.
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
+    this.#open();
+    await this.#afterTaggedWrites();
     await Promise.all(
       [...new Set(tags)].map((tag) => this.#connection.invalidateTag(tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`)),
     );
@@ -140,6 +168,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    *   StateTimeoutError, RedisUnavailableError…
    */
   async lock(key: string, lease: number): Promise<string | undefined> {
+    this.#open();
     if (typeof lease !== "number" || !Number.isFinite(lease) || lease <= 0) {
       throw new InvalidOptionError(`RedisState.lock("${key}"): lease must be a positive number of seconds, got ${String(lease)}`);
     }
@@ -150,6 +179,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
 
   /** Releases the lease on `key` if `token` still holds it (a Lua compare-and-delete); else does nothing. */
   async unlock(key: string, token: string): Promise<void> {
+    this.#open();
     return this.#connection.unlock(lockKey(this.prefix, key), token, key);
   }
 
@@ -195,6 +225,11 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([this.#connection.close(), this.#bridge.close()]);
+  }
+
+  /** Rejects operations started after close() (those in flight may still finish their steps). */
+  #open(): void {
+    if (this.#closed) throw new StateClosedError("RedisState");
   }
 
   #tagKeys(tags: readonly string[]): Buffer[] {

@@ -149,6 +149,15 @@ describe("tags", () => {
     }
   });
 
+  test("a tagged write still in flight is not stored after an invalidation, delete or deletePrefix this process starts later", async () => {
+    const state = open();
+    for (let round = 0; round < 20; round++) {
+      void state.set(`f|k${round}`, round, null, { tags: ["t"] });
+      await (round % 3 === 0 ? state.invalidateTags(["t"]) : round % 3 === 1 ? state.delete(`f|k${round}`) : state.deletePrefix("f|"));
+      expect(await state.get(`f|k${round}`)).toBeUndefined();
+    }
+  });
+
   test("a tag set lives at least as long as its longest entry, and forever with an entry that never expires", async () => {
     const state = open();
     const tagKey = Buffer.concat([Buffer.from(state.prefix), Buffer.from([0xfe]), Buffer.from("tag:t")]);
