@@ -22,7 +22,7 @@ import {
   type TaggingState,
 } from "./state.js";
 import { type Envelope, envelope, freshness, openEnvelope } from "./stale.js";
-import { registerTaggedState } from "./tags.js";
+import { registerTaggedState, trackWrite } from "./tags.js";
 
 /** Counters of one memoized function (or method, over all instances). */
 export interface MimeStats {
@@ -727,6 +727,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       if (writes.get(key) === done) writes.delete(key);
     });
     writes.set(key, done);
+    trackWrite(done);
     return value;
   }
 
@@ -794,7 +795,12 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
         const b = currentBinding();
         const key = keyOf(b, args);
         const { state } = b;
-        return operate(b, state.deleteSync && (() => state.deleteSync!(key)), () => state.delete(key)) as void;
+        // A result still being written would land after the delete: wait for it first.
+        const deleteAfterWrite = async (): Promise<void> => {
+          await writes.get(key);
+          await state.delete(key);
+        };
+        return operate(b, state.deleteSync && (() => state.deleteSync!(key)), deleteAfterWrite) as void;
       },
       peek(...args) {
         const b = currentBinding();
@@ -809,7 +815,11 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
           throw new ConfigError(`Mime: ${stateName(state)} cannot delete one function's entries (it has no deletePrefix)`);
         }
         const namespace = namespaceFor(b, b.local ? thisArg : undefined, asyncMode ? "async" : "sync");
-        return operate(b, state.deletePrefixSync && (() => state.deletePrefixSync!(namespace)), () => state.deletePrefix(namespace)) as void;
+        const deleteAfterWrites = async (): Promise<void> => {
+          await Promise.all(writes.values());
+          await state.deletePrefix(namespace);
+        };
+        return operate(b, state.deletePrefixSync && (() => state.deletePrefixSync!(namespace)), deleteAfterWrites) as void;
       },
       stats() {
         const answered = counters.hits + counters.misses + counters.coalesced;

@@ -6,6 +6,15 @@ import { type IState, stateName, supportsTags, type TaggingState } from "./state
 const taggedStates = new Set<WeakRef<TaggingState>>();
 const known = new WeakSet<TaggingState>();
 
+/** Results returned to their callers whose write to a shared state is still under way. */
+const pendingWrites = new Set<Promise<void>>();
+
+/** Registers a background write, so that an invalidation made after the call sees its entry. */
+export function trackWrite(write: Promise<void>): void {
+  pendingWrites.add(write);
+  void write.finally(() => pendingWrites.delete(write));
+}
+
 /** Remembers a state that holds (or will hold) tagged entries, for {@link invalidateTags}. */
 export function registerTaggedState(state: TaggingState): void {
   if (known.has(state)) return;
@@ -22,6 +31,8 @@ export async function invalidateTags(tags: readonly string[]): Promise<void> {
   if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === "string")) {
     throw new TypeError(`Mime.invalidateTags: expected an array of strings, got ${JSON.stringify(tags) ?? String(tags)}`);
   }
+  // Entries whose write is still under way must exist before they can be invalidated.
+  await Promise.all(pendingWrites);
   const states = new Set<TaggingState>();
   for (const ref of taggedStates) {
     const state = ref.deref();

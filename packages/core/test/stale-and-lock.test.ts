@@ -199,5 +199,10 @@ describe("writes to a shared state", () => {
     await expect(memo(2)).resolves.toBe(4);
     expect(fn).toHaveBeenCalledTimes(1);
     expect(memo.stats()).toMatchObject({ misses: 1, coalesced: 1, hits: 1 });
+    await expect(memo(3)).resolves.toBe(6);
+    const invalidated = memo.invalidate(3);
+    releaseWrite();
+    await invalidated;
+    await expect(memo.peek(3)).resolves.toBeUndefined();
   });
 });
