@@ -4,8 +4,8 @@ import { lua, PREFIX, setup, useRedisForTampering } from "./support/redis-tamper
 
 // Item 6 of the reliability issue, Redis: with a `secret`, entries are signed (HMAC-SHA256); a value
 // changed in Redis, forged without the secret, or signed with another secret is a miss, reported as
-// a CorruptEntryError, and its bytes are never deserialized. (A signed entry copied under another key
-// is still accepted: that case waits in pending/tampering-redis-replay.test.ts.)
+// a CorruptEntryError, and its bytes are never deserialized. A signed entry copied under another key:
+// test/tampering-redis-replay.test.ts.
 
 useRedisForTampering();
 

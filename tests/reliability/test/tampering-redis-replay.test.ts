@@ -1,11 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { lua, PREFIX, setup, useRedisForTampering } from "../test/support/redis-tampering";
+import { lua, PREFIX, setup, useRedisForTampering } from "./support/redis-tampering";
 
-// Pending: fails until the entry MAC of @mimic/state-redis covers the key the entry is stored under
-// (packages/state-redis/src/entry-codec.ts: `#mac` signs header + payload only). A validly signed
-// entry copied by someone with access to Redis from one key to another (here an admin's lookup over
-// mallory's) is accepted: `lookup("mallory")` returns `{ id: "admin", role: "admin" }`. The temp-file
-// state signs the key with the entry and passes the same test (test/tampering-tempfile.test.ts).
+// A validly signed entry copied by someone with access to Redis from one key to another (here an
+// admin's lookup over mallory's) must not be accepted: the entry MAC covers the key it is stored
+// under, as the temp-file state's does (test/tampering-tempfile.test.ts).
 
 useRedisForTampering();
 
