@@ -562,6 +562,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     lookup: boolean,
     fallback: Envelope | undefined,
   ): Promise<unknown> {
+    let readFailed = false;
     if (lookup && slot.partition === undefined) {
       const started = anyoneListening() ? now() : 0;
       let entry: CacheEntry | undefined;
@@ -569,6 +570,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
         entry = await b.state.get(slot.key);
       } catch (error) {
         absorb(error, "get", slot, b, started);
+        readFailed = true;
       }
       if (entry !== undefined) {
         if (started) publish(channels.hit, b, slot, started);
@@ -583,7 +585,9 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     }
     const options = tagsFor(thisArg, args);
     try {
-      return lockApplies(b) ? await runLocked(b, slot, thisArg, args, options) : await runAndStore(b, slot, thisArg, args, options);
+      return lockApplies(b)
+        ? await runLocked(b, slot, thisArg, args, options)
+        : await runAndStore(b, slot, thisArg, args, options, readFailed);
     } catch (error) {
       if (fallback === undefined) throw error;
       serveStale(b, slot, "fallback");
@@ -592,10 +596,17 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     }
   }
 
-  /** Runs the function and stores its result. */
-  function runAndStore(b: Binding, slot: Slot, thisArg: unknown, args: unknown[], options: SetOptions | undefined): Promise<unknown> {
+  /** Runs the function and stores its result (see {@link settle} for `readFailed`). */
+  function runAndStore(
+    b: Binding,
+    slot: Slot,
+    thisArg: unknown,
+    args: unknown[],
+    options: SetOptions | undefined,
+    readFailed = false,
+  ): Promise<unknown> {
     counters.misses++;
-    return settle(b, slot, call.apply(thisArg, args), options, anyoneListening() ? now() : 0);
+    return settle(b, slot, call.apply(thisArg, args), options, anyoneListening() ? now() : 0, readFailed);
   }
 
   // ---- cross-process single-flight (lock) ---------------------------------------------------
@@ -706,8 +717,21 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     return flight;
   }
 
-  /** Awaits the function's result and stores it; a rejection is passed on and never stored. */
-  async function settle(b: Binding, slot: Slot, result: unknown, options: SetOptions | undefined, started: number): Promise<unknown> {
+  /**
+   * Awaits the function's result and stores it; a rejection is passed on and never stored. The
+   * caller normally gets its value once the write is done (so a returned call is a stored entry).
+   * When this call's read just failed, the backend is likely down or hung: the caller gets its
+   * value at once and the write finishes in the background, so that a call never waits for two
+   * backend timeouts (later callers join the settled flight until the write lands).
+   */
+  async function settle(
+    b: Binding,
+    slot: Slot,
+    result: unknown,
+    options: SetOptions | undefined,
+    started: number,
+    readFailed = false,
+  ): Promise<unknown> {
     const value = await result;
     if (slot.partition !== undefined) {
       writeSync(b, slot, value, options, started !== 0);
@@ -715,10 +739,9 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       return value;
     }
     const write = writeAsync(b, slot, value, options, started);
-    // The caller has its value once the function settles: a slow or hung backend delays only the
-    // write (reported through onError), never the call. Strict mode must see the write's error,
-    // and a lease must outlast the write, or waiters would find nothing and run the function again.
-    if (b.strict || lockApplies(b)) {
+    // Strict mode must see the write's error, and a lease must outlast the write, or waiters would
+    // find nothing and run the function again.
+    if (!readFailed || b.strict || lockApplies(b)) {
       await write;
       return value;
     }

@@ -171,38 +171,61 @@ describe("lock", () => {
 });
 
 describe("writes to a shared state", () => {
-  it("do not hold the call: the value returns once the function settles, and callers meanwhile share it", async () => {
-    let releaseWrite: () => void = () => undefined;
-    class SlowWrites extends MemoryState {
-      override readonly local = false as unknown as true;
-      writes = 0;
-      override set(key: string, value: unknown, ttl: number | null): Promise<void> {
-        this.writes++;
-        return new Promise((resolve) => {
-          releaseWrite = () => {
-            this.setSync(key, value, ttl);
-            resolve();
-          };
-        });
-      }
+  /** A shared state whose reads can fail and whose writes wait to be released. */
+  class SlowWrites extends MemoryState {
+    override readonly local = false as unknown as true;
+    failReads = false;
+    writes = 0;
+    release: () => void = () => undefined;
+    override get(key: string) {
+      return this.failReads ? Promise.reject(new Error("read timed out")) : super.get(key);
     }
-    Object.defineProperty(SlowWrites.prototype, "partition", { value: undefined });
+    override set(key: string, value: unknown, ttl: number | null): Promise<void> {
+      this.writes++;
+      return new Promise((resolve) => {
+        this.release = () => {
+          this.setSync(key, value, ttl);
+          resolve();
+        };
+      });
+    }
+  }
+  Object.defineProperty(SlowWrites.prototype, "partition", { value: undefined });
+
+  it("complete before the call returns while the backend answers (a returned call is a stored entry)", async () => {
     const state = new SlowWrites();
-    const fn = jest.fn(async (x: number) => x * 2);
-    const memo = Mime({ state, name: "slow-writes" })(fn);
+    const memo = Mime({ state, name: "healthy-writes" })(async (x: number) => x * 2);
+    let returned = false;
+    const call = memo(2).then((value) => {
+      returned = true;
+      return value;
+    });
+    await sleep(5);
+    expect(state.writes).toBe(1);
+    expect(returned).toBe(false);
+    state.release();
+    await expect(call).resolves.toBe(4);
+    await expect(memo.peek(2)).resolves.toMatchObject({ value: 4 });
+  });
+
+  it("do not hold the call when its read just failed (no call waits for two backend timeouts)", async () => {
+    const state = new SlowWrites();
+    state.failReads = true;
+    let executions = 0;
+    const memo = Mime({ state, name: "failing-reads", onError: () => undefined })(async (x: number) => {
+      executions++;
+      return x * 2;
+    });
     await expect(memo(2)).resolves.toBe(4);
     expect(state.writes).toBe(1);
+    // Callers meanwhile join the settled flight instead of running the function again.
     await expect(memo(2)).resolves.toBe(4);
-    expect(fn).toHaveBeenCalledTimes(1);
-    releaseWrite();
-    await sleep(5);
-    await expect(memo(2)).resolves.toBe(4);
-    expect(fn).toHaveBeenCalledTimes(1);
-    expect(memo.stats()).toMatchObject({ misses: 1, coalesced: 1, hits: 1 });
-    await expect(memo(3)).resolves.toBe(6);
-    const invalidated = memo.invalidate(3);
-    releaseWrite();
+    expect(executions).toBe(1);
+    // An invalidation waits for the write, so it cannot be undone by it.
+    const invalidated = memo.invalidate(2);
+    state.release();
     await invalidated;
-    await expect(memo.peek(3)).resolves.toBeUndefined();
+    state.failReads = false;
+    await expect(memo.peek(2)).resolves.toBeUndefined();
   });
 });
