@@ -280,6 +280,14 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     report(b, error, { functionName: name, operation: "get", key: slotKey(slot), state: b.state });
   }
 
+  /** Stale-if-error: the last value when there is one in the window, else the function's error. */
+  function coverWithStale(b: Binding, slot: Slot, fallback: Envelope | undefined, error: unknown): unknown {
+    if (fallback === undefined) throw error;
+    serveStale(b, slot, "fallback");
+    reportCovered(b, slot, error, "MIMIC_STALE_FALLBACK");
+    return fallback.value;
+  }
+
   function serveStale(b: Binding, slot: Slot, reason: "revalidate" | "fallback"): void {
     counters.stale++;
     if (channels.stale.hasSubscribers) {
@@ -437,10 +445,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     try {
       result = call.apply(thisArg, args);
     } catch (error) {
-      if (fallback === undefined) throw error;
-      serveStale(b, slot, "fallback");
-      reportCovered(b, slot, error, "MIMIC_STALE_FALLBACK");
-      return fallback.value;
+      return coverWithStale(b, slot, fallback, error);
     }
     if (isThenable(result)) return becomeAsync(b, thisArg, args, result, options);
     writeSync(b, slot, result, options, started !== 0);
@@ -589,10 +594,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
         ? await runLocked(b, slot, thisArg, args, options)
         : await runAndStore(b, slot, thisArg, args, options, readFailed);
     } catch (error) {
-      if (fallback === undefined) throw error;
-      serveStale(b, slot, "fallback");
-      reportCovered(b, slot, error, "MIMIC_STALE_FALLBACK");
-      return fallback.value;
+      return coverWithStale(b, slot, fallback, error);
     }
   }
 
