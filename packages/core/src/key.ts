@@ -449,9 +449,3 @@ export function decodePrimitiveArguments(argumentsPart: string, count: number): 
   }
   return pos === argumentsPart.length ? values : undefined;
 }
-
-/** {@link decodePrimitiveArguments} for one argument, boxed. */
-export function decodeLoneArgument(argumentsPart: string): { value: unknown } | undefined {
-  const values = decodePrimitiveArguments(argumentsPart, 1);
-  return values === undefined ? undefined : { value: values[0] };
-}

@@ -357,11 +357,6 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     return slot.partition.namespace + encodeArguments(args, name);
   }
 
-  /** The full key of a slot, for the in-flight map. */
-  function flightKey(slot: Slot): string {
-    return slot.partition === undefined ? slot.key : slotKey(slot);
-  }
-
   // ---- state operations, sync ---------------------------------------------------------------
 
   function readSync(b: Binding, slot: Slot): CacheEntry | undefined {
@@ -455,7 +450,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
 
   /** Stale-while-revalidate for a sync function: the refresh runs on the next turn of the event loop. */
   function refreshSyncLater(b: Binding, slot: Slot, thisArg: unknown, args: unknown[]): void {
-    const key = flightKey(slot);
+    const key = slotKey(slot);
     if (refreshing.has(key)) return;
     refreshing.add(key);
     setImmediate(() => {
@@ -484,7 +479,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     asyncMode = true;
     b.fastSync = undefined;
     const slot = slotFor(b, thisArg, args, "async");
-    return fly(flightKey(slot), settle(b, slot, Promise.resolve(result), options, anyoneListening() ? now() : 0));
+    return fly(slotKey(slot), settle(b, slot, Promise.resolve(result), options, anyoneListening() ? now() : 0));
   }
 
   // ---- state operations, async --------------------------------------------------------------
@@ -507,7 +502,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
           fallback = judged?.fallback;
         }
       }
-      const key = flightKey(slot);
+      const key = slotKey(slot);
       const pending = inflight.get(key);
       if (pending !== undefined) {
         counters.coalesced++;
@@ -540,7 +535,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
 
   /** Stale-while-revalidate for an async function: one refresh per key per process (and across processes with `lock`). */
   function refreshInBackground(b: Binding, slot: Slot, thisArg: unknown, args: unknown[]): void {
-    const key = flightKey(slot);
+    const key = slotKey(slot);
     // Deduplicated by `refreshing` alone: this is often called from inside the very flight that
     // found the stale entry, which is about to return it.
     if (refreshing.has(key)) return;
@@ -642,7 +637,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
    * result; take over if the holder's lease expires; after `timeout`, or if the state fails, run it.
    */
   async function runLocked(b: Binding, slot: Slot, thisArg: unknown, args: unknown[], options: SetOptions | undefined): Promise<unknown> {
-    const key = flightKey(slot);
+    const key = slotKey(slot);
     const deadline = Date.now() + lockSettings!.timeout * 1000;
     let delay = 20;
     for (;;) {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { encodeArguments, encodeCustomKey, shortenKey, UnsupportedArgumentError, MimicError } from "../src/index";
-import { decodeLoneArgument, isLoneKeyable, sharedNamespace, sourceDigest } from "../src/key";
+import { decodePrimitiveArguments, isLoneKeyable, sharedNamespace, sourceDigest } from "../src/key";
 
 const doc = readFileSync(path.join(__dirname, "../../../docs/KEY_FORMAT.md"), "utf8");
 
@@ -137,15 +137,15 @@ describe("lone arguments", () => {
   it.each([0, 1, -1.5, 1e21, NaN, Infinity, -Infinity, "", "a|b:c", "😀", true, false, null, undefined, 10n, -5n])(
     "%p decodes back to itself",
     (value) => {
-      const decoded = decodeLoneArgument(encodeArguments([value]));
-      expect(decoded).toBeDefined();
-      expect(Object.is(decoded!.value, value)).toBe(true);
+      const decoded = decodePrimitiveArguments(encodeArguments([value]), 1);
+      expect(decoded).toHaveLength(1);
+      expect(Object.is(decoded![0], value)).toBe(true);
     },
   );
   it.each(["A1:d-0;", "A1:d01;", "A2:d1;d2;", "A1:s2:a", "A1:b1.5;", "A1:o0:", `A1:s300:${"x".repeat(300)}`])(
     "%p is not a lone keyable argument",
     (argumentsPart) => {
-      expect(decodeLoneArgument(argumentsPart)).toBeUndefined();
+      expect(decodePrimitiveArguments(argumentsPart, 1)).toBeUndefined();
     },
   );
   it("rejects -0 and long strings as lone keys", () => {
