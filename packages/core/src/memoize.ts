@@ -9,8 +9,11 @@ import {
   type CacheEntry,
   hasSyncOperations,
   type IState,
+  isLocallyCached,
   isPartitioned,
   type LocalPartition,
+  type LocalReader,
+  type LocallyCachedState,
   type PartitionedState,
   type SetOptions,
   stateName,
@@ -79,17 +82,20 @@ interface Binding {
   readonly strict: boolean;
   /** Set when the state is process-local and hands out partitions (fast hits by argument). */
   readonly partitioned: PartitionedState | undefined;
+  /** Set when the state is shared but keeps a local copy that is read before the backend. */
+  readonly layered: LocallyCachedState | undefined;
   /** This wrapper's partitions for calls without an instance, by call kind, created on first use. */
   readonly partitions: { sync?: LocalPartition; async?: LocalPartition };
   /** Per-instance partitions of a method, held weakly. */
   readonly instancePartitions: WeakMap<object, { sync?: LocalPartition; async?: LocalPartition }>;
   /**
-   * The partitions a call with one primitive argument and no `this` reads directly, by call kind,
-   * when the function and state allow that shortcut (see the wrapper). The sync one is cleared if
-   * the function turns out to be async.
+   * The partitions (or, for a shared state with a local copy, its readers) a call with one or two
+   * primitive arguments and no `this` reads directly, by call kind, when the function and state
+   * allow that shortcut (see the wrapper). The sync one is cleared if the function turns out to be
+   * async.
    */
-  fastSync: LocalPartition | undefined;
-  readonly fastAsync: LocalPartition | undefined;
+  fastSync: LocalReader | undefined;
+  readonly fastAsync: LocalReader | undefined;
 }
 
 /** Where a call's entry lives: a partition slot (local fast path) or a key in the state. */
@@ -217,6 +223,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       onError: settings.onError ?? config.onError,
       strict: settings.strict ?? config.strict,
       partitioned: isPartitioned(state) ? state : undefined,
+      layered: isLocallyCached(state) ? state : undefined,
       partitions: {},
       instancePartitions: new WeakMap(),
       fastSync: undefined,
@@ -224,7 +231,11 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     };
     if (binding.partitioned !== undefined && !enveloped && settings.key === undefined) {
       if (!asyncMode) binding.fastSync = partitionFor(binding, binding.partitioned, undefined, "sync");
-      (binding as { fastAsync: LocalPartition }).fastAsync = partitionFor(binding, binding.partitioned, undefined, "async");
+      (binding as { fastAsync: LocalReader }).fastAsync = partitionFor(binding, binding.partitioned, undefined, "async");
+    } else if (binding.layered !== undefined && !enveloped && settings.key === undefined) {
+      // A miss in the local copy is not a miss: the wrapper then takes the full path, which asks the backend.
+      if (!asyncMode) binding.fastSync = binding.layered.localReader(identity.shared("sync"));
+      (binding as { fastAsync: LocalReader }).fastAsync = binding.layered.localReader(identity.shared("async"));
     }
     if (lockSettings !== undefined && !binding.local && !supportsLocking(state)) {
       throw new ConfigError(
@@ -378,6 +389,19 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     }
   }
 
+  /** Reads a shared state's local copy (no I/O); a failure there is reported and counts as not held. */
+  function readLocalCopy(b: Binding, layered: LocallyCachedState, slot: Slot): CacheEntry | undefined {
+    const started = anyoneListening() ? now() : 0;
+    try {
+      const entry = layered.getLocal(slotKey(slot));
+      if (entry !== undefined && started) publish(channels.hit, b, slot, started);
+      return entry;
+    } catch (error) {
+      absorb(error, "get", slot, b, started);
+      return undefined;
+    }
+  }
+
   /** What is stored for a result: the value, or its envelope when stale windows are on. */
   function stored(value: unknown): unknown {
     return enveloped ? envelope(value, ttl!) : value;
@@ -487,11 +511,12 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   function callAsync(b: Binding, thisArg: unknown, args: unknown[]): Promise<unknown> {
     try {
       const slot = slotFor(b, thisArg, args, "async");
-      // A process-local state answers without a round trip, so an async call reads it synchronously.
+      // A process-local state answers without a round trip, so an async call reads it synchronously;
+      // so does the local copy of a shared state (where not finding the entry is not yet a miss).
       const readsLocally = b.local && (slot.partition !== undefined || b.syncState !== undefined);
       let fallback: Envelope | undefined;
-      if (readsLocally) {
-        const entry = readSync(b, slot);
+      if (readsLocally || b.layered !== undefined) {
+        const entry = readsLocally ? readSync(b, slot) : readLocalCopy(b, b.layered!, slot);
         if (entry !== undefined) {
           if (!enveloped) {
             counters.hits++;

@@ -18,6 +18,14 @@ export interface MemoryStateOptions {
    * @default 60
    */
   sweepInterval?: number;
+  /**
+   * Called with the key of each entry the state drops by itself: evicted to respect `maxEntries`, or
+   * found expired (on read or by a sweep). Not called for `delete`, `clear`, prefix or tag removals,
+   * which the caller asked for. It runs synchronously inside the operation that dropped the entry and
+   * must not throw (an exception is swallowed).
+   * @default undefined
+   */
+  onEvict?: ((key: string) => void) | undefined;
 }
 
 interface MemoryEntry extends CacheEntry {
@@ -203,9 +211,14 @@ export class MemoryState implements TaggingState {
   /** Entries by tag. */
   private readonly tagged = new Map<string, Set<MemoryEntry>>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly onEvict: ((key: string) => void) | undefined;
 
   constructor(options: MemoryStateOptions = {}) {
     this.maxEntries = checkCount("maxEntries", options.maxEntries, 10_000);
+    if (options.onEvict !== undefined && typeof options.onEvict !== "function") {
+      throw new InvalidOptionError(`MemoryState: onEvict must be a function, got ${typeof options.onEvict}`);
+    }
+    this.onEvict = options.onEvict;
     const interval = options.sweepInterval ?? 60;
     if (typeof interval !== "number" || !(interval >= 0) || interval === Infinity) {
       throw new InvalidOptionError(`MemoryState: sweepInterval must be a finite number of seconds >= 0, got ${String(interval)}`);
@@ -312,7 +325,7 @@ export class MemoryState implements TaggingState {
   sweep(now: number = Date.now()): void {
     for (let entry = this.oldest; entry !== undefined; ) {
       const next = entry.newer;
-      if (entry.expiresAt <= now) this.remove(entry);
+      if (entry.expiresAt <= now) this.evict(entry);
       entry = next;
     }
     if (this.count === 0) this.stopSweeping();
@@ -328,7 +341,7 @@ export class MemoryState implements TaggingState {
   /** @internal A hit: checks expiry and marks the entry recently used. */
   touch(entry: MemoryEntry): CacheEntry | undefined {
     if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) {
-      this.remove(entry);
+      this.evict(entry);
       return undefined;
     }
     entry.recent = true;
@@ -433,8 +446,19 @@ export class MemoryState implements TaggingState {
         this.append(entry);
         continue;
       }
-      this.remove(entry);
+      this.evict(entry);
       return;
+    }
+  }
+
+  /** Removes an entry the state drops by itself (capacity, expiry), telling `onEvict`. */
+  private evict(entry: MemoryEntry): void {
+    this.remove(entry);
+    if (this.onEvict === undefined) return;
+    try {
+      this.onEvict(entry.partition.fullKey(entry));
+    } catch {
+      // documented: an eviction listener must not break the operation that evicted
     }
   }
 

@@ -123,6 +123,20 @@ export class RedisConnection {
     return this.#run("GET", label, (target) => send(target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>);
   }
 
+  /**
+   * `GET` and `PTTL` of one key, pipelined on the connection (the local layer needs the remaining time
+   * to live of what it keeps): the stored bytes or `null`, and the milliseconds left (`-1`: no expiry,
+   * `-2`: the key is gone).
+   */
+  getWithTtl(redisKey: RedisArgument, label: string): Promise<readonly [Buffer | null, number]> {
+    return this.#run("GET", label, (target) =>
+      Promise.all([
+        send(target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>,
+        send(target, redisKey, true, ["PTTL", redisKey]) as Promise<number>,
+      ]),
+    );
+  }
+
   /** `SET` (overwriting value and expiry), with `PX` when `px` is a number of milliseconds. */
   async set(redisKey: RedisArgument, bytes: Uint8Array, px: number | null, label: string): Promise<void> {
     const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

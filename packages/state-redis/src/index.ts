@@ -6,6 +6,8 @@ export {
   MIN_SECRET_BYTES,
   type RedisStateOptions,
 } from "./options.js";
+export { DEFAULT_LOCAL_MAX_ENTRIES, type LocalLayerOptions } from "./local/local-options.js";
+export type { LocalLayerStats } from "./local/local-layer.js";
 export type {
   RedisClientLike,
   RedisClusterLike,

@@ -1,6 +1,7 @@
 import { ConfigError, InvalidOptionError, v8Serializer, type Serializer, type StateError } from "@mimic/core";
 import type { RedisClientLike, RedisClusterLike } from "./client-types.js";
 import { isWellFormedText } from "./keys.js";
+import { resolveLocalOptions, type LocalLayerOptions, type ResolvedLocalOptions } from "./local/local-options.js";
 
 /** Options of {@link RedisState}. Give exactly one way to reach Redis: `url`, `client`, or `REDIS_URL`. */
 export interface RedisStateOptions {
@@ -51,6 +52,16 @@ export interface RedisStateOptions {
    * @default undefined (entries are not signed)
    */
   secret?: string | Uint8Array;
+  /**
+   * Keeps a copy of recently read entries in this process, already deserialized, so that a repeat hit
+   * costs no round trip. Redis tells every process holding a key when anyone changes, deletes or
+   * expires it (RESP3 `CLIENT TRACKING` in broadcast mode on the state's prefix; Redis 6 or later),
+   * and the copy is dropped; if that channel is lost, the whole layer is dropped until it is back.
+   * Trade-offs (README): memory in every process, and a hit returns the same object each time, so a
+   * caller that mutates it changes what later hits see. `true` uses the defaults of {@link LocalLayerOptions}.
+   * @default false
+   */
+  local?: boolean | LocalLayerOptions;
 }
 
 /** The default {@link RedisStateOptions.prefix}. */
@@ -74,12 +85,14 @@ export interface ResolvedOptions {
   readonly timeout: number;
   readonly onError: ((error: StateError) => void) | undefined;
   readonly secret: Uint8Array | undefined;
+  /** `undefined` when the local layer is off. */
+  readonly local: ResolvedLocalOptions | undefined;
 }
 
 /** The shortest {@link RedisStateOptions.secret} accepted, in bytes. */
 export const MIN_SECRET_BYTES = 16;
 
-const knownOptions = new Set(["url", "client", "prefix", "serializer", "timeout", "onError", "secret"]);
+const knownOptions = new Set(["url", "client", "prefix", "serializer", "timeout", "onError", "secret", "local"]);
 
 function show(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
@@ -213,5 +226,6 @@ export function resolveOptions(options: RedisStateOptions | undefined): Resolved
     timeout: given.timeout === undefined ? DEFAULT_TIMEOUT_MS : checkTimeout(given.timeout),
     onError: given.onError,
     secret: given.secret === undefined ? undefined : checkSecret(given.secret),
+    local: resolveLocalOptions(given.local),
   };
 }

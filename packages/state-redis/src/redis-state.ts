@@ -4,6 +4,8 @@ import {
   ttlToMilliseconds,
   validateTtl,
   type CacheEntry,
+  type LocalReader,
+  type LocallyCachedState,
   type LockingState,
   type PrefixDeletingState,
   type SetOptions,
@@ -13,6 +15,7 @@ import { randomBytes } from "node:crypto";
 import { RedisConnection } from "./connection.js";
 import { EntryCodec } from "./entry-codec.js";
 import { lockKey, matchPattern, prefixPatterns, tagBytes, tagSetKey, toRedisKey } from "./keys.js";
+import { LocalLayer, type FillTicket, type LocalLayerStats } from "./local/local-layer.js";
 import { resolveOptions, type RedisStateOptions } from "./options.js";
 import { SyncBridge } from "./sync/bridge.js";
 
@@ -30,7 +33,7 @@ import { SyncBridge } from "./sync/bridge.js";
  * Mime.setConfig(new Config({ state: RedisState, stateOptions: { url: "redis://127.0.0.1:6379" } }));
  * ```
  */
-export class RedisState implements TaggingState, PrefixDeletingState, LockingState {
+export class RedisState implements TaggingState, PrefixDeletingState, LockingState, LocallyCachedState {
   /** The prefix of every key this state writes; `clear()` removes exactly these keys. */
   readonly prefix: string;
   /** Milliseconds each Redis round trip may take. */
@@ -38,6 +41,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   readonly #codec: EntryCodec;
   readonly #connection: RedisConnection;
   readonly #bridge: SyncBridge;
+  /** The local layer (`local` option), or `undefined` when it is off. */
+  readonly #local: LocalLayer | undefined;
   #closed = false;
   /**
    * Tagged writes in flight (several round trips: tag sets, then the entry). Invalidations, deletes
@@ -59,6 +64,10 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     const settings = { timeout: resolved.timeout, onError: resolved.onError };
     this.#connection = RedisConnection.fromSource(resolved.source, settings);
     this.#bridge = new SyncBridge(() => this.#connection.spec(), resolved.timeout, resolved.onError);
+    this.#local =
+      resolved.local === undefined
+        ? undefined
+        : new LocalLayer(resolved.local, () => this.#connection.spec(), resolved.prefix, resolved.timeout, resolved.onError);
   }
 
   /**
@@ -70,6 +79,11 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     // Not an async function: the hit path is one promise chain shorter (it is measured against a raw
     // GET). The try keeps the promise contract: nothing is ever thrown synchronously.
     if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
+    const local = this.#local;
+    if (local !== undefined) {
+      const held = local.get(key);
+      return held !== undefined ? Promise.resolve(held) : this.#getAndFill(local, key);
+    }
     try {
       return this.#connection
         .get(toRedisKey(this.prefix, key), key)
@@ -77,6 +91,50 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** A read from Redis whose answer may fill the local layer (GET and PTTL, pipelined). */
+  async #getAndFill(local: LocalLayer, key: string): Promise<CacheEntry | undefined> {
+    const redisKey = toRedisKey(this.prefix, key);
+    const ticket = local.begin(key);
+    if (ticket === undefined) {
+      const bytes = await this.#connection.get(redisKey, key);
+      return bytes === null ? undefined : this.#codec.decode(bytes, key);
+    }
+    let entry: CacheEntry | undefined;
+    try {
+      const [bytes, pttl] = await this.#connection.getWithTtl(redisKey, key);
+      entry = bytes === null ? undefined : this.#codec.decode(bytes, key);
+      if (entry !== undefined) local.fill(ticket, key, entry, pttl, bytes!.length);
+    } finally {
+      if (entry === undefined) local.abandon(ticket);
+    }
+    return entry;
+  }
+
+  /**
+   * The entry the local layer holds for `key`, without any I/O: `undefined` when the layer is off or
+   * does not hold it (which is not a miss: {@link RedisState.get} then asks Redis). Mimic calls it
+   * before `get`.
+   */
+  getLocal(key: string): CacheEntry | undefined {
+    return this.#local?.get(key);
+  }
+
+  /**
+   * Reads of the local layer by argument for one key namespace, for Mimic's fast path (one or two
+   * primitive arguments). With the layer off, every read answers `undefined`.
+   */
+  localReader(namespace: string): LocalReader {
+    return this.#local?.reader(namespace) ?? { namespace, getLone: notHeld, getPair: notHeld, get: notHeld };
+  }
+
+  /**
+   * Counts of the local layer (`local` option), or `undefined` when it is off: whether tracking holds,
+   * entries and bytes held, how many times the layer was dropped, how many keys were invalidated.
+   */
+  localStats(): LocalLayerStats | undefined {
+    return this.#local?.stats();
   }
 
   /**
@@ -89,6 +147,18 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     this.#open();
+    const local = this.#local;
+    if (local === undefined) return this.#set(key, value, ttl, options);
+    // Dropped before (reads in flight cannot fill it back) and after (reads sent meanwhile may have).
+    local.drop(key);
+    try {
+      return await this.#set(key, value, ttl, options);
+    } finally {
+      local.drop(key);
+    }
+  }
+
+  async #set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.set("${key}")`));
     const redisKey = toRedisKey(this.prefix, key);
     if (px === 0) return this.#connection.delete(redisKey, key);
@@ -113,8 +183,13 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   /** Removes the entry under `key`, if any. */
   async delete(key: string): Promise<void> {
     this.#open();
-    await this.#afterTaggedWrites();
-    return this.#connection.delete(toRedisKey(this.prefix, key), key);
+    this.#local?.drop(key);
+    try {
+      await this.#afterTaggedWrites();
+      return await this.#connection.delete(toRedisKey(this.prefix, key), key);
+    } finally {
+      this.#local?.drop(key);
+    }
   }
 
   /**
@@ -123,9 +198,14 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async clear(): Promise<void> {
     this.#open();
-    await this.#afterTaggedWrites();
-    const pattern = matchPattern(this.prefix);
-    return this.#connection.clear([pattern], pattern);
+    this.#local?.flush();
+    try {
+      await this.#afterTaggedWrites();
+      const pattern = matchPattern(this.prefix);
+      return await this.#connection.clear([pattern], pattern);
+    } finally {
+      this.#local?.flush();
+    }
   }
 
   /**
@@ -136,14 +216,24 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async deletePrefix(prefix: string): Promise<void> {
     this.#open();
-    await this.#afterTaggedWrites();
-    return this.#connection.clear(prefixPatterns(this.prefix, prefix), `${prefix}*`);
+    this.#local?.dropPrefix(prefix);
+    try {
+      await this.#afterTaggedWrites();
+      return await this.#connection.clear(prefixPatterns(this.prefix, prefix), `${prefix}*`);
+    } finally {
+      this.#local?.dropPrefix(prefix);
+    }
   }
 
   /** Synchronous {@link RedisState.deletePrefix}, through the worker thread. */
   deletePrefixSync(prefix: string): void {
     const label = `${prefix}*`;
-    this.#sync({ op: "clear", patterns: prefixPatterns(this.prefix, prefix), label }, "SCAN MATCH", label);
+    this.#local?.dropPrefix(prefix);
+    try {
+      this.#sync({ op: "clear", patterns: prefixPatterns(this.prefix, prefix), label }, "SCAN MATCH", label);
+    } finally {
+      this.#local?.dropPrefix(prefix);
+    }
   }
 
   /**
@@ -151,13 +241,20 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    * tag's set are popped and each entry is unlinked, on the server, only if its header lists the tag
    * (an entry written again without the tag stays). A key tagged by a write running meanwhile stays
    * listed for the next invalidation. Rejects if any round trip fails; entries may then remain.
+   * The local layer, which does not know tags, is dropped whole (other processes drop only the keys
+   * Redis reports).
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     this.#open();
-    await this.#afterTaggedWrites();
-    await Promise.all(
-      [...new Set(tags)].map((tag) => this.#connection.invalidateTag(tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`)),
-    );
+    this.#local?.flush();
+    try {
+      await this.#afterTaggedWrites();
+      await Promise.all(
+        [...new Set(tags)].map((tag) => this.#connection.invalidateTag(tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`)),
+      );
+    } finally {
+      this.#local?.flush();
+    }
   }
 
   /**
@@ -188,12 +285,44 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    * also waits for the worker to start (bounded, see the README).
    */
   getSync(key: string): CacheEntry | undefined {
+    const local = this.#local;
+    if (local !== undefined) {
+      const held = local.get(key);
+      if (held !== undefined) return held;
+      const ticket = local.begin(key);
+      if (ticket !== undefined) return this.#getSyncAndFill(local, ticket, key);
+    }
     const bytes = this.#sync({ op: "get", key: toRedisKey(this.prefix, key), label: key }, "GET", key);
     return bytes === null ? undefined : this.#codec.decode(bytes, key);
   }
 
+  #getSyncAndFill(local: LocalLayer, ticket: FillTicket, key: string): CacheEntry | undefined {
+    let entry: CacheEntry | undefined;
+    try {
+      if (this.#closed) throw new StateClosedError("RedisState");
+      // A holdable key is well-formed and short: its Redis key is a string.
+      const { bytes, pttl } = this.#bridge.getWithTtl(toRedisKey(this.prefix, key) as string, key, `GET ${JSON.stringify(key)}`);
+      entry = bytes === null ? undefined : this.#codec.decode(bytes, key);
+      if (entry !== undefined) local.fill(ticket, key, entry, pttl, bytes!.length);
+    } finally {
+      if (entry === undefined) local.abandon(ticket);
+    }
+    return entry;
+  }
+
   /** Synchronous {@link RedisState.set}, through the worker thread. */
   setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
+    const local = this.#local;
+    if (local === undefined) return this.#setSync(key, value, ttl, options);
+    local.drop(key);
+    try {
+      this.#setSync(key, value, ttl, options);
+    } finally {
+      local.drop(key);
+    }
+  }
+
+  #setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
     const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.setSync("${key}")`));
     const redisKey = toRedisKey(this.prefix, key);
     if (px === 0) {
@@ -207,13 +336,23 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
 
   /** Synchronous {@link RedisState.delete}, through the worker thread. */
   deleteSync(key: string): void {
-    this.#sync({ op: "delete", key: toRedisKey(this.prefix, key), label: key }, "UNLINK", key);
+    this.#local?.drop(key);
+    try {
+      this.#sync({ op: "delete", key: toRedisKey(this.prefix, key), label: key }, "UNLINK", key);
+    } finally {
+      this.#local?.drop(key);
+    }
   }
 
   /** Synchronous {@link RedisState.clear}, through the worker thread; blocks while the scan progresses. */
   clearSync(): void {
     const pattern = matchPattern(this.prefix);
-    this.#sync({ op: "clear", patterns: [pattern], label: pattern }, "SCAN MATCH", pattern);
+    this.#local?.flush();
+    try {
+      this.#sync({ op: "clear", patterns: [pattern], label: pattern }, "SCAN MATCH", pattern);
+    } finally {
+      this.#local?.flush();
+    }
   }
 
   /**
@@ -224,7 +363,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([this.#connection.close(), this.#bridge.close()]);
+    await Promise.all([this.#connection.close(), this.#bridge.close(), this.#local?.close()]);
   }
 
   /** Rejects operations started after close() (those in flight may still finish their steps). */
@@ -240,4 +379,9 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     if (this.#closed) throw new StateClosedError("RedisState");
     return this.#bridge.call(request, `${verb} ${JSON.stringify(label)}`);
   }
+}
+
+/** The local layer's answer when it is off: nothing is held. */
+function notHeld(): undefined {
+  return undefined;
 }

@@ -36,6 +36,19 @@ export class SyncBridge {
    * @throws StateTimeoutError, RedisUnavailableError, RedisCommandError, SyncWorkerError, StateClosedError
    */
   call(request: BridgeRequest, what: string): Uint8Array | null {
+    return this.#answer(request, what).bytes;
+  }
+
+  /**
+   * `GET` and `PTTL` of `key` (a Redis key), synchronously, for the local layer.
+   * @returns the bytes (`null` on a miss) and the key's remaining milliseconds (`-1`: no expiry, `-2`: gone)
+   */
+  getWithTtl(key: string, label: string, what: string): { readonly bytes: Uint8Array | null; readonly pttl: number } {
+    const answer = this.#answer({ op: "getWithTtl", key, label }, what);
+    return { bytes: answer.bytes, pttl: answer.pttl ?? -2 };
+  }
+
+  #answer(request: BridgeRequest, what: string): { readonly bytes: Uint8Array | null; readonly pttl?: number } {
     if (this.#closed) throw new StateClosedError("RedisState");
     let host = this.#host;
     if (host === undefined || host.dead) {

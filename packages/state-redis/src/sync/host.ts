@@ -13,6 +13,8 @@ import {
   type OpenMessage,
   type SyncRequest,
   type SyncResponse,
+  type TrackMessage,
+  type UntrackMessage,
   type WireError,
   type WorkerInput,
 } from "./protocol.js";
@@ -122,9 +124,11 @@ export class WorkerHost {
     this.#onDeath.add(listener);
   }
 
-  /** Posts a message that needs no answer (open/close a connection). */
-  post(message: OpenMessage | CloseMessage): void {
-    if (!this.#dead) this.#port.postMessage(message);
+  /** Posts a message that needs no answer (open/close a connection, start/end a tracking session). */
+  post(message: OpenMessage | CloseMessage | TrackMessage | UntrackMessage): void {
+    if (this.#dead) return;
+    if (message.op === "track") this.#port.postMessage(message, [message.port]);
+    else this.#port.postMessage(message);
   }
 
   /** Drops one reference; the last one terminates the thread. */
@@ -145,13 +149,18 @@ export class WorkerHost {
   }
 
   /**
-   * Performs `request` and returns the bytes it produced (`null` for a miss or a write), blocking the
+   * Performs `request` and returns the worker's answer: the bytes it produced (`null` for a miss or a
+   * write) and, for `getWithTtl`, the key's `PTTL`. Blocks the
    * calling thread for at most `timeoutMs` + {@link THREAD_MARGIN_MS} (plus
    * {@link WORKER_BOOT_ALLOWANCE_MS} while the thread is still starting; a `clear` gets a fresh budget
    * after each round trip that makes progress).
    * @param what the operation as messages name it, e.g. `GET "key"`
    */
-  call(request: SyncRequest extends infer R ? (R extends SyncRequest ? Omit<R, "id"> : never) : never, what: string, timeoutMs: number): Uint8Array | null {
+  call(
+    request: SyncRequest extends infer R ? (R extends SyncRequest ? Omit<R, "id"> : never) : never,
+    what: string,
+    timeoutMs: number,
+  ): { readonly bytes: Uint8Array | null; readonly pttl?: number } {
     if (this.#dead) throw new SyncWorkerError(`the worker thread for synchronous Redis operations is gone (${what})`);
     const flags = this.#flags;
     const port = this.#port;
@@ -171,7 +180,7 @@ export class WorkerHost {
         const response = received.message as SyncResponse;
         // Answers to earlier requests that timed out on this side arrive late: skip them.
         if (response.id !== id) continue;
-        if (response.ok) return response.bytes;
+        if (response.ok) return response;
         throw fromWire(response.error, what, timeoutMs);
       }
       const now = performance.now();

@@ -33,9 +33,44 @@ export interface CloseMessage {
   readonly conn: number;
 }
 
+/**
+ * Starts a tracking session: the worker opens RESP3 connections (one per master of a cluster), turns on
+ * `CLIENT TRACKING ... BCAST PREFIX prefix` and reports on `port` (bumping `signals[0]` after each
+ * message) every change Redis announces, so that the local layer on the calling thread can see them
+ * synchronously, even while that thread never yields to its event loop.
+ */
+export interface TrackMessage {
+  readonly op: "track";
+  readonly session: number;
+  readonly spec: ConnectionSpec;
+  readonly prefix: string;
+  readonly timeout: number;
+  readonly port: MessagePort;
+  readonly signals: SharedArrayBuffer;
+}
+
+/** Ends a tracking session and closes its connections. No answer. */
+export interface UntrackMessage {
+  readonly op: "untrack";
+  readonly session: number;
+}
+
+/** What a tracking session reports, in order, on its port. */
+export type TrackingEvent =
+  /** Tracking is on at every node: reads sent from now on are covered by invalidations. */
+  | { readonly kind: "on" }
+  /** Tracking is lost or not yet established (invalidations may have been missed): drop everything. */
+  | { readonly kind: "off"; readonly reason: string }
+  /** These keys (the state's keys: prefix removed) changed, were deleted or expired. */
+  | { readonly kind: "keys"; readonly keys: readonly string[] }
+  /** The whole database was flushed: drop everything (tracking stays on). */
+  | { readonly kind: "flush" };
+
 /** One blocking operation on connection `conn`; keys are Redis keys, values encoded entries. */
 export type SyncRequest =
   | { readonly id: number; readonly conn: number; readonly op: "get"; readonly key: string | Uint8Array; readonly label: string }
+  /** `GET` and `PTTL` of one key, for the local layer (the answer carries `pttl`). */
+  | { readonly id: number; readonly conn: number; readonly op: "getWithTtl"; readonly key: string; readonly label: string }
   | {
       readonly id: number;
       readonly conn: number;
@@ -58,7 +93,7 @@ export type SyncRequest =
     };
 
 /** Everything the main thread posts to the worker. */
-export type ToWorker = OpenMessage | CloseMessage | SyncRequest;
+export type ToWorker = OpenMessage | CloseMessage | TrackMessage | UntrackMessage | SyncRequest;
 
 /** A StateError flattened for the trip back (class identity does not survive structured clone). */
 export interface WireError {
@@ -68,5 +103,5 @@ export interface WireError {
 
 /** The worker's answer to the request with the same `id`. */
 export type SyncResponse =
-  | { readonly id: number; readonly ok: true; readonly bytes: Uint8Array | null }
+  | { readonly id: number; readonly ok: true; readonly bytes: Uint8Array | null; readonly pttl?: number }
   | { readonly id: number; readonly ok: false; readonly error: WireError };

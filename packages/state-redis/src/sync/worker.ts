@@ -3,6 +3,7 @@
 // meanwhile.
 import { workerData } from "node:worker_threads";
 import { RedisConnection } from "../connection.js";
+import { startTracking, stopTracking } from "../local/tracker.js";
 import {
   BOOTED,
   PROGRESS,
@@ -71,14 +72,18 @@ function toWire(error: unknown): WireError {
   };
 }
 
-async function perform(request: SyncRequest): Promise<Uint8Array | null> {
+async function perform(request: SyncRequest): Promise<{ bytes: Uint8Array | null; pttl?: number }> {
   const connection = connections.get(request.conn)?.connection;
   if (connection === undefined) throw new Error(`no connection ${request.conn} in the worker thread`);
   switch (request.op) {
     case "get": {
       const bytes = await connection.get(toArgument(request.key), request.label);
       // A reply may be a slice of a larger socket buffer: copy it into its own buffer to transfer.
-      return bytes === null ? null : new Uint8Array(bytes);
+      return { bytes: bytes === null ? null : new Uint8Array(bytes) };
+    }
+    case "getWithTtl": {
+      const [bytes, pttl] = await connection.getWithTtl(request.key, request.label);
+      return { bytes: bytes === null ? null : new Uint8Array(bytes), pttl };
     }
     case "set":
       if (request.tagKeys.length > 0) {
@@ -86,20 +91,20 @@ async function perform(request: SyncRequest): Promise<Uint8Array | null> {
       } else {
         await connection.set(toArgument(request.key), request.bytes, request.px, request.label);
       }
-      return null;
+      return { bytes: null };
     case "delete":
       await connection.delete(toArgument(request.key), request.label);
-      return null;
+      return { bytes: null };
     case "clear":
       await connection.clear(request.patterns.map(toArgument), request.label, () => wake(PROGRESS));
-      return null;
+      return { bytes: null };
   }
 }
 
 function answer(request: SyncRequest): void {
   perform(request).then(
-    (bytes) => {
-      const response: SyncResponse = { id: request.id, ok: true, bytes };
+    ({ bytes, pttl }) => {
+      const response: SyncResponse = pttl === undefined ? { id: request.id, ok: true, bytes } : { id: request.id, ok: true, bytes, pttl };
       port.postMessage(response, bytes === null ? [] : [bytes.buffer as ArrayBuffer]);
       wake(SIGNAL);
     },
@@ -118,6 +123,12 @@ port.on("message", (message: ToWorker) => {
       return;
     case "close":
       close(message.conn);
+      return;
+    case "track":
+      startTracking(message);
+      return;
+    case "untrack":
+      stopTracking(message.session);
       return;
     default:
       answer(message);

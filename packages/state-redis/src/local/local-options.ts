@@ -1,0 +1,88 @@
+import { InvalidOptionError } from "@mimic/core";
+
+/**
+ * Options of the local layer ({@link RedisStateOptions.local}): a per-process copy of recently read
+ * entries, already deserialized, kept coherent with Redis by server-assisted client-side caching.
+ */
+export interface LocalLayerOptions {
+  /**
+   * The most entries held per process; past it the least recently used go first (an approximate LRU).
+   * @default 10_000
+   */
+  maxEntries?: number;
+  /**
+   * The most bytes of entries (as stored in Redis, serialized) held per process; past it the entries
+   * filled longest ago go first. The deserialized objects usually take more heap than their bytes.
+   * @default Infinity (bounded by `maxEntries` only)
+   */
+  maxBytes?: number;
+  /**
+   * The most seconds an entry is served from the local layer before it is read from Redis again,
+   * whatever its Redis TTL (which is always respected). A cap on how long a missed invalidation could
+   * last; coherence does not depend on it.
+   * @default null (until the entry's Redis TTL, or its invalidation)
+   */
+  ttl?: number | null;
+}
+
+/** {@link LocalLayerOptions} checked, with defaults applied. */
+export interface ResolvedLocalOptions {
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+  /** Milliseconds, or `Infinity`. */
+  readonly ttlMs: number;
+}
+
+/** The default {@link LocalLayerOptions.maxEntries}. */
+export const DEFAULT_LOCAL_MAX_ENTRIES = 10_000;
+
+const knownLocalOptions = new Set(["maxEntries", "maxBytes", "ttl"]);
+
+function positiveCount(name: string, value: unknown, fallback: number, integer: boolean): number {
+  if (value === undefined) return fallback;
+  const ok = typeof value === "number" && value > 0 && (value === Infinity || (integer ? Number.isInteger(value) : Number.isFinite(value)));
+  if (!ok) {
+    throw new InvalidOptionError(
+      `RedisState: local.${name} must be a positive ${integer ? "integer" : "number"} or Infinity, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Checks `local` (`true`, `false`/absent, or an options object); `undefined` when the layer is off. */
+export function resolveLocalOptions(local: unknown): ResolvedLocalOptions | undefined {
+  if (local === undefined || local === false) return undefined;
+  if (local === true) return { maxEntries: DEFAULT_LOCAL_MAX_ENTRIES, maxBytes: Infinity, ttlMs: Infinity };
+  if (typeof local !== "object" || local === null || Array.isArray(local)) {
+    throw new InvalidOptionError(`RedisState: local must be true, false or { maxEntries, maxBytes, ttl }, got ${describe(local)}`);
+  }
+  for (const name of Object.keys(local)) {
+    if (!knownLocalOptions.has(name)) {
+      throw new InvalidOptionError(`RedisState: unknown option local.${name} (known: ${[...knownLocalOptions].join(", ")})`);
+    }
+  }
+  const given = local as LocalLayerOptions;
+  const ttl = given.ttl;
+  let ttlMs = Infinity;
+  if (ttl !== undefined && ttl !== null) {
+    if (typeof ttl !== "number" || !(ttl > 0) || !Number.isFinite(ttl)) {
+      throw new InvalidOptionError(`RedisState: local.ttl must be a positive number of seconds or null, got ${describe(ttl)}`);
+    }
+    ttlMs = ttl * 1000;
+  }
+  return {
+    maxEntries: positiveCount("maxEntries", given.maxEntries, DEFAULT_LOCAL_MAX_ENTRIES, true),
+    maxBytes: positiveCount("maxBytes", given.maxBytes, Infinity, true),
+    ttlMs,
+  };
+}
