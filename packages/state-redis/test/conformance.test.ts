@@ -51,3 +51,19 @@ describeStateConformance({
   createState: () => new RedisState({ client: clusterClient, prefix: prefix(), timeout }),
   capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true },
 });
+
+// The same contract with the local layer on: a state that serves repeat reads from process memory
+// must still answer every read as Redis would after each of its own operations.
+describeStateConformance({
+  name: "RedisState with the local layer (single server)",
+  createState: () => new RedisState({ url: server.url, prefix: prefix(), timeout, local: true }),
+  createFailingState: () => new RedisState({ url: `redis://127.0.0.1:${deadPort}`, prefix: prefix(), timeout, local: true }),
+  failureError: StateError,
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true },
+});
+
+describeStateConformance({
+  name: "RedisState with the local layer (3-master cluster)",
+  createState: () => new RedisState({ client: clusterClient, prefix: prefix(), timeout, local: true }),
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true },
+});
