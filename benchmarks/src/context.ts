@@ -23,6 +23,8 @@ export interface RedisStateOptions {
   url: string;
   prefix?: string;
   timeout?: number;
+  /** The local layer (scenario 11): a per-process, deserialized copy kept coherent by RESP3 tracking. */
+  local?: boolean | { maxEntries?: number; maxBytes?: number; ttl?: number | null };
 }
 
 /** Options of `TempFileState` that the benchmarks use. */

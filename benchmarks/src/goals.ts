@@ -38,15 +38,17 @@ export function fasterBy(text: string, rows: readonly Row[], subject: string, ba
   };
 }
 
-/** "subject's throughput ≥ baseline's". */
-export function throughputAtLeast(text: string, rows: readonly Row[], subject: string, baseline: string): Goal {
+/** "subject's throughput ≥ factor × baseline's" (factor 1 by default). */
+export function throughputAtLeast(text: string, rows: readonly Row[], subject: string, baseline: string, factor = 1): Goal {
   const s = rowNamed(rows, subject);
   const b = rowNamed(rows, baseline);
   if (s === undefined || b === undefined) return missing(text, [subject, baseline]);
+  const ratio = s.opsPerSec / b.opsPerSec;
+  const limit = factor === 1 ? "" : `; needs ≥ ${factor}×`;
   return {
     text,
-    met: s.opsPerSec >= b.opsPerSec,
-    detail: `${subject} ${formatRate(s.opsPerSec)} ops/s vs ${baseline} ${formatRate(b.opsPerSec)} ops/s (${(s.opsPerSec / b.opsPerSec).toFixed(2)}×; at p10: ${(b.p10Ns / s.p10Ns).toFixed(2)}×)`,
+    met: ratio >= factor,
+    detail: `${subject} ${formatRate(s.opsPerSec)} ops/s vs ${baseline} ${formatRate(b.opsPerSec)} ops/s (${ratio.toFixed(2)}×${limit}; at p10: ${(b.p10Ns / s.p10Ns).toFixed(2)}×)`,
   };
 }
 

@@ -2,10 +2,11 @@ import { deserialize, serialize } from "node:v8";
 import { createKeyv } from "@keyv/redis";
 import type { IState } from "@mimic/core";
 import { BentoCache, bentostore } from "bentocache";
-import { redisDriver } from "bentocache/drivers/redis";
+import { memoryDriver } from "bentocache/drivers/memory";
+import { redisBusDriver, redisDriver } from "bentocache/drivers/redis";
 import { createCache } from "cache-manager";
 import { createClient, RESP_TYPES } from "redis";
-import type { RedisServer, RunContext } from "./context.js";
+import { type RedisServer, type RunContext, SkipScenario } from "./context.js";
 
 /**
  * The Redis side of the benchmarks: one server for the run, and each peer set up the way its
@@ -52,6 +53,38 @@ export async function mimicRedisState(context: RunContext, prefix: string): Prom
   return state;
 }
 
+/** What `RedisState.localStats()` returns (the `local` option of @mimic/state-redis). */
+export interface LocalLayerStats {
+  readonly tracking: boolean;
+  readonly entries: number;
+  readonly bytes: number;
+  readonly flushes: number;
+  readonly invalidations: number;
+}
+
+/** A `RedisState` with its local layer on. */
+export type LocalRedisState = IState & { localStats(): LocalLayerStats | undefined };
+
+/**
+ * A `RedisState({ local: true })` of this run, on its own prefix, closed at the end (which also ends
+ * its tracking session); a skip when the built package has no local layer.
+ */
+export async function mimicLocalRedisState(context: RunContext, prefix: string): Promise<LocalRedisState> {
+  const RedisState = await context.redisState();
+  const server = await context.redis();
+  let state: IState;
+  try {
+    state = new RedisState({ url: server.url, prefix: `bench:${prefix}:`, local: true });
+  } catch (error) {
+    throw new SkipScenario(`@mimic/state-redis has no local layer yet (${error instanceof Error ? error.message : String(error)})`);
+  }
+  context.defer(() => state.close?.());
+  if (typeof (state as Partial<LocalRedisState>).localStats !== "function") {
+    throw new SkipScenario("@mimic/state-redis has no local layer yet (RedisState has no localStats())");
+  }
+  return state as LocalRedisState;
+}
+
 /** cache-manager 7 with its Keyv Redis store (@keyv/redis), used through `wrap`. */
 export function cacheManagerOnRedis(context: RunContext, server: RedisServer, namespace: string) {
   const cache = createCache({ stores: [createKeyv(server.url, { namespace })] });
@@ -78,6 +111,28 @@ export function bentocacheOnRedis(context: RunContext, server: RedisServer, pref
     default: "redis",
     prefix,
     stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host: "127.0.0.1", port: server.port } })) },
+  });
+  context.defer(() => bento.disconnectAll());
+  return <T>(key: string, load: () => Promise<T>): Promise<T> => bento.getOrSet({ key, factory: load, ttl: "1h" });
+}
+
+/**
+ * bentocache's two-level setup as its multi-tier documentation shows it: an in-memory L1 (LRU) in
+ * front of the Redis L2, and the Redis bus that keeps the L1 of every process in sync. `serialize`
+ * is the memory driver's option: `true` (its default) stores JSON strings and parses one per hit;
+ * `false` keeps the object itself, as Mimic's local layer does.
+ */
+export function bentocacheTiered(context: RunContext, server: RedisServer, prefix: string, serialize: boolean) {
+  const connection = { host: "127.0.0.1", port: server.port };
+  const bento = new BentoCache({
+    default: "tiered",
+    prefix,
+    stores: {
+      tiered: bentostore()
+        .useL1Layer(memoryDriver({ maxItems: 1024, serialize }))
+        .useL2Layer(redisDriver({ connection }))
+        .useBus(redisBusDriver({ connection })),
+    },
   });
   context.defer(() => bento.disconnectAll());
   return <T>(key: string, load: () => Promise<T>): Promise<T> => bento.getOrSet({ key, factory: load, ttl: "1h" });

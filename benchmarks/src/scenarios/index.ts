@@ -9,6 +9,7 @@ import { redisInflight, redisSequential } from "./s06-s07-redis-hits.js";
 import { redisSync } from "./s08-redis-sync.js";
 import { tempFileHits } from "./s09-tempfile.js";
 import { missAndStore } from "./s10-miss-store.js";
+import { redisLocalLayer } from "./s11-redis-local-layer.js";
 
 /** Every scenario, in the order. */
 export const scenarios: readonly Scenario[] = [
@@ -23,4 +24,5 @@ export const scenarios: readonly Scenario[] = [
   redisSync,
   tempFileHits,
   missAndStore,
+  redisLocalLayer,
 ];
