@@ -57,7 +57,7 @@ export class LocalLayer {
   #sequence = 0;
   readonly #recent = new Map<string, number>();
   #readsInFlight = 0;
-  /** Serialized sizes of the entries held, oldest fill first (only with a finite `maxBytes`). */
+  /** Serialized sizes of the entries held, oldest fill first. */
   readonly #sizes = new Map<string, number>();
   #bytes = 0;
   #tracking = false;
@@ -85,7 +85,7 @@ export class LocalLayer {
     this.#onError = onError;
     this.#store = new MemoryState({
       maxEntries: options.maxEntries,
-      onEvict: options.maxBytes === Infinity ? undefined : (key) => this.#forgetSize(key),
+      onEvict: (key) => this.#forgetSize(key),
     });
   }
 
@@ -145,7 +145,7 @@ export class LocalLayer {
     if (deadline <= now) return;
     if (bytes > this.#options.maxBytes) return;
     this.#store.setSync(key, entry.value, deadline === Infinity ? null : (deadline - now) / 1000);
-    if (this.#options.maxBytes !== Infinity) this.#account(key, bytes);
+    this.#account(key, bytes);
   }
 
   /** Ends a read that failed or found nothing. */
