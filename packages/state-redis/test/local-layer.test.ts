@@ -338,6 +338,30 @@ describe("losing Redis", () => {
   }, 60_000);
 });
 
+describe("a hung Redis", () => {
+  test("a tracking connection that stops answering (SIGSTOP) drops the layer; tracking returns after SIGCONT", async () => {
+    const own = await startRedisServer();
+    try {
+      const state = new RedisState({ url: own.url, timeout: 300, local: true, prefix: "hung:" });
+      opened.push(state);
+      await state.set("m1:a:f|k", "v", 60);
+      await fill(state, "m1:a:f|k");
+      own.pause();
+      try {
+        // The heartbeat (every 0.5 s, bounded by max(timeout, 500 ms)) gives up on the connection.
+        await eventually(() => state.localStats()!.tracking === false, 5000, "tracking lost while Redis is hung");
+        expect(state.getLocal("m1:a:f|k")).toBeUndefined();
+      } finally {
+        own.resume();
+      }
+      await eventually(() => state.localStats()!.tracking, 10_000, "tracking back after SIGCONT");
+      expect((await fill(state, "m1:a:f|k")).value).toBe("v");
+    } finally {
+      await own.stop();
+    }
+  }, 60_000);
+});
+
 describe("on a Redis Cluster", () => {
   let cluster: RedisClusterHandle;
   let client: ReturnType<typeof createCluster>;

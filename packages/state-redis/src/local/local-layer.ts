@@ -138,7 +138,7 @@ export class LocalLayer {
     if (Atomics.load(this.#posted, 0) !== this.#seen) this.#drain();
     const invalidatedSince = ticket.generation !== this.#generation || (this.#recent.get(key) ?? 0) > ticket.sequence;
     this.#end();
-    if (invalidatedSince || pttl === -2 || pttl === 0) return;
+    if (invalidatedSince || this.#closed || pttl === -2 || pttl === 0) return;
     const now = Date.now();
     const redisDeadline = pttl === -1 ? Infinity : ticket.sentAt + pttl;
     const deadline = Math.min(redisDeadline, now + this.#options.ttlMs);

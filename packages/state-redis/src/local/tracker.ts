@@ -105,9 +105,13 @@ class TrackingSession {
     }
     // A cluster: one tracking connection per master, found (and re-read at every heartbeat) through a
     // cluster connection of the session's own.
-    const discovery = (this.#discovery ??= createOwnedCluster(this.#spec.options));
+    if (this.#discovery === undefined) {
+      this.#discovery = createOwnedCluster(this.#spec.options);
+      // Its failures show as the layer staying off; an unheard error event would end the thread.
+      this.#discovery.on("error", () => undefined);
+    }
+    const discovery = this.#discovery;
     if (!discovery.isOpen) {
-      discovery.on("error", () => undefined);
       try {
         await discovery.connect();
       } catch {
