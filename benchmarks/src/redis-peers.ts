@@ -1,6 +1,7 @@
 import { deserialize, serialize } from "node:v8";
 import { createKeyv } from "@keyv/redis";
 import type { IState } from "@mimic/core";
+import type { LocalLayerStats } from "@mimic/state-redis";
 import { BentoCache, bentostore } from "bentocache";
 import { memoryDriver } from "bentocache/drivers/memory";
 import { redisBusDriver, redisDriver } from "bentocache/drivers/redis";
@@ -53,35 +54,15 @@ export async function mimicRedisState(context: RunContext, prefix: string): Prom
   return state;
 }
 
-/** What `RedisState.localStats()` returns (the `local` option of @mimic/state-redis). */
-export interface LocalLayerStats {
-  readonly tracking: boolean;
-  readonly entries: number;
-  readonly bytes: number;
-  readonly flushes: number;
-  readonly invalidations: number;
-}
-
 /** A `RedisState` with its local layer on. */
 export type LocalRedisState = IState & { localStats(): LocalLayerStats | undefined };
 
-/**
- * A `RedisState({ local: true })` of this run, on its own prefix, closed at the end (which also ends
- * its tracking session); a skip when the built package has no local layer.
- */
+/** A `RedisState({ local: true })` of this run, on its own prefix, closed at the end (which also ends its tracking session). */
 export async function mimicLocalRedisState(context: RunContext, prefix: string): Promise<LocalRedisState> {
   const RedisState = await context.redisState();
   const server = await context.redis();
-  let state: IState;
-  try {
-    state = new RedisState({ url: server.url, prefix: `bench:${prefix}:`, local: true });
-  } catch (error) {
-    throw new SkipScenario(`@mimic/state-redis has no local layer yet (${error instanceof Error ? error.message : String(error)})`);
-  }
+  const state = new RedisState({ url: server.url, prefix: `bench:${prefix}:`, local: true });
   context.defer(() => state.close?.());
-  if (typeof (state as Partial<LocalRedisState>).localStats !== "function") {
-    throw new SkipScenario("@mimic/state-redis has no local layer yet (RedisState has no localStats())");
-  }
   return state as LocalRedisState;
 }
 

@@ -1,3 +1,4 @@
+import type { LocalLayerStats } from "@mimic/state-redis";
 import { setTimeout as delay } from "node:timers/promises";
 import { MemoryState, Mime } from "@mimic/core";
 import { checksumOf, hitCase } from "../cases.js";
@@ -7,7 +8,6 @@ import { atMost, throughputAtLeast } from "../goals.js";
 import { measureCases } from "../measure.js";
 import {
   bentocacheTiered,
-  type LocalLayerStats,
   type LocalRedisState,
   mimicLocalRedisState,
   mimicRedisState,
