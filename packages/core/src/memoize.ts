@@ -370,30 +370,23 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
 
   // ---- state operations, sync ---------------------------------------------------------------
 
-  function readSync(b: Binding, slot: Slot): CacheEntry | undefined {
+  /**
+   * Reads a slot synchronously; with `localCopyOnly`, only a shared state's local copy (no I/O), where
+   * `undefined` means "not held there" rather than a miss. A failure is reported and reads as `undefined`.
+   */
+  function readSync(b: Binding, slot: Slot, localCopyOnly = false): CacheEntry | undefined {
     const started = anyoneListening() ? now() : 0;
     try {
       const entry =
         slot.partition === undefined
-          ? b.syncState!.getSync(slot.key)
+          ? localCopyOnly
+            ? b.layered!.getLocal(slot.key)
+            : b.syncState!.getSync(slot.key)
           : slot.shape === "lone"
             ? slot.partition.getLone(slot.index)
             : slot.shape === "pair"
               ? slot.partition.getPair(slot.index[0], slot.index[1])
               : slot.partition.get(slot.index);
-      if (entry !== undefined && started) publish(channels.hit, b, slot, started);
-      return entry;
-    } catch (error) {
-      absorb(error, "get", slot, b, started);
-      return undefined;
-    }
-  }
-
-  /** Reads a shared state's local copy (no I/O); a failure there is reported and counts as not held. */
-  function readLocalCopy(b: Binding, layered: LocallyCachedState, slot: Slot): CacheEntry | undefined {
-    const started = anyoneListening() ? now() : 0;
-    try {
-      const entry = layered.getLocal(slotKey(slot));
       if (entry !== undefined && started) publish(channels.hit, b, slot, started);
       return entry;
     } catch (error) {
@@ -516,7 +509,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
       const readsLocally = b.local && (slot.partition !== undefined || b.syncState !== undefined);
       let fallback: Envelope | undefined;
       if (readsLocally || b.layered !== undefined) {
-        const entry = readsLocally ? readSync(b, slot) : readLocalCopy(b, b.layered!, slot);
+        const entry = readSync(b, slot, !readsLocally);
         if (entry !== undefined) {
           if (!enveloped) {
             counters.hits++;

@@ -4,6 +4,7 @@ import {
   Mime,
   InvalidOptionError,
   type CacheEntry,
+  type IState,
   type LocallyCachedState,
   type LocalReader,
 } from "../src/index";
@@ -70,7 +71,7 @@ describe("a shared state with a local copy (LocallyCachedState)", () => {
     expect(isLocallyCached(new MemoryState())).toBe(false);
     const plain = { get: async () => undefined, set: async () => {}, delete: async () => {}, clear: async () => {} };
     expect(isLocallyCached(plain)).toBe(false);
-    expect(isLocallyCached({ ...plain, getLocal: () => undefined })).toBe(false);
+    expect(isLocallyCached({ ...plain, getLocal: () => undefined } as IState)).toBe(false);
   });
 
   test.each([
