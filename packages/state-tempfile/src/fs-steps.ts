@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
 import { DIRECTORY_MODE, FILE_MODE } from "./directory.js";
-import { errnoCode, isNotFound } from "./errors.js";
+import { errnoCode, FileSystemStateError, isNotFound } from "./errors.js";
 
 /**
  * The multi-file operations (sweep, clear, deletePrefix, tags) are written once, as generators that
@@ -46,6 +46,31 @@ export type Steps<T> = Generator<FsRequest, T, unknown>;
 /** Lists a directory's entries. */
 export function* list(path: string): Steps<string[]> {
   return (yield { op: "list", path }) as string[];
+}
+
+/**
+ * Lists a directory that another process may have removed: its names, or `undefined` when it is gone
+ * (nothing to do there) or cannot be listed (then `report` is given a FileSystemStateError naming it).
+ */
+export function* listIfPresent(path: string, report: (error: Error) => void): Steps<string[] | undefined> {
+  try {
+    return yield* list(path);
+  } catch (error) {
+    if (!isNotFound(error)) report(new FileSystemStateError("list", path, error));
+    return undefined;
+  }
+}
+
+/**
+ * Lists a directory that must be listable (the state's root).
+ * @throws FileSystemStateError naming it
+ */
+export function* listOrThrow(path: string): Steps<string[]> {
+  try {
+    return yield* list(path);
+  } catch (error) {
+    throw new FileSystemStateError("list", path, error);
+  }
 }
 
 /** Reads at most `length` bytes from the start of a file, and its size. */

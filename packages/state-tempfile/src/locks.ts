@@ -3,7 +3,7 @@ import { link, mkdir, open, readFile, stat, unlink } from "node:fs/promises";
 import { sep } from "node:path";
 import { DIRECTORY_MODE, FILE_MODE } from "./directory.js";
 import { FileSystemStateError, errnoCode, isNotFound } from "./errors.js";
-import { createEmpty, mtime, read, remove, list, type Steps } from "./fs-steps.js";
+import { listIfPresent, createEmpty, mtime, read, remove, type Steps } from "./fs-steps.js";
 import { isAbandoned } from "./liveness.js";
 import { ENTRY_FILE, LOCK_DIRECTORY, LOCK_GUARD_FILE, tempFileIn, tempFileWriter } from "./paths.js";
 
@@ -218,13 +218,8 @@ export interface LeaseSweep {
 
 /** Removes long-expired leases, abandoned guards and temporary files from the lease directory. */
 export function* sweepLeaseDirectory(directory: string, sweep: LeaseSweep): Steps<void> {
-  let names: string[];
-  try {
-    names = yield* list(directory);
-  } catch (error) {
-    if (!isNotFound(error)) sweep.report(new FileSystemStateError("list", directory, error));
-    return;
-  }
+  const names = yield* listIfPresent(directory, sweep.report);
+  if (names === undefined) return;
   for (const name of names) {
     const path = directory + sep + name;
     try {

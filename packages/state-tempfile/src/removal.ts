@@ -2,7 +2,7 @@ import { sep } from "node:path";
 import { CorruptEntryError, NAMESPACE_END } from "@mimic/core";
 import type { EntryCodec } from "./entry.js";
 import { FileSystemStateError, isNotFound } from "./errors.js";
-import { list, remove, removeDirectory, removeTree, renameTo, type Steps } from "./fs-steps.js";
+import { listOrThrow, listIfPresent, remove, removeDirectory, removeTree, renameTo, type Steps } from "./fs-steps.js";
 import { keyOf, readHead } from "./head.js";
 import { isAbandoned } from "./liveness.js";
 import {
@@ -46,13 +46,8 @@ export function* discard(root: string, directory: string, report: (error: Error)
  * @returns how many files were removed
  */
 export function* removeLegacyShard(directory: string, report: (error: Error) => void): Steps<number> {
-  let names: string[];
-  try {
-    names = yield* list(directory);
-  } catch (error) {
-    if (!isNotFound(error)) report(new FileSystemStateError("list", directory, error));
-    return 0;
-  }
+  const names = yield* listIfPresent(directory, report);
+  if (names === undefined) return 0;
   let removed = 0;
   for (const name of names) {
     const path = directory + sep + name;
@@ -76,12 +71,7 @@ export function* removeLegacyShard(directory: string, report: (error: Error) => 
  * @throws FileSystemStateError when `root` cannot be listed
  */
 export function* clearSteps(root: string, report: (error: Error) => void): Steps<Error[]> {
-  let names: string[];
-  try {
-    names = yield* list(root);
-  } catch (error) {
-    throw new FileSystemStateError("list", root, error);
-  }
+  const names = yield* listOrThrow(root);
   const problems: Error[] = [];
   // Tag directories first: a tagged write adds its markers after its entry, so an entry that
   // survives the clear (written after its namespace was moved away) keeps a marker too.
@@ -114,12 +104,7 @@ export function* deletePrefixSteps(root: string, prefix: string, codec: EntryCod
   }
   let directories: string[];
   if (end === -1) {
-    let names: string[];
-    try {
-      names = yield* list(root);
-    } catch (error) {
-      throw new FileSystemStateError("list", root, error);
-    }
+    const names = yield* listOrThrow(root);
     directories = names.filter((name) => NAMESPACE_DIRECTORY.test(name)).map((name) => root + sep + name);
     if (prefix === "") {
       for (const directory of directories) yield* discard(root, directory, report);
@@ -134,22 +119,13 @@ export function* deletePrefixSteps(root: string, prefix: string, codec: EntryCod
 }
 
 function* deleteMatching(directory: string, prefix: string, codec: EntryCodec, problems: Error[]): Steps<void> {
-  let shards: string[];
-  try {
-    shards = yield* list(directory);
-  } catch (error) {
-    if (!isNotFound(error)) problems.push(new FileSystemStateError("list", directory, error));
-    return;
-  }
+  const report = (error: Error): void => void problems.push(error);
+  const shards = yield* listIfPresent(directory, report);
+  if (shards === undefined) return;
   for (const shard of shards) {
     if (!SHARD_DIRECTORY.test(shard)) continue;
-    let names: string[];
-    try {
-      names = yield* list(directory + sep + shard);
-    } catch (error) {
-      if (!isNotFound(error)) problems.push(new FileSystemStateError("list", directory + sep + shard, error));
-      continue;
-    }
+    const names = yield* listIfPresent(directory + sep + shard, report);
+    if (names === undefined) continue;
     for (const name of names) {
       if (!ENTRY_FILE.test(name)) continue;
       const path = directory + sep + shard + sep + name;

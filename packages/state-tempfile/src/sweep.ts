@@ -2,7 +2,7 @@ import { sep } from "node:path";
 import { CorruptEntryError, isExpired } from "@mimic/core";
 import type { EntryCodec } from "./entry.js";
 import { FileSystemStateError, isNotFound } from "./errors.js";
-import { list, remove, removeDirectory, removeTree, type Steps } from "./fs-steps.js";
+import { listOrThrow, listIfPresent, remove, removeDirectory, removeTree, type Steps } from "./fs-steps.js";
 import { readHead } from "./head.js";
 import { isAbandoned } from "./liveness.js";
 import { sweepLeaseDirectory, type LeaseSweep } from "./locks.js";
@@ -81,13 +81,8 @@ function* removeReported(path: string, plan: SweepPlan): Steps<boolean> {
 
 /** Visits one shard; whether it holds nothing any more (so it can be removed). */
 function* visitShard(shard: string, plan: SweepPlan, report: SweepReport, live: LiveEntry[]): Steps<boolean> {
-  let names: string[];
-  try {
-    names = yield* list(shard);
-  } catch (error) {
-    if (!isNotFound(error)) plan.report(new FileSystemStateError("list", shard, error));
-    return false;
-  }
+  const names = yield* listIfPresent(shard, plan.report);
+  if (names === undefined) return false;
   let kept = 0;
   for (const name of names) {
     const path = shard + sep + name;
@@ -139,13 +134,8 @@ function* visitShard(shard: string, plan: SweepPlan, report: SweepReport, live: 
 
 /** Visits a namespace directory's shards, removing the empty ones and then the directory if empty. */
 function* visitNamespace(directory: string, plan: SweepPlan, report: SweepReport, live: LiveEntry[]): Steps<void> {
-  let shards: string[];
-  try {
-    shards = yield* list(directory);
-  } catch (error) {
-    if (!isNotFound(error)) plan.report(new FileSystemStateError("list", directory, error));
-    return;
-  }
+  const shards = yield* listIfPresent(directory, plan.report);
+  if (shards === undefined) return;
   let kept = 0;
   for (const shard of shards) {
     if (!SHARD_DIRECTORY.test(shard)) {
@@ -178,12 +168,7 @@ function* removeDirectorySafely(path: string, plan: SweepPlan): Steps<boolean> {
  * @throws FileSystemStateError when the directory itself cannot be listed.
  */
 export function* sweepDirectory(root: string, plan: SweepPlan): Steps<SweepReport> {
-  let names: string[];
-  try {
-    names = yield* list(root);
-  } catch (error) {
-    throw new FileSystemStateError("list", root, error);
-  }
+  const names = yield* listOrThrow(root);
   const report: SweepReport = {
     entries: 0,
     bytes: 0,

@@ -3,7 +3,7 @@ import { CorruptEntryError, InvalidOptionError, isExpired } from "@mimic/core";
 import type { EntryCodec } from "./entry.js";
 import { FileSystemStateError, errnoCode, isNotFound } from "./errors.js";
 import { decodeTags } from "./format.js";
-import { createEmpty, linkTo, list, makeDirectory, remove, removeDirectory, renameTo, type Steps } from "./fs-steps.js";
+import { listIfPresent, createEmpty, linkTo, makeDirectory, remove, removeDirectory, renameTo, type Steps } from "./fs-steps.js";
 import { readHead } from "./head.js";
 import { isAbandoned } from "./liveness.js";
 import {
@@ -139,13 +139,8 @@ export function* invalidateTagsSteps(root: string, tags: readonly string[], code
   const problems: Error[] = [];
   for (const tag of wanted) {
     const directory = tagDirectory(root, tag);
-    let names: string[];
-    try {
-      names = yield* list(directory);
-    } catch (error) {
-      if (!isNotFound(error)) problems.push(new FileSystemStateError("list", directory, error));
-      continue;
-    }
+    const names = yield* listIfPresent(directory, (error) => problems.push(error));
+    if (names === undefined) continue;
     for (const name of names) {
       let claimed: Claimed | undefined;
       try {
@@ -198,13 +193,8 @@ export interface MarkerSweep {
 export function* sweepTagDirectory(root: string, directory: string, sweep: MarkerSweep): Steps<void> {
   const tagId = tagIdOf(basename(directory));
   const carries = (tag: string): boolean => shortId(tag) === tagId;
-  let names: string[];
-  try {
-    names = yield* list(directory);
-  } catch (error) {
-    if (!isNotFound(error)) sweep.report(new FileSystemStateError("list", directory, error));
-    return;
-  }
+  const names = yield* listIfPresent(directory, sweep.report);
+  if (names === undefined) return;
   let kept = 0;
   for (const name of names) {
     const isMarker = MARKER_FILE.test(name);
