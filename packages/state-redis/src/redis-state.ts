@@ -147,15 +147,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     this.#open();
-    const local = this.#local;
-    if (local === undefined) return this.#set(key, value, ttl, options);
-    // Dropped before (reads in flight cannot fill it back) and after (reads sent meanwhile may have).
-    local.drop(key);
-    try {
-      return await this.#set(key, value, ttl, options);
-    } finally {
-      local.drop(key);
-    }
+    return this.#changing((local) => local.drop(key), () => this.#set(key, value, ttl, options));
   }
 
   async #set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
@@ -183,13 +175,13 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   /** Removes the entry under `key`, if any. */
   async delete(key: string): Promise<void> {
     this.#open();
-    this.#local?.drop(key);
-    try {
-      await this.#afterTaggedWrites();
-      return await this.#connection.delete(toRedisKey(this.prefix, key), key);
-    } finally {
-      this.#local?.drop(key);
-    }
+    return this.#changing(
+      (local) => local.drop(key),
+      async () => {
+        await this.#afterTaggedWrites();
+        return this.#connection.delete(toRedisKey(this.prefix, key), key);
+      },
+    );
   }
 
   /**
@@ -198,14 +190,14 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async clear(): Promise<void> {
     this.#open();
-    this.#local?.flush();
-    try {
-      await this.#afterTaggedWrites();
-      const pattern = matchPattern(this.prefix);
-      return await this.#connection.clear([pattern], pattern);
-    } finally {
-      this.#local?.flush();
-    }
+    return this.#changing(
+      (local) => local.flush(),
+      async () => {
+        await this.#afterTaggedWrites();
+        const pattern = matchPattern(this.prefix);
+        return this.#connection.clear([pattern], pattern);
+      },
+    );
   }
 
   /**
@@ -216,24 +208,22 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async deletePrefix(prefix: string): Promise<void> {
     this.#open();
-    this.#local?.dropPrefix(prefix);
-    try {
-      await this.#afterTaggedWrites();
-      return await this.#connection.clear(prefixPatterns(this.prefix, prefix), `${prefix}*`);
-    } finally {
-      this.#local?.dropPrefix(prefix);
-    }
+    return this.#changing(
+      (local) => local.dropPrefix(prefix),
+      async () => {
+        await this.#afterTaggedWrites();
+        return this.#connection.clear(prefixPatterns(this.prefix, prefix), `${prefix}*`);
+      },
+    );
   }
 
   /** Synchronous {@link RedisState.deletePrefix}, through the worker thread. */
   deletePrefixSync(prefix: string): void {
     const label = `${prefix}*`;
-    this.#local?.dropPrefix(prefix);
-    try {
-      this.#sync({ op: "clear", patterns: prefixPatterns(this.prefix, prefix), label }, "SCAN MATCH", label);
-    } finally {
-      this.#local?.dropPrefix(prefix);
-    }
+    this.#changingSync(
+      (local) => local.dropPrefix(prefix),
+      () => this.#sync({ op: "clear", patterns: prefixPatterns(this.prefix, prefix), label }, "SCAN MATCH", label),
+    );
   }
 
   /**
@@ -246,15 +236,15 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     this.#open();
-    this.#local?.flush();
-    try {
-      await this.#afterTaggedWrites();
-      await Promise.all(
-        [...new Set(tags)].map((tag) => this.#connection.invalidateTag(tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`)),
-      );
-    } finally {
-      this.#local?.flush();
-    }
+    await this.#changing(
+      (local) => local.flush(),
+      async () => {
+        await this.#afterTaggedWrites();
+        await Promise.all(
+          [...new Set(tags)].map((tag) => this.#connection.invalidateTag(tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`)),
+        );
+      },
+    );
   }
 
   /**
@@ -312,14 +302,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
 
   /** Synchronous {@link RedisState.set}, through the worker thread. */
   setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
-    const local = this.#local;
-    if (local === undefined) return this.#setSync(key, value, ttl, options);
-    local.drop(key);
-    try {
-      this.#setSync(key, value, ttl, options);
-    } finally {
-      local.drop(key);
-    }
+    this.#changingSync((local) => local.drop(key), () => this.#setSync(key, value, ttl, options));
   }
 
   #setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
@@ -336,23 +319,19 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
 
   /** Synchronous {@link RedisState.delete}, through the worker thread. */
   deleteSync(key: string): void {
-    this.#local?.drop(key);
-    try {
-      this.#sync({ op: "delete", key: toRedisKey(this.prefix, key), label: key }, "UNLINK", key);
-    } finally {
-      this.#local?.drop(key);
-    }
+    this.#changingSync(
+      (local) => local.drop(key),
+      () => this.#sync({ op: "delete", key: toRedisKey(this.prefix, key), label: key }, "UNLINK", key),
+    );
   }
 
   /** Synchronous {@link RedisState.clear}, through the worker thread; blocks while the scan progresses. */
   clearSync(): void {
     const pattern = matchPattern(this.prefix);
-    this.#local?.flush();
-    try {
-      this.#sync({ op: "clear", patterns: [pattern], label: pattern }, "SCAN MATCH", pattern);
-    } finally {
-      this.#local?.flush();
-    }
+    this.#changingSync(
+      (local) => local.flush(),
+      () => this.#sync({ op: "clear", patterns: [pattern], label: pattern }, "SCAN MATCH", pattern),
+    );
   }
 
   /**
@@ -364,6 +343,33 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([this.#connection.close(), this.#bridge.close(), this.#local?.close()]);
+  }
+
+  /**
+   * Runs a write that changes what the local layer may hold, with `drop` applied to the layer before it
+   * (reads in flight cannot fill it back) and after it, failed or not (reads sent meanwhile may have).
+   */
+  async #changing<T>(drop: (local: LocalLayer) => void, write: () => Promise<T>): Promise<T> {
+    const local = this.#local;
+    if (local === undefined) return write();
+    drop(local);
+    try {
+      return await write();
+    } finally {
+      drop(local);
+    }
+  }
+
+  /** Synchronous {@link RedisState.#changing}. */
+  #changingSync<T>(drop: (local: LocalLayer) => void, write: () => T): T {
+    const local = this.#local;
+    if (local === undefined) return write();
+    drop(local);
+    try {
+      return write();
+    } finally {
+      drop(local);
+    }
   }
 
   /** Rejects operations started after close() (those in flight may still finish their steps). */

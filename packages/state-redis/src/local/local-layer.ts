@@ -91,7 +91,7 @@ export class LocalLayer {
 
   /** The entry held for `key`, after applying the invalidations reported so far; no I/O. */
   get(key: string): CacheEntry | undefined {
-    if (Atomics.load(this.#posted, 0) !== this.#seen) this.#drain();
+    this.#applyPending();
     return this.#store.getSync(key);
   }
 
@@ -101,15 +101,15 @@ export class LocalLayer {
     return {
       namespace,
       getLone: (arg) => {
-        if (Atomics.load(this.#posted, 0) !== this.#seen) this.#drain();
+        this.#applyPending();
         return partition.getLone(arg);
       },
       getPair: (first, second) => {
-        if (Atomics.load(this.#posted, 0) !== this.#seen) this.#drain();
+        this.#applyPending();
         return partition.getPair(first, second);
       },
       get: (argumentsKey) => {
-        if (Atomics.load(this.#posted, 0) !== this.#seen) this.#drain();
+        this.#applyPending();
         return partition.get(argumentsKey);
       },
     };
@@ -123,7 +123,7 @@ export class LocalLayer {
   begin(key: string): FillTicket | undefined {
     if (this.#closed || key.length > MAX_KEY_LENGTH || !isWellFormedText(key)) return undefined;
     if (this.#session === undefined) this.#startTracking();
-    if (Atomics.load(this.#posted, 0) !== this.#seen) this.#drain();
+    this.#applyPending();
     if (!this.#tracking) return undefined;
     this.#readsInFlight++;
     return { generation: this.#generation, sequence: this.#sequence, sentAt: Date.now() };
@@ -135,7 +135,7 @@ export class LocalLayer {
    * has run out.
    */
   fill(ticket: FillTicket, key: string, entry: CacheEntry, pttl: number, bytes: number): void {
-    if (Atomics.load(this.#posted, 0) !== this.#seen) this.#drain();
+    this.#applyPending();
     const invalidatedSince = ticket.generation !== this.#generation || (this.#recent.get(key) ?? 0) > ticket.sequence;
     this.#end();
     if (invalidatedSince || this.#closed || pttl === -2 || pttl === 0) return;
@@ -177,7 +177,7 @@ export class LocalLayer {
 
   /** The layer's counts (after applying the invalidations reported so far). */
   stats(): LocalLayerStats {
-    if (Atomics.load(this.#posted, 0) !== this.#seen) this.#drain();
+    this.#applyPending();
     return {
       tracking: this.#tracking,
       entries: this.#store.size,
@@ -230,6 +230,11 @@ export class LocalLayer {
       this.#report(error);
     });
     host.post({ op: "track", session: id, spec: this.#spec(), prefix: this.#prefix, timeout: this.#timeout, port: port2, signals });
+  }
+
+  /** Applies what the worker has reported since the last look: one shared-memory read when nothing has. */
+  #applyPending(): void {
+    if (Atomics.load(this.#posted, 0) !== this.#seen) this.#drain();
   }
 
   #drain(): void {
