@@ -25,15 +25,29 @@ const turbo = spawnSync(
 let passed = 0;
 let failed = 0;
 const perPackage = [];
+const failures = [];
 for (const file of readdirSync(resultsDir).filter((f) => f.endsWith(".json")).sort()) {
   const report = JSON.parse(readFileSync(path.join(resultsDir, file), "utf8"));
   passed += report.numPassedTests;
   failed += report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0);
+  for (const suite of report.testResults ?? []) {
+    const file = path.relative(root, suite.name);
+    for (const test of suite.assertionResults ?? []) {
+      if (test.status === "failed") failures.push(`  ${file} › ${test.fullName}`);
+    }
+    // A suite that could not run (a syntax error, a failing beforeAll hook) has a message but no failed test.
+    if (suite.status === "failed" && !(suite.assertionResults ?? []).some((t) => t.status === "failed")) {
+      failures.push(`  ${file} (suite): ${String(suite.message ?? "").split("\n").find((l) => l.trim()) ?? "failed"}`);
+    }
+  }
   perPackage.push(`  ${file.replace(/\.json$/, "")}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`);
 }
 const summary = `${passed} passed, ${failed} failed`;
 writeFileSync(path.join(resultsDir, "summary.txt"), summary + "\n");
+writeFileSync(path.join(resultsDir, "failures.txt"), failures.map((f) => f + "\n").join(""));
 console.log("\nTests by package:\n" + perPackage.join("\n"));
+// Named again here, at the end of the output, so a CI log read from its tail says what failed.
+if (failures.length > 0) console.log("\nFailed:\n" + failures.join("\n"));
 if (turbo.status !== 0 && failed === 0) {
   console.error("turbo reported a failure outside the test counts (a build or a suite that could not run).");
 }
