@@ -230,19 +230,22 @@ export class RedisConnection {
    * Removes the entries listed in the tag set `tagKey` that still carry `tag` (their header says so,
    * checked on the server), taking the members out of the set as it goes (`SPOP`): a key added by a
    * write running meanwhile stays listed for the next invalidation.
+   * @returns the Redis keys the set listed (each now removed, unless it no longer carried the tag)
    */
-  async invalidateTag(tagKey: RedisArgument, tag: Buffer, label: string): Promise<void> {
+  async invalidateTag(tagKey: RedisArgument, tag: Buffer, label: string): Promise<Buffer[]> {
     return this.#whole(() => this.#invalidateTag(tagKey, tag, label));
   }
 
-  async #invalidateTag(tagKey: RedisArgument, tag: Buffer, label: string): Promise<void> {
+  async #invalidateTag(tagKey: RedisArgument, tag: Buffer, label: string): Promise<Buffer[]> {
+    const listed: Buffer[] = [];
     for (;;) {
       const members = (await this.#run("SPOP", label, (target) =>
         send(target, tagKey, false, ["SPOP", tagKey, SCAN_COUNT]),
       )) as Buffer[] | null;
-      if (members === null || members.length === 0) return;
+      if (members === null || members.length === 0) return listed;
       await Promise.all(members.map((member) => this.#script(UNLINK_IF_TAGGED, member, [tag], label)));
-      if (members.length < Number(SCAN_COUNT)) return;
+      listed.push(...members);
+      if (members.length < Number(SCAN_COUNT)) return listed;
     }
   }
 

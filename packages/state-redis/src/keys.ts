@@ -51,6 +51,19 @@ export function toRedisKey(prefix: string, key: string): string | Buffer {
   return prefix + (key.length <= MAX_KEY_LENGTH ? key : shortenKey(key, MAX_KEY_LENGTH));
 }
 
+/**
+ * The Mimic key that a local layer may hold for the Redis key `redisKey` under `prefix` (its UTF-8
+ * bytes), or `undefined` for a key outside the prefix, an internal key (tag set, lease) or an
+ * ill-formed key: the layer never holds those. (A shortened key comes back shortened; no copy is held
+ * under that either.)
+ */
+export function heldKeyOf(prefix: Buffer, redisKey: Buffer): string | undefined {
+  if (redisKey.length < prefix.length || redisKey.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) return undefined;
+  // Both marks are bytes that never occur in UTF-8, so a plain key holds neither.
+  if (redisKey.includes(INTERNAL_MARK) || redisKey.includes(ILL_FORMED_MARK)) return undefined;
+  return redisKey.toString("utf8", prefix.length);
+}
+
 /** Whether `text` can be stored in Redis as UTF-8 without loss (no lone surrogate). */
 export function isWellFormedText(text: string): boolean {
   return isWellFormed(text);

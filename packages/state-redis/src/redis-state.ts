@@ -14,7 +14,7 @@ import {
 import { randomBytes } from "node:crypto";
 import { RedisConnection } from "./connection.js";
 import { EntryCodec } from "./entry-codec.js";
-import { lockKey, matchPattern, prefixPatterns, tagBytes, tagSetKey, toRedisKey } from "./keys.js";
+import { heldKeyOf, lockKey, matchPattern, prefixPatterns, tagBytes, tagSetKey, toRedisKey } from "./keys.js";
 import { LocalLayer, type FillTicket, type LocalLayerStats } from "./local/local-layer.js";
 import { resolveOptions, type RedisStateOptions } from "./options.js";
 import { SyncBridge } from "./sync/bridge.js";
@@ -231,20 +231,30 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    * tag's set are popped and each entry is unlinked, on the server, only if its header lists the tag
    * (an entry written again without the tag stays). A key tagged by a write running meanwhile stays
    * listed for the next invalidation. Rejects if any round trip fails; entries may then remain.
-   * The local layer, which does not know tags, is dropped whole (other processes drop only the keys
-   * Redis reports).
+   * Local copies (this process's and, through Redis's invalidations, every other's) of exactly the
+   * keys the tag sets listed are dropped; if an invalidation fails part-way, this process's local
+   * layer is dropped whole, since which entries went is then unknown.
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     this.#open();
-    await this.#changing(
-      (local) => local.flush(),
-      async () => {
-        await this.#afterTaggedWrites();
-        await Promise.all(
-          [...new Set(tags)].map((tag) => this.#connection.invalidateTag(tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`)),
-        );
-      },
-    );
+    const local = this.#local;
+    let listed: Buffer[];
+    try {
+      await this.#afterTaggedWrites();
+      const sets = [...new Set(tags)].map((tag) => this.#connection.invalidateTag(tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`));
+      listed = (await Promise.all(sets)).flat();
+    } catch (error) {
+      local?.flush();
+      throw error;
+    }
+    // After the removals, not before: a read of one of these keys still in flight then cannot fill
+    // the layer with its answer (see LocalLayer.drop), and one that already did is dropped here.
+    if (local === undefined) return;
+    const prefix = Buffer.from(this.prefix, "utf8");
+    for (const redisKey of listed) {
+      const key = heldKeyOf(prefix, redisKey);
+      if (key !== undefined) local.drop(key);
+    }
   }
 
   /**

@@ -215,6 +215,27 @@ describe("coherence: what drops an entry", () => {
     expect(reader.getSync(key)).toBeUndefined();
   });
 
+  test("its own tag invalidation drops exactly the tagged copies, at once, and keeps the rest", async () => {
+    const { reader } = pair();
+    await reader.set("m1:a:f|tagged", "t", 60, { tags: ["red"] });
+    await reader.set("m1:a:f|both", "b", 60, { tags: ["red", "blue"] });
+    await reader.set("m1:a:f|plain", "p", 60);
+    await reader.set("m1:a:f|other", "o", 60, { tags: ["blue"] });
+    for (const key of ["m1:a:f|tagged", "m1:a:f|both", "m1:a:f|plain", "m1:a:f|other"]) await fill(reader, key);
+    const flushes = reader.localStats()!.flushes;
+
+    await reader.invalidateTags(["red"]);
+    // At once, not upon Redis's invalidation message: the call has returned.
+    expect(reader.getLocal("m1:a:f|tagged")).toBeUndefined();
+    expect(reader.getLocal("m1:a:f|both")).toBeUndefined();
+    expect(await reader.get("m1:a:f|tagged")).toBeUndefined();
+    expect(await reader.get("m1:a:f|both")).toBeUndefined();
+    // Untouched entries keep being served locally: the layer was not dropped whole.
+    expect(reader.getLocal("m1:a:f|plain")).toEqual(expect.objectContaining({ value: "p" }));
+    expect(reader.getLocal("m1:a:f|other")).toEqual(expect.objectContaining({ value: "o" }));
+    expect(reader.localStats()!.flushes).toBe(flushes);
+  });
+
   test("a synchronous loop that never yields still sees another client's change", async () => {
     const { reader, prefix } = pair();
     await reader.set("m1:s:f|k", "old", 60);

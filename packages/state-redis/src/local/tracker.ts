@@ -2,6 +2,7 @@
 // per Redis node (per master of a cluster) in broadcast tracking mode on the state's prefix. It tells
 // the calling thread, on the session's port, what Redis invalidates and whether tracking holds.
 import { createOwnedClient, createOwnedCluster, type ConnectionSpec, type OwnedCluster } from "../connection-spec.js";
+import { heldKeyOf } from "../keys.js";
 import type { TrackingEvent, TrackMessage } from "../sync/protocol.js";
 import type { MessagePort } from "node:worker_threads";
 
@@ -34,11 +35,6 @@ interface TrackedNode {
   enabled: boolean;
   /** The last heartbeat failed; cleared by the next one that succeeds. */
   suspect: boolean;
-}
-
-/** Bytes that never occur in UTF-8: keys holding them (internal or ill-formed keys) are never held locally. */
-function isPlainKey(key: Buffer): boolean {
-  return !key.includes(0xfe) && !key.includes(0xff);
 }
 
 class TrackingSession {
@@ -220,11 +216,11 @@ class TrackingSession {
       this.#post({ kind: "flush" });
       return;
     }
-    const prefix = this.#prefixBytes;
-    if (key.length < prefix.length || !isPlainKey(key) || key.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) return;
+    const held = heldKeyOf(this.#prefixBytes, key);
+    if (held === undefined) return;
     // One message per burst of keys: the pushes of a burst arrive in one socket read.
     if (this.#pendingKeys.length === 0) queueMicrotask(() => this.#flushKeys());
-    this.#pendingKeys.push(key.toString("utf8", prefix.length));
+    this.#pendingKeys.push(held);
   }
 
   #flushKeys(): void {
