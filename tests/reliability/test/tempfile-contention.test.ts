@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -24,6 +24,26 @@ afterAll(() => {
 /** Temporary files (`*.tmp`) anywhere under `directory`. */
 function tempFiles(directory: string): string[] {
   return (readdirSync(directory, { recursive: true }) as string[]).filter((name) => name.endsWith(".tmp"));
+}
+
+/**
+ * Blocks until every thread of process `pid` is stopped (after SIGSTOP), read from
+ * /proc/<pid>/task/<tid>/stat (state T or t), so that nothing it does can change the disk meanwhile.
+ */
+function waitUntilStopped(pid: number): void {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const states = readdirSync(`/proc/${pid}/task`).map((tid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      } catch {
+        return "T"; // the thread ended
+      }
+    });
+    if (states.every((state) => state === "T" || state === "t")) return;
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not stop within 5 s (thread states ${states.join("")})`);
+  }
 }
 
 interface HammerResult {
@@ -81,27 +101,43 @@ it("a writer SIGKILLed 20 times in the middle of writes: no partial entry is eve
   const next = random(42);
   const problems: string[] = [];
   let killed = 0;
+  let killsMidWrite = 0;
   let killsLeavingTempFiles = 0;
   let checkedReads = 0;
   let checkedHits = 0;
 
   /** Reads every key in this process (sync or async, by turns): a miss or a complete entry, never a throw. */
   /**
-   * Watches the cache directory (blocking, for at most a second) and kills the writer as soon as one
-   * of its temp files (".<digest>.<pid>.<unique>.tmp") exists: between the start of a write and its rename.
+   * Kills the writer while one of its temp files (".<digest>.<pid>.<unique>.tmp") exists, that is
+   * between the start of a write and its rename, and says whether it did. Killing as soon as a listing
+   * shows the file is not enough: a small write can be renamed before the signal lands. So the writer
+   * is frozen first (SIGSTOP, waiting until every thread of it is stopped: async writes run on
+   * libuv's threads), the directory is listed again, and only a writer frozen with its temp file
+   * present is killed; otherwise it resumes and the next write is tried.
    */
   const isTempFileOf = (pid: string) => (name: string): boolean => path.basename(name).split(".")[2] === pid;
-  function killMidWrite(writer: Child): void {
-    const writing = isTempFileOf(String(writer.process.pid));
-    const deadline = Date.now() + 1000;
-    while (Date.now() < deadline) {
+  function killMidWrite(writer: Child): boolean {
+    const pid = writer.process.pid!;
+    const writing = (): boolean => {
       try {
-        if (tempFiles(state.directory).some(writing)) break;
+        return tempFiles(state.directory).some(isTempFileOf(String(pid)));
       } catch {
-        // a directory vanished while it was listed (a rename or a sweep elsewhere): look again
+        return false; // a directory vanished while it was listed (a rename elsewhere): look again
       }
+    };
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (!writing()) continue;
+      writer.kill("SIGSTOP");
+      waitUntilStopped(pid);
+      if (writing()) {
+        writer.kill("SIGKILL");
+        return true;
+      }
+      writer.kill("SIGCONT");
     }
     writer.kill("SIGKILL");
+    return false;
   }
 
   let passes = 0;
@@ -128,11 +164,12 @@ it("a writer SIGKILLed 20 times in the middle of writes: no partial entry is eve
       const writer: Child = forkWorker("tempfile-writer.mjs", [JSON.stringify(config)]);
       await writer.message("ready");
       await sleep(next() * 50);
-      killMidWrite(writer);
+      const midWrite = killMidWrite(writer);
       const exit = await writer.exited;
       if (exit.signal !== "SIGKILL") problems.push(`writer ${laneIndex}.${round} ended with ${JSON.stringify(exit)} instead of SIGKILL`);
       killed++;
-      // A temp file of this writer (".<digest>.<pid>.<unique>.tmp") still there: the kill landed mid-write.
+      if (midWrite) killsMidWrite++;
+      // The temp file of the write it was killed in is still there (nothing sweeps until the end).
       if (tempFiles(state.directory).some(isTempFileOf(String(writer.process.pid)))) killsLeavingTempFiles++;
       await checkAll();
     }
@@ -150,6 +187,7 @@ it("a writer SIGKILLed 20 times in the middle of writes: no partial entry is eve
 
   recordFigures("tempfile-sigkill", {
     kills: killed,
+    killsMidWrite,
     killsLeavingTempFiles,
     tempFilesBeforeSweep,
     sweptOrphans: sweep.orphans,
@@ -166,9 +204,10 @@ it("a writer SIGKILLed 20 times in the middle of writes: no partial entry is eve
   expect(read.counts.wrong).toBe(0);
   expect(read.counts.exceptions).toBe(0);
   expect(killed).toBe(20);
-  // The kills did land mid-write: at least 3 in 4 left a temp file behind (a kill can still land just
-  // after a rename). The sweep removed all they left.
-  expect(killsLeavingTempFiles).toBeGreaterThanOrEqual(15);
+  // Every kill landed mid-write (the writer was frozen with its temp file present), and each left
+  // that temp file behind. The sweep removed all they left.
+  expect(killsMidWrite).toBe(20);
+  expect(killsLeavingTempFiles).toBe(20);
   expect(sweep.orphans).toBe(tempFilesBeforeSweep);
   expect(sweep.corrupt).toBe(0);
   expect(tempFilesAfterSweep).toBe(0);
