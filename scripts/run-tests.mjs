@@ -28,19 +28,24 @@ const perPackage = [];
 const failures = [];
 for (const file of readdirSync(resultsDir).filter((f) => f.endsWith(".json")).sort()) {
   const report = JSON.parse(readFileSync(path.join(resultsDir, file), "utf8"));
+  const packageFailed = report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0);
   passed += report.numPassedTests;
-  failed += report.numFailedTests + (report.numRuntimeErrorTestSuites ?? 0);
+  failed += packageFailed;
   for (const suite of report.testResults ?? []) {
-    const file = path.relative(root, suite.name);
+    const testFile = path.relative(root, suite.name);
     for (const test of suite.assertionResults ?? []) {
-      if (test.status === "failed") failures.push(`  ${file} › ${test.fullName}`);
+      if (test.status === "failed") failures.push(`  ${testFile} › ${test.fullName}`);
     }
-    // A suite that could not run (a syntax error, a failing beforeAll hook) has a message but no failed test.
+    // A suite that could not run (a syntax or type error, an import that throws) has a message but no failed test.
     if (suite.status === "failed" && !(suite.assertionResults ?? []).some((t) => t.status === "failed")) {
-      failures.push(`  ${file} (suite): ${String(suite.message ?? "").split("\n").find((l) => l.trim()) ?? "failed"}`);
+      const reason = String(suite.message ?? "")
+        .split("\n")
+        .map((line) => line.trim())
+        .find((line) => line !== "" && !line.includes("Test suite failed to run"));
+      failures.push(`  ${testFile} (suite could not run): ${reason ?? "no message"}`);
     }
   }
-  perPackage.push(`  ${file.replace(/\.json$/, "")}: ${report.numPassedTests} passed, ${report.numFailedTests} failed`);
+  perPackage.push(`  ${file.replace(/\.json$/, "")}: ${report.numPassedTests} passed, ${packageFailed} failed`);
 }
 const summary = `${passed} passed, ${failed} failed`;
 writeFileSync(path.join(resultsDir, "summary.txt"), summary + "\n");
