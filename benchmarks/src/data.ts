@@ -99,6 +99,36 @@ export function record(id: number): RecordValue {
   };
 }
 
+/** A loader of {@link record}s and how many times it ran (each hit case checks it ran only to fill). */
+export interface CountedLoader<F> {
+  readonly fn: F;
+  executions(): number;
+}
+
+/** `async loadUser(id)` returning {@link record}, counting its executions. */
+export function countedLoadUser(): CountedLoader<(id: number) => Promise<RecordValue>> {
+  let calls = 0;
+  return {
+    fn: async function loadUser(id: number): Promise<RecordValue> {
+      calls++;
+      return record(id);
+    },
+    executions: () => calls,
+  };
+}
+
+/** `loadUserSync(id)` returning {@link record}, counting its executions. */
+export function countedLoadUserSync(): CountedLoader<(id: number) => RecordValue> {
+  let calls = 0;
+  return {
+    fn: function loadUserSync(id: number): RecordValue {
+      calls++;
+      return record(id);
+    },
+    executions: () => calls,
+  };
+}
+
 /** A value whose `node:v8` serialization is about `bytes` long: a list of small records, like a query result. */
 export function payloadOfSize(bytes: number): { id: number; rows: { n: number; label: string; score: number; tags: string[] }[] } {
   const rows: { n: number; label: string; score: number; tags: string[] }[] = [];

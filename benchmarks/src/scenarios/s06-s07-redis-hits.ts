@@ -1,7 +1,7 @@
 import { Mime } from "@mimic/core";
 import { checksumOf, hitCase } from "../cases.js";
 import type { RunContext } from "../context.js";
-import { record, type RecordValue, serializedSize } from "../data.js";
+import { countedLoadUser, record, type RecordValue, serializedSize } from "../data.js";
 import { atMost, throughputAtLeast } from "../goals.js";
 import { measureCases } from "../measure.js";
 import {
@@ -19,17 +19,6 @@ import type { Case } from "../types.js";
 const RAW = "raw node-redis GET + v8.deserialize";
 const MIMIC = "Mimic: Mime({ ttl, state: RedisState, name })(asyncFn)";
 
-function counted() {
-  let calls = 0;
-  return {
-    fn: async function loadUser(id: number): Promise<RecordValue> {
-      calls++;
-      return record(id);
-    },
-    executions: () => calls,
-  };
-}
-
 type Fn = (id: number) => Promise<RecordValue>;
 type GetOrSet = <T>(key: string, load: () => Promise<T>) => Promise<T>;
 
@@ -39,14 +28,14 @@ async function redisHitCases(context: RunContext, tag: string, ids: number[], mo
   const server = await context.redis();
   const raw = await rawRedisClient(context, server);
   const columns = [ids];
-  const expected = await checksumOf(counted().fn, columns, "id");
+  const expected = await checksumOf(countedLoadUser().fn, columns, "id");
   const make = async (name: string, memoized: Fn, executions: () => number, reference = false) =>
     hitCase({ name, reference, memoized, columns, mode, expected, consume: "id", executions });
   const viaGetOrSet = async (name: string, getOrSet: GetOrSet) => {
-    const c = counted();
+    const c = countedLoadUser();
     return make(name, (id) => getOrSet(`user:${id}`, () => c.fn(id)), c.executions);
   };
-  const mimic = counted();
+  const mimic = countedLoadUser();
   return [
     await make(RAW, await rawGetAndDeserialize(raw, `raw-${tag}`, ids, record), () => 0, true),
     await make(MIMIC, Mime({ ttl: REDIS_TTL_SECONDS, state, name: `${tag}.loadUser` })(mimic.fn), mimic.executions),

@@ -1,6 +1,6 @@
 import { Mime } from "@mimic/core";
 import { checksumOf, hitCase } from "../cases.js";
-import { record, type RecordValue } from "../data.js";
+import { countedLoadUser, countedLoadUserSync, record } from "../data.js";
 import { atMost } from "../goals.js";
 import { measureCases } from "../measure.js";
 import { mimicRedisState, rawGetAndDeserialize, rawRedisClient, REDIS_TTL_SECONDS } from "../redis-peers.js";
@@ -25,36 +25,28 @@ export const redisSync: Scenario = {
     const raw = await rawRedisClient(context, server);
     const ids = Array.from({ length: 64 }, (_, i) => i + 1);
     const columns = [ids];
-    let asyncCalls = 0;
-    let syncCalls = 0;
-    const loadUser = async function loadUser(id: number): Promise<RecordValue> {
-      asyncCalls++;
-      return record(id);
-    };
-    const loadUserSync = function loadUserSync(id: number): RecordValue {
-      syncCalls++;
-      return record(id);
-    };
-    const expected = await checksumOf(loadUserSync, columns, "id");
+    const loadUser = countedLoadUser();
+    const loadUserSync = countedLoadUserSync();
+    const expected = await checksumOf(loadUserSync.fn, columns, "id");
     const cases = [
       await hitCase({
         name: ASYNC,
         reference: true,
-        memoized: Mime({ ttl: REDIS_TTL_SECONDS, state, name: "s8.loadUser" })(loadUser),
+        memoized: Mime({ ttl: REDIS_TTL_SECONDS, state, name: "s8.loadUser" })(loadUser.fn),
         columns,
         mode: "await",
         expected,
         consume: "id",
-        executions: () => asyncCalls,
+        executions: loadUser.executions,
       }),
       await hitCase({
         name: SYNC,
-        memoized: Mime({ ttl: REDIS_TTL_SECONDS, state, name: "s8.loadUserSync" })(loadUserSync),
+        memoized: Mime({ ttl: REDIS_TTL_SECONDS, state, name: "s8.loadUserSync" })(loadUserSync.fn),
         columns,
         mode: "sync",
         expected,
         consume: "id",
-        executions: () => syncCalls,
+        executions: loadUserSync.executions,
       }),
       await hitCase({
         name: "raw node-redis GET + v8.deserialize (async, for scale)",

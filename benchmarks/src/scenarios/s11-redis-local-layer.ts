@@ -3,7 +3,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { MemoryState, Mime } from "@mimic/core";
 import { checksumOf, hitCase } from "../cases.js";
 import type { RunContext } from "../context.js";
-import { record, type RecordValue, serializedSize } from "../data.js";
+import { countedLoadUser, countedLoadUserSync, record, type RecordValue, serializedSize } from "../data.js";
 import { atMost, throughputAtLeast } from "../goals.js";
 import { measureCases } from "../measure.js";
 import {
@@ -31,28 +31,6 @@ const SYNC_LOCAL = "Mimic sync: Mime({ ttl, state: RedisState({ local: true }), 
 const TRACKING_TIMEOUT_MS = 10_000;
 /** Rounds of reads, once tracking holds, that must fill the local layer with every id. */
 const FILL_ROUNDS = 3;
-
-function counted() {
-  let calls = 0;
-  return {
-    fn: async function loadUser(id: number): Promise<RecordValue> {
-      calls++;
-      return record(id);
-    },
-    executions: () => calls,
-  };
-}
-
-function countedSync() {
-  let calls = 0;
-  return {
-    fn: function loadUserSync(id: number): RecordValue {
-      calls++;
-      return record(id);
-    },
-    executions: () => calls,
-  };
-}
 
 type Fn = (id: number) => Promise<RecordValue>;
 type GetOrSet = <T>(key: string, load: () => Promise<T>) => Promise<T>;
@@ -139,23 +117,23 @@ async function sequentialCases(context: RunContext, ids: number[]): Promise<{ ca
   const server = await context.redis();
   const raw = await rawRedisClient(context, server);
   const columns = [ids];
-  const expected = await checksumOf(counted().fn, columns, "id");
+  const expected = await checksumOf(countedLoadUser().fn, columns, "id");
   const make = async (name: string, memoized: Fn, executions: () => number, reference = false) =>
     hitCase({ name, reference, memoized, columns, mode: "await", expected, consume: "id", executions });
   const viaGetOrSet = async (name: string, getOrSet: GetOrSet) => {
-    const c = counted();
+    const c = countedLoadUser();
     return make(name, (id) => getOrSet(`user:${id}`, () => c.fn(id)), c.executions);
   };
 
-  const memory = counted();
-  const local = counted();
+  const memory = countedLoadUser();
+  const local = countedLoadUser();
   const localState = await mimicLocalRedisState(context, "s11a-local");
   const localFn = Mime({ ttl: REDIS_TTL_SECONDS, state: localState, name: "s11a.local.loadUser" })(local.fn);
-  const network = counted();
+  const network = countedLoadUser();
   const networkState = await mimicRedisState(context, "s11a-net");
 
-  const syncMemory = countedSync();
-  const syncLocal = countedSync();
+  const syncMemory = countedLoadUserSync();
+  const syncLocal = countedLoadUserSync();
   const syncLocalState = await mimicLocalRedisState(context, "s11a-local-sync");
   const syncLocalFn = Mime({ ttl: REDIS_TTL_SECONDS, state: syncLocalState, name: "s11a.local.loadUserSync" })(syncLocal.fn);
   const makeSync = async (name: string, memoized: (id: number) => RecordValue, executions: () => number) =>
@@ -182,13 +160,13 @@ async function inflightCases(context: RunContext, ids: number[]): Promise<{ case
   const server = await context.redis();
   const raw = await rawRedisClient(context, server);
   const columns = [ids];
-  const expected = await checksumOf(counted().fn, columns, "id");
+  const expected = await checksumOf(countedLoadUser().fn, columns, "id");
   const make = async (name: string, memoized: Fn, executions: () => number, reference = false) =>
     hitCase({ name, reference, memoized, columns, mode: "inflight", expected, consume: "id", executions });
-  const local = counted();
+  const local = countedLoadUser();
   const localState = await mimicLocalRedisState(context, "s11b-local");
   const localFn = Mime({ ttl: REDIS_TTL_SECONDS, state: localState, name: "s11b.local.loadUser" })(local.fn);
-  const network = counted();
+  const network = countedLoadUser();
   const networkState = await mimicRedisState(context, "s11b-net");
   const fills = [await fillLocalLayer("100 in flight", localState, ids, localFn)];
   const cases = [
