@@ -6,6 +6,7 @@ const path = require("node:path");
 const root = path.resolve(__dirname, "..");
 const workspaceSources = {
   "^@mimic/core$": path.join(root, "packages/core/src/index.ts"),
+  "^@mimic/core/state-kit$": path.join(root, "packages/core/src/state-kit.ts"),
   "^@mimic/state-test-suite$": path.join(root, "packages/state-test-suite/src/index.ts"),
   "^@mimic/state-redis$": path.join(root, "packages/state-redis/src/index.ts"),
   "^@mimic/state-tempfile$": path.join(root, "packages/state-tempfile/src/index.ts"),

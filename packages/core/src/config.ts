@@ -1,6 +1,7 @@
 import { InvalidOptionError, type MimicError } from "./errors.js";
-import { MemoryState } from "./memory-state.js";
-import { assertIsState, assertIsStateClass, type IState, type StateClass } from "./state.js";
+import { rejectUnknownOptions } from "./option-kit.js";
+import { MemoryState } from "./state/memory-state.js";
+import { assertIsState, assertIsStateClass, type IState, type StateClass } from "./state/contract.js";
 
 /** Which state operation failed, for error reports. */
 export type StateOperation = "get" | "set" | "delete" | "clear" | "close" | "lock" | "unlock";
@@ -54,7 +55,7 @@ interface ClassConfig<Options> extends ConfigBase {
 /** What `new Config(...)` and `Mime.setConfig(...)` accept. */
 export type ConfigOptions<Options = unknown> = InstanceConfig | ClassConfig<Options>;
 
-const knownConfigKeys = new Set(["state", "stateOptions", "onError", "strict"]);
+const knownConfigKeys = ["state", "stateOptions", "onError", "strict"] as const;
 
 /**
  * The global configuration (the seed's `Config(state=..., state_kwargs=...)`). A state class is
@@ -74,11 +75,7 @@ export class Config<Options = unknown> {
     if (typeof options !== "object" || options === null) {
       throw new InvalidOptionError(`Config: expected an options object, got ${String(options)}`);
     }
-    for (const key of Object.keys(options)) {
-      if (!knownConfigKeys.has(key)) {
-        throw new InvalidOptionError(`Config: unknown option "${key}" (known: ${[...knownConfigKeys].join(", ")})`);
-      }
-    }
+    rejectUnknownOptions("Config", options, knownConfigKeys);
     if (options.onError !== undefined && typeof options.onError !== "function") {
       throw new InvalidOptionError(`Config: onError must be a function, got ${typeof options.onError}`);
     }

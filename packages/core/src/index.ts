@@ -2,10 +2,10 @@ export { Mime, type MimeDecorator, type MimeFactory } from "./mime.js";
 export type { MimeOptions } from "./options.js";
 export type { Memoized, MemoizedHandles, MimeStats } from "./memoize.js";
 export { Config, type ConfigOptions, type ErrorContext, type ErrorHandler, type StateOperation } from "./config.js";
-export { MemoryState, type MemoryStateOptions } from "./memory-state.js";
+export { MemoryState, type MemoryStateOptions } from "./state/memory-state.js";
 export { MIMIC_CHANNELS, type MimicErrorEvent, type MimicEvent } from "./events.js";
 export * from "./errors.js";
-export * from "./state.js";
+export * from "./state/contract.js";
 export * from "./ttl.js";
 export * from "./serializer.js";
 export {
@@ -17,4 +17,4 @@ export {
   digestKey,
   shortenKey,
   type CallKind,
-} from "./key.js";
+} from "./keys/encode.js";

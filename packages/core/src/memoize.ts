@@ -2,19 +2,13 @@ import type { ErrorContext, ErrorHandler, StateOperation } from "./config.js";
 import { ConfigError, InvalidOptionError, MimicError, StateError, UnsupportedArgumentError } from "./errors.js";
 import { anyoneListening, channels } from "./events.js";
 import { getGlobalConfig, globalConfigGeneration } from "./global-config.js";
-import { claimSharedIdentity, type FunctionIdentity, identify } from "./identity.js";
-import { type CallKind, encodeArguments, encodeCustomKey, isLoneKeyable } from "./key.js";
+import { claimSharedIdentity, type FunctionIdentity, identify } from "./keys/identity.js";
+import { type CallKind, encodeArguments, encodeCustomKey, isLoneKeyable } from "./keys/encode.js";
 import type { Settings } from "./options.js";
 import {
   type CacheEntry,
   hasSyncOperations,
   type IState,
-  isLocallyCached,
-  isPartitioned,
-  type LocalPartition,
-  type LocalReader,
-  type LocallyCachedState,
-  type PartitionedState,
   type SetOptions,
   stateName,
   supportsLocking,
@@ -23,7 +17,15 @@ import {
   type LockingState,
   type SyncCapableState,
   type TaggingState,
-} from "./state.js";
+} from "./state/contract.js";
+import {
+  isLocallyCached,
+  isPartitioned,
+  type LocalPartition,
+  type LocalReader,
+  type LocallyCachedState,
+  type PartitionedState,
+} from "./state/local-access.js";
 import { type Envelope, envelope, freshness, openEnvelope } from "./stale.js";
 import { registerTaggedState, trackWrite } from "./tags.js";
 

@@ -1,6 +1,7 @@
 import type { ErrorHandler } from "./config.js";
 import { InvalidOptionError } from "./errors.js";
-import { assertIsState, type IState } from "./state.js";
+import { rejectUnknownOptions } from "./option-kit.js";
+import { assertIsState, type IState } from "./state/contract.js";
 import { validateTtl } from "./ttl.js";
 
 /**
@@ -124,11 +125,6 @@ const knownOptions = [
   "lock",
 ];
 
-function closest(word: string): string | undefined {
-  const lower = word.toLowerCase().replace(/[_-]/g, "");
-  return knownOptions.find((known) => known.toLowerCase() === lower || lower.startsWith(known.toLowerCase()));
-}
-
 function expectType(where: string, name: string, value: unknown, type: "function" | "boolean" | "string"): void {
   if (value !== undefined && typeof value !== type) {
     throw new InvalidOptionError(`${where}: ${name} must be a ${type}, got ${typeof value} ${String(value)}`);
@@ -169,14 +165,7 @@ export function validateMimeOptions(options: unknown): Settings {
     throw new InvalidOptionError(`${where}: expected an options object like { ttl: 60 }, got ${String(options)}`);
   }
   const given = options as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
-    if (!knownOptions.includes(key)) {
-      const hint = closest(key);
-      throw new InvalidOptionError(
-        `${where}: unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ""}; known options: ${knownOptions.join(", ")}`,
-      );
-    }
-  }
+  rejectUnknownOptions(where, given, knownOptions);
   const ttl = validateTtl(given.ttl, where);
   if (given.state !== undefined) {
     if (typeof given.state === "function") {

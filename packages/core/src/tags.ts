@@ -1,6 +1,6 @@
 import { StateError } from "./errors.js";
 import { getGlobalConfig } from "./global-config.js";
-import { type IState, stateName, supportsTags, type TaggingState } from "./state.js";
+import { type IState, stateName, supportsTags, type TaggingState } from "./state/contract.js";
 
 /** States that tagged functions have used in this process, held weakly. */
 const taggedStates = new Set<WeakRef<TaggingState>>();

@@ -1,16 +1,5 @@
 import { InvalidOptionError, InvalidTtlError } from "./errors.js";
-
-/** A short rendering of any value for a message (bigints and symbols included). */
-function describeValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "symbol" || typeof value === "function") return String(value);
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
+import { describeValue } from "./option-kit.js";
 
 /**
  * Checks a ttl given in seconds (fractions allowed) and returns it; `null` and `undefined` mean

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { encodeArguments, encodeCustomKey, shortenKey, UnsupportedArgumentError, MimicError } from "../src/index";
-import { decodePrimitiveArguments, isLoneKeyable, sharedNamespace, sourceDigest } from "../src/key";
+import { decodePrimitiveArguments, isLoneKeyable, sharedNamespace, sourceDigest } from "../src/keys/encode";
 
 const doc = readFileSync(path.join(__dirname, "../../../docs/KEY_FORMAT.md"), "utf8");
 

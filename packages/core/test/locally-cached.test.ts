@@ -1,13 +1,5 @@
-import {
-  isLocallyCached,
-  MemoryState,
-  Mime,
-  InvalidOptionError,
-  type CacheEntry,
-  type IState,
-  type LocallyCachedState,
-  type LocalReader,
-} from "../src/index";
+import { MemoryState, Mime, InvalidOptionError, type CacheEntry, type IState } from "../src/index";
+import { isLocallyCached, type LocallyCachedState, type LocalReader } from "../src/state-kit";
 
 /**
  * A shared state with a local copy, as the core sees one: a "remote" map (counted reads) and a

@@ -4,13 +4,12 @@ import {
   ttlToMilliseconds,
   validateTtl,
   type CacheEntry,
-  type LocalReader,
-  type LocallyCachedState,
   type LockingState,
   type PrefixDeletingState,
   type SetOptions,
   type TaggingState,
 } from "@mimic/core";
+import { type LocalReader, type LocallyCachedState } from "@mimic/core/state-kit";
 import { randomBytes } from "node:crypto";
 import { RedisConnection } from "./connection.js";
 import { EntryCodec } from "./entry-codec.js";

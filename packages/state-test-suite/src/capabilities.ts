@@ -1,15 +1,14 @@
 import {
-  isPartitioned,
   stateName,
   supportsLocking,
   supportsPrefixDeletion,
   supportsTags,
   type IState,
   type LockingState,
-  type PartitionedState,
   type PrefixDeletingState,
   type TaggingState,
 } from "@mimic/core";
+import { isPartitioned, type PartitionedState } from "@mimic/core/state-kit";
 import { ConformanceError } from "./assertions.js";
 import type { OptionalCapability } from "./options.js";
 

@@ -6,14 +6,13 @@ import {
   isExpired,
   type CacheEntry,
   type IState,
-  type LocalPartition,
   type LockingState,
-  type PartitionedState,
   type PrefixDeletingState,
   type Serializer,
   type SetOptions,
   type TaggingState,
 } from "@mimic/core";
+import { type LocalPartition, type PartitionedState } from "@mimic/core/state-kit";
 
 /**
  * The smallest correct state: a Map with expiry times, sync and async. With a serializer it stores

@@ -1,4 +1,5 @@
-import { MemoryState, type CacheEntry, type LocalReader, type StateError } from "@mimic/core";
+import { MemoryState, type CacheEntry, type StateError } from "@mimic/core";
+import { type LocalReader } from "@mimic/core/state-kit";
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { ConnectionSpec } from "../connection-spec.js";
 import { SyncWorkerError } from "../errors.js";

@@ -5,10 +5,9 @@ import {
   supportsPrefixDeletion,
   supportsTags,
   type CacheEntry,
-  type LocalPartition,
-  type PartitionedState,
   type SetOptions,
 } from "@mimic/core";
+import { type LocalPartition, type PartitionedState } from "@mimic/core/state-kit";
 import { ConformanceError, expectHit, expectMiss } from "../assertions.js";
 import { localNamespace, sharedNamespace } from "../fixtures/namespaces.js";
 import { preview, showKey } from "../format.js";

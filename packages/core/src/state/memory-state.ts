@@ -1,7 +1,8 @@
-import { InvalidOptionError } from "./errors.js";
-import { decodePrimitiveArguments, encodePrimitive, NAMESPACE_END } from "./key.js";
-import type { CacheEntry, IState, LocalPartition, SetOptions, TaggingState } from "./state.js";
-import { expiresAt } from "./ttl.js";
+import { InvalidOptionError } from "../errors.js";
+import { decodePrimitiveArguments, encodePrimitive, NAMESPACE_END } from "../keys/encode.js";
+import type { CacheEntry, IState, SetOptions, TaggingState } from "./contract.js";
+import type { LocalPartition } from "./local-access.js";
+import { expiresAt } from "../ttl.js";
 
 /** Options of {@link MemoryState}. */
 export interface MemoryStateOptions {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { UnsupportedArgumentError } from "./errors.js";
+import { UnsupportedArgumentError } from "../errors.js";
 
 /**
  * Canonical, type-tagged encoding of call arguments into cache keys. The format is specified in

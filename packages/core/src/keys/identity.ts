@@ -1,4 +1,4 @@
-import { type CallKind, localNamespace, sharedNamespace, sourceDigest } from "./key.js";
+import { type CallKind, localNamespace, sharedNamespace, sourceDigest } from "./encode.js";
 
 /** How a memoized function is named in keys. */
 export interface FunctionIdentity {
