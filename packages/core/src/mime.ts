@@ -1,9 +1,10 @@
 import type { Config, ConfigOptions } from "./config.js";
 import { InvalidOptionError } from "./errors.js";
 import { getGlobalConfig, setGlobalConfig } from "./global-config.js";
-import { type Memoized, type MemoizedHandles, memoize, methodBinder } from "./memoize.js";
+import type { Memoized, MemoizedHandles } from "./engine/handles.js";
+import { memoize } from "./memoize.js";
 import { type MimeOptions, validateMimeOptions } from "./options.js";
-import { invalidateTags } from "./tags.js";
+import { invalidateTags } from "./engine/tag-invalidation.js";
 
 type AnyFunction = (...args: never[]) => unknown;
 
@@ -55,6 +56,19 @@ export interface MimeFactory {
   handles<F extends AnyFunction>(fn: F): MemoizedHandles<F>;
 }
 
+/**
+ * For decorated methods: makes, for an instance, a function that calls the method on it and whose
+ * handles act on that instance.
+ */
+const methodBinders = new WeakMap<object, (instance: object) => unknown>();
+
+/** Memoizes `fn` and registers its per-instance binder. */
+function memoizeRegistered(fn: AnyFunction, settings: ReturnType<typeof validateMimeOptions>): object {
+  const { memoized, bindInstance } = memoize(fn, settings);
+  methodBinders.set(memoized, bindInstance);
+  return memoized;
+}
+
 function isDecoratorContext(value: unknown): value is DecoratorContext {
   return typeof value === "object" && value !== null && "kind" in value && "name" in value;
 }
@@ -71,7 +85,7 @@ function describe(value: unknown): string {
  * (`Users.prototype.find`) gives the memoized function.
  */
 function perInstanceAccessor(owner: object | undefined, memoized: object, name: string | symbol, enumerable: boolean): PropertyDescriptor {
-  const bind = methodBinder(memoized)!;
+  const bind = methodBinders.get(memoized)!;
   const bound = new WeakMap<object, unknown>();
   return {
     configurable: true,
@@ -108,7 +122,7 @@ function createDecorator(options: unknown): MimeDecorator {
       if (contextOrKey.kind !== "method") {
         throw new InvalidOptionError(`@Mime decorates methods and functions, not a ${contextOrKey.kind} (${String(contextOrKey.name)})`);
       }
-      const memoized = memoize(target as AnyFunction, settings);
+      const memoized = memoizeRegistered(target as AnyFunction, settings);
       const { name } = contextOrKey;
       contextOrKey.addInitializer(function (this: unknown) {
         installAccessor(this as object, name as string | symbol, memoized);
@@ -119,13 +133,13 @@ function createDecorator(options: unknown): MimeDecorator {
       if (typeof descriptor.value !== "function") {
         throw new InvalidOptionError(`@Mime decorates methods, but ${String(contextOrKey)} is not a method (a getter or field?)`);
       }
-      const memoized = memoize(descriptor.value as AnyFunction, settings);
+      const memoized = memoizeRegistered(descriptor.value as AnyFunction, settings);
       return perInstanceAccessor(target as object, memoized, contextOrKey, descriptor.enumerable ?? false);
     }
     if (typeof target !== "function") {
       throw new InvalidOptionError(`Mime(options) expects a function to wrap, got ${describe(target)}`);
     }
-    return memoize(target as AnyFunction, settings);
+    return memoizeRegistered(target as AnyFunction, settings);
   }
   return decorate as MimeDecorator;
 }

@@ -4,8 +4,11 @@ import { type CallKind, localNamespace, sharedNamespace, sourceDigest } from "./
 export interface FunctionIdentity {
   /** Shown in messages and used in shared namespaces. */
   readonly name: string;
-  /** The per-process wrapper number, for local namespaces. */
-  readonly wrapperId: number;
+  /**
+   * Whether the function has source text that tells its versions apart. Bound and native functions
+   * have none (`function () { [native code] }`), so on a shared state they need a `name`.
+   */
+  readonly hasSourceText: boolean;
   /** Namespace in a shared state, by call kind. */
   shared(kind: CallKind): string;
   /** Namespace in a process-local state, by call kind; per instance for methods. */
@@ -26,20 +29,40 @@ function instanceId(instance: object): number {
   return id;
 }
 
-/** Shared identities in use in this process, to warn when two different functions claim one. */
-const sharedOwners = new Map<string, WeakRef<object>>();
-const warned = new Set<string>();
+/**
+ * Shared identities in use in this process, per state, to warn when two different functions claim
+ * one in the same state. Held on `globalThis` so that the ESM and CJS builds of Mimic loaded in one
+ * process share it.
+ */
+interface IdentityRegistry {
+  readonly owners: WeakMap<object, Map<string, WeakRef<object>>>;
+  readonly warned: WeakMap<object, Set<string>>;
+}
+const registryKey = Symbol.for("@mimic/core/identity-registry@1");
+const registry: IdentityRegistry = ((globalThis as Record<symbol, unknown>)[registryKey] ??= {
+  owners: new WeakMap(),
+  warned: new WeakMap(),
+} satisfies IdentityRegistry) as IdentityRegistry;
+
+function perState<T>(map: WeakMap<object, T>, state: object, create: () => T): T {
+  let value = map.get(state);
+  if (value === undefined) map.set(state, (value = create()));
+  return value;
+}
 
 /**
- * Warns (once per identity) when a second, different function object takes an identity already in
- * use in a shared state: closures with the same source text would read each other's entries.
+ * Warns (once per identity and state) when a second, different function object takes an identity
+ * already in use in the same shared state: closures with the same source text would read each
+ * other's entries. Functions on two unrelated states never meet, so they are not compared.
  */
-export function claimSharedIdentity(namespace: string, fn: object, name: string): void {
-  const owner = sharedOwners.get(namespace)?.deref();
+export function claimSharedIdentity(state: object, namespace: string, fn: object, name: string): void {
+  const owners = perState(registry.owners, state, () => new Map<string, WeakRef<object>>());
+  const owner = owners.get(namespace)?.deref();
   if (owner === undefined) {
-    sharedOwners.set(namespace, new WeakRef(fn));
+    owners.set(namespace, new WeakRef(fn));
     return;
   }
+  const warned = perState(registry.warned, state, () => new Set<string>());
   if (owner === fn || warned.has(namespace)) return;
   warned.add(namespace);
   process.emitWarning(
@@ -61,7 +84,9 @@ export function identify(
   const displayName = name ?? (fn.name || "anonymous");
   // Explicit name or version: the user controls invalidation, so the source digest is left out.
   const explicit = name !== undefined || version !== undefined;
-  const digest = explicit ? "-" : sourceDigest(Function.prototype.toString.call(fn));
+  const source = Function.prototype.toString.call(fn);
+  const hasSourceText = !/\{\s*\[native code\]\s*\}\s*$/.test(source);
+  const digest = explicit ? "-" : sourceDigest(source);
   const sharedByKind = {
     sync: sharedNamespace("sync", displayName, version ?? "", digest, enveloped),
     async: sharedNamespace("async", displayName, version ?? "", digest, enveloped),
@@ -73,7 +98,7 @@ export function identify(
   const perInstance = new WeakMap<object, { sync: string; async: string }>();
   return {
     name: displayName,
-    wrapperId,
+    hasSourceText,
     shared: (kind) => sharedByKind[kind],
     local(kind, instance) {
       if (instance === undefined) return localByKind[kind];

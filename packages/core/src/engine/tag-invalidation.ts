@@ -1,19 +1,23 @@
-import { StateError } from "./errors.js";
-import { getGlobalConfig } from "./global-config.js";
-import { type IState, stateName, supportsTags, type TaggingState } from "./state/contract.js";
+import { StateError } from "../errors.js";
+import { getGlobalConfig } from "../global-config.js";
+import { type IState, stateName, supportsTags, type TaggingState } from "../state/contract.js";
+import { FlightTable } from "./single-flight.js";
 
-/** States that tagged functions have used in this process, held weakly. */
-const taggedStates = new Set<WeakRef<TaggingState>>();
-const known = new WeakSet<TaggingState>();
-
-/** Results returned to their callers whose write to a shared state is still under way. */
-const pendingWrites = new Set<Promise<void>>();
-
-/** Registers a background write, so that an invalidation made after the call sees its entry. */
-export function trackWrite(write: Promise<void>): void {
-  pendingWrites.add(write);
-  void write.finally(() => pendingWrites.delete(write));
+/**
+ * States that tagged functions have used in this process, held weakly; on `globalThis` so that the
+ * ESM and CJS builds of Mimic loaded in one process invalidate the same states.
+ */
+interface TaggedStates {
+  readonly refs: Set<WeakRef<TaggingState>>;
+  readonly known: WeakSet<TaggingState>;
 }
+const taggedStatesKey = Symbol.for("@mimic/core/tagged-states@1");
+const tagged: TaggedStates = ((globalThis as Record<symbol, unknown>)[taggedStatesKey] ??= {
+  refs: new Set(),
+  known: new WeakSet(),
+} satisfies TaggedStates) as TaggedStates;
+const taggedStates = tagged.refs;
+const known = tagged.known;
 
 /** Remembers a state that holds (or will hold) tagged entries, for {@link invalidateTags}. */
 export function registerTaggedState(state: TaggingState): void {
@@ -31,8 +35,9 @@ export async function invalidateTags(tags: readonly string[]): Promise<void> {
   if (!Array.isArray(tags) || !tags.every((tag) => typeof tag === "string")) {
     throw new TypeError(`Mime.invalidateTags: expected an array of strings, got ${JSON.stringify(tags) ?? String(tags)}`);
   }
-  // Entries whose write is still under way must exist before they can be invalidated.
-  await Promise.all(pendingWrites);
+  // Executions under way that carry one of the tags must not store their (older) result, and
+  // entries whose write is under way must exist before they can be invalidated.
+  await FlightTable.invalidateTagged(tags);
   const states = new Set<TaggingState>();
   for (const ref of taggedStates) {
     const state = ref.deref();

@@ -1,0 +1,41 @@
+import type { FunctionIdentity } from "../keys/identity.js";
+import type { Settings } from "../options.js";
+import type { Binding } from "./binding.js";
+import type { FlightTable } from "./single-flight.js";
+import type { StaleWindows } from "./decision.js";
+
+/** Counters of one memoized function, as `stats()` reports them. */
+export interface Counters {
+  hits: number;
+  misses: number;
+  coalesced: number;
+  stale: number;
+  errors: number;
+}
+
+/**
+ * Everything the engine's parts share about one memoized function: what it is, how it is keyed,
+ * where its entries live now, and its bookkeeping. One per `Mime(options)(fn)`.
+ */
+export interface Memo {
+  readonly settings: Settings;
+  readonly identity: FunctionIdentity;
+  /** Shown in messages and events. */
+  readonly name: string;
+  /** The original function, called with the caller's `this`. */
+  readonly call: (this: unknown, ...args: unknown[]) => unknown;
+  /** The wrapper: partitions of calls without an instance are freed with it. */
+  owner: object;
+  /** Whether calls are async (declared, native, or detected from a returned promise). */
+  asyncMode: boolean;
+  /** The state in use and its policy; re-resolved when the global config changes. */
+  binding: Binding | undefined;
+  /** The stale windows, when the function has any (its entries are then envelopes). */
+  readonly windows: StaleWindows | undefined;
+  /** Seconds an entry lives in the state: the ttl, plus the longest stale window. */
+  readonly stateTtl: number | null;
+  readonly counters: Counters;
+  readonly flights: FlightTable;
+  /** Keys being refreshed in the background, once per key per process. */
+  readonly refreshing: Set<string>;
+}

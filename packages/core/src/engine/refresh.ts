@@ -1,0 +1,53 @@
+import { anyoneListening } from "../events.js";
+import type { Binding } from "./binding.js";
+import { lockApplies, releaseLock, tryLock } from "./lock.js";
+import type { Memo } from "./memo.js";
+import { isThenable, settle } from "./read-through.js";
+import { now, reportCoveredFailure } from "./report.js";
+import { type Slot, slotKey } from "./slot.js";
+import { tagsFor, writeOptions } from "./write-options.js";
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Stale-while-revalidate: recomputes a stale entry in the background, once per key per process (and
+ * across processes with `lock`). A sync function is refreshed on the next turn of the event loop and
+ * written synchronously; a failure leaves the stale value until its window ends and is reported.
+ * The refresh is a flight: an invalidation voids it like any other.
+ */
+export function refreshInBackground(memo: Memo, b: Binding, slot: Slot, thisArg: unknown, args: unknown[]): void {
+  const key = slotKey(memo, slot);
+  // Deduplicated by `refreshing` alone: this is often called from inside the very flight that
+  // found the stale entry, which is about to return it.
+  if (memo.refreshing.has(key)) return;
+  memo.refreshing.add(key);
+  const sync = !memo.asyncMode;
+  let tags: readonly string[] | undefined;
+  try {
+    tags = tagsFor(memo, thisArg, args);
+  } catch (error) {
+    memo.refreshing.delete(key);
+    reportCoveredFailure(memo, b, key, error, "MIMIC_REFRESH_FAILED");
+    return;
+  }
+  const refresh = memo.flights.start(key, tags, false, async (flight) => {
+    if (sync) await nextTurn();
+    const token = lockApplies(memo, b) ? await tryLock(memo, b, key) : null;
+    if (token === undefined) return; // another process holds the lease and refreshes
+    try {
+      memo.counters.misses++;
+      const started = anyoneListening() ? now() : 0;
+      const result = memo.call.apply(thisArg, args);
+      if (sync && isThenable(result)) {
+        Promise.resolve(result).catch(() => undefined);
+        throw new TypeError("the function returned a promise during a background refresh");
+      }
+      await settle(memo, b, slot, flight, result, writeOptions(b, tags, flight.startedAt), started, false, sync);
+    } finally {
+      if (token !== null) releaseLock(memo, b, key, token);
+    }
+  });
+  refresh
+    .catch((error: unknown) => reportCoveredFailure(memo, b, key, error, "MIMIC_REFRESH_FAILED"))
+    .finally(() => memo.refreshing.delete(key));
+}

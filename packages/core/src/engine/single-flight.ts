@@ -1,0 +1,120 @@
+/**
+ * Single-flight: concurrent callers of one key share one execution, and an invalidation wins over
+ * every execution that began before it. A flight that an invalidation voids is no longer joined,
+ * and its result is not stored (the callers that had already joined it still get it: their calls
+ * began before the invalidation).
+ */
+
+/** One execution of the function for one key. */
+export interface Flight {
+  readonly key: string;
+  /** Its tags (from the `tags` option), for `Mime.invalidateTags`. */
+  readonly tags: readonly string[] | undefined;
+  /** When the execution began, ms since the epoch: states that fence writes compare it to their invalidations. */
+  readonly startedAt: number;
+  /** Set by an invalidation that began while the flight was running: its result must not be stored. */
+  voided: boolean;
+  /** The write of its result while it is under way (an invalidation waits for it, then deletes). */
+  writing: Promise<void> | undefined;
+}
+
+/** Resolves once every promise has settled: a failed write is the write's caller's to report, not the invalidation's. */
+function settledAll(waits: readonly Promise<unknown>[]): Promise<void> {
+  return Promise.allSettled(waits).then(() => undefined);
+}
+
+/** Flights in any function in this process, for invalidations by tag. */
+const activeFlights = new Set<Flight>();
+const tablesOf = new WeakMap<Flight, FlightTable>();
+
+/** Writes of results already returned to their callers, in any function (see {@link FlightTable.trackBackgroundWrite}). */
+const backgroundWrites = new Set<Promise<void>>();
+
+/** The flights and background writes of one memoized function. */
+export class FlightTable {
+  /** Joinable flights by key. */
+  readonly #joinable = new Map<string, { flight: Flight; promise: Promise<unknown> }>();
+  /** Writes of results already returned to their callers, by key (shared states, not strict). */
+  readonly #writes = new Map<string, Promise<void>>();
+
+  /** Executions in flight now. */
+  get size(): number {
+    return this.#joinable.size;
+  }
+
+  /** The promise of the flight for `key` to join, if one runs that no invalidation has voided. */
+  join(key: string): Promise<unknown> | undefined {
+    return this.#joinable.get(key)?.promise;
+  }
+
+  /**
+   * Starts a flight for `key`: `run` receives it and returns the execution's promise. With
+   * `joinable`, later callers of the key share it until it settles (and until a background write
+   * of its result lands, so that nobody reads the state before the write). A background refresh is
+   * not joinable (callers meanwhile get the stale value) but is voided like any flight.
+   */
+  start(key: string, tags: readonly string[] | undefined, joinable: boolean, run: (flight: Flight) => Promise<unknown>): Promise<unknown> {
+    const flight: Flight = { key, tags, startedAt: Date.now(), voided: false, writing: undefined };
+    activeFlights.add(flight);
+    tablesOf.set(flight, this);
+    const promise = run(flight);
+    const entry = { flight, promise };
+    if (joinable) this.#joinable.set(key, entry);
+    const land = (): void => {
+      activeFlights.delete(flight);
+      if (!joinable) return;
+      const forget = (): void => {
+        if (this.#joinable.get(key) === entry) this.#joinable.delete(key);
+      };
+      const writing = this.#writes.get(key);
+      if (writing === undefined) forget();
+      else void writing.then(forget);
+    };
+    promise.then(land, land);
+    return promise;
+  }
+
+  /** Voids the flights of `key` (or every flight of this function); resolves once their writes are done. */
+  invalidate(key?: string): Promise<void> {
+    const waits: Promise<unknown>[] = [];
+    for (const flight of activeFlights) {
+      if (tablesOf.get(flight) === this && (key === undefined || flight.key === key)) waits.push(this.#void(flight));
+    }
+    if (key === undefined) waits.push(...this.#writes.values());
+    else {
+      const write = this.#writes.get(key);
+      if (write !== undefined) waits.push(write);
+    }
+    return settledAll(waits);
+  }
+
+  #void(flight: Flight): Promise<unknown> {
+    flight.voided = true;
+    const entry = this.#joinable.get(flight.key);
+    if (entry?.flight === flight) this.#joinable.delete(flight.key);
+    return flight.writing ?? Promise.resolve();
+  }
+
+  /**
+   * Registers the write of a result already returned to its caller, so that later callers join the
+   * settled flight until it lands and an invalidation made after the call sees its entry.
+   */
+  trackBackgroundWrite(key: string, write: Promise<void>): void {
+    const done = write.finally(() => {
+      if (this.#writes.get(key) === done) this.#writes.delete(key);
+      backgroundWrites.delete(done);
+    });
+    this.#writes.set(key, done);
+    backgroundWrites.add(done);
+  }
+
+  /** Voids the flights carrying any of `tags` in every function; resolves once their writes are done. */
+  static invalidateTagged(tags: readonly string[]): Promise<void> {
+    const wanted = new Set(tags);
+    const waits: Promise<unknown>[] = [...backgroundWrites];
+    for (const flight of activeFlights) {
+      if (flight.tags?.some((tag) => wanted.has(tag))) waits.push(tablesOf.get(flight)!.#void(flight));
+    }
+    return settledAll(waits);
+  }
+}

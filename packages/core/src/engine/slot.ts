@@ -1,0 +1,87 @@
+import { ConfigError } from "../errors.js";
+import { type CallKind, encodeArguments, encodeCustomKey, isLoneKeyable } from "../keys/encode.js";
+import { stateName } from "../state/contract.js";
+import type { LocalPartition, PartitionedState } from "../state/local-access.js";
+import type { Binding } from "./binding.js";
+import type { Memo } from "./memo.js";
+
+/**
+ * Where a call's entry lives: in a partition of a process-local state, indexed by the argument
+ * itself (`lone`, `pair`) or by its encoding (`encoded`); or under a key string in any state.
+ */
+export type Slot =
+  | { readonly partition: LocalPartition; readonly shape: "lone"; readonly index: unknown }
+  | { readonly partition: LocalPartition; readonly shape: "pair"; readonly index: readonly [unknown, unknown] }
+  | { readonly partition: LocalPartition; readonly shape: "encoded"; readonly index: string }
+  | { readonly partition: undefined; readonly key: string };
+
+/** Disposes a partition once its owner (a wrapper, or an instance of a method) is garbage-collected. */
+const partitionReaper = new FinalizationRegistry<LocalPartition>((partition) => partition.dispose());
+
+/** `this` values that are an object to key per instance (not a plain call). */
+export function instanceOf(thisArg: unknown): object | undefined {
+  if (thisArg === undefined || thisArg === null || thisArg === globalThis) return undefined;
+  return typeof thisArg === "object" || typeof thisArg === "function" ? thisArg : undefined;
+}
+
+/** The key prefix of this function's entries in the bound state (per instance in a process-local state). */
+export function namespaceFor(memo: Memo, b: Binding, thisArg: unknown, kind: CallKind): string {
+  const instance = instanceOf(thisArg);
+  if (b.local) return memo.identity.local(kind, instance);
+  if (instance !== undefined && memo.settings.key === undefined) {
+    throw new ConfigError(
+      `Mime: "${memo.name}" was called with \`this\` (${instance.constructor?.name ?? typeof instance}) on a shared ` +
+        `state (${stateName(b.state)}), where entries outlive the instance. Pass a \`key\` option that says how ` +
+        `\`this\` contributes, e.g. Mime({ key(this: User, id) { return [this.id, id]; } }).`,
+    );
+  }
+  return memo.identity.shared(kind);
+}
+
+/** The argument part of a key: the user's `key` option, else the canonical argument encoding. */
+export function argumentsKey(memo: Memo, thisArg: unknown, args: readonly unknown[]): string {
+  const { key } = memo.settings;
+  return key === undefined ? encodeArguments(args, memo.name) : encodeCustomKey(key.apply(thisArg, args as unknown[]), memo.name);
+}
+
+/** The full key of a call in the bound state. */
+export function keyFor(memo: Memo, b: Binding, thisArg: unknown, args: readonly unknown[], kind: CallKind): string {
+  return namespaceFor(memo, b, thisArg, kind) + argumentsKey(memo, thisArg, args);
+}
+
+/** The partition of calls made with `thisArg` (per instance for a method), created on first use. */
+export function partitionFor(memo: Memo, b: Binding, state: PartitionedState, thisArg: unknown, kind: CallKind): LocalPartition {
+  const instance = instanceOf(thisArg);
+  const owned = instance === undefined ? b.partitions : b.instancePartitions.get(instance) ?? {};
+  let partition = owned[kind];
+  if (partition === undefined) {
+    partition = state.partition(memo.identity.local(kind, instance));
+    owned[kind] = partition;
+    if (instance !== undefined) b.instancePartitions.set(instance, owned);
+    partitionReaper.register(instance ?? memo.owner, partition);
+  }
+  return partition;
+}
+
+/** Where this call's entry lives. */
+export function slotFor(memo: Memo, b: Binding, thisArg: unknown, args: readonly unknown[], kind: CallKind): Slot {
+  if (b.partitioned !== undefined) {
+    const partition = partitionFor(memo, b, b.partitioned, thisArg, kind);
+    // One or two primitive arguments index the partition by their own values.
+    if (memo.settings.key === undefined && args.length <= 2 && args.length > 0 && args.every(isLoneKeyable)) {
+      return args.length === 1
+        ? { partition, shape: "lone", index: args[0] }
+        : { partition, shape: "pair", index: [args[0], args[1]] };
+    }
+    return { partition, shape: "encoded", index: argumentsKey(memo, thisArg, args) };
+  }
+  return { partition: undefined, key: keyFor(memo, b, thisArg, args, kind) };
+}
+
+/** The key string of a slot (computed on demand for partition slots: it costs an encoding). */
+export function slotKey(memo: Memo, slot: Slot): string {
+  if (slot.partition === undefined) return slot.key;
+  if (slot.shape === "encoded") return slot.partition.namespace + slot.index;
+  const args = slot.shape === "lone" ? [slot.index] : slot.index;
+  return slot.partition.namespace + encodeArguments(args, memo.name);
+}

@@ -1,0 +1,128 @@
+import { StateContractError } from "../errors.js";
+import { anyoneListening, channels } from "../events.js";
+import { type CacheEntry, type IState, type SetOptions, stateName, type TaggingState } from "../state/contract.js";
+import type { Binding } from "./binding.js";
+import type { Memo } from "./memo.js";
+import { notify, now, publish, reportBackendError } from "./report.js";
+import { type Slot, slotKey } from "./slot.js";
+import { envelope } from "./stale.js";
+
+/** States already reported for breaking the read contract (reported once each). */
+const contractBreakers = new WeakSet<IState>();
+
+/**
+ * What a state's `get`/`getSync` returned, if it keeps the contract (`undefined`, or an object with
+ * a `value`); anything else (`null`, a raw value) is reported once as a `StateContractError` and
+ * read as a miss, so a user's state written like the Python seed's never crashes a call or returns
+ * a wrong value.
+ */
+export function checkedEntry(memo: Memo, b: Binding, found: unknown, key: string): CacheEntry | undefined {
+  if (found === undefined || (typeof found === "object" && found !== null && "value" in found)) return found as CacheEntry | undefined;
+  if (!contractBreakers.has(b.state)) {
+    contractBreakers.add(b.state);
+    const shown = found === null ? "null" : typeof found === "object" ? "an object without a `value`" : `a raw ${typeof found}`;
+    const error = new StateContractError(
+      `${stateName(b.state)}.get returned ${shown}; a state's get must return undefined for a miss and ` +
+        `{ value } for a hit (e.g. return found ? { value: found } : undefined). Reads from it are treated as misses.`,
+    );
+    notify(b, error, { functionName: memo.name, operation: "get", key, state: b.state });
+  }
+  return undefined;
+}
+
+/**
+ * Reads a slot synchronously; with `localCopyOnly`, only a shared state's local copy (no I/O), where
+ * `undefined` means "not held there" rather than a miss. A failure is reported and reads as a miss.
+ */
+export function readSync(memo: Memo, b: Binding, slot: Slot, localCopyOnly = false): CacheEntry | undefined {
+  const started = anyoneListening() ? now() : 0;
+  try {
+    let entry: CacheEntry | undefined;
+    if (slot.partition !== undefined) {
+      // A partition belongs to a state that keeps the contract by construction (it is Mimic's own API).
+      entry =
+        slot.shape === "lone"
+          ? slot.partition.getLone(slot.index)
+          : slot.shape === "pair"
+            ? slot.partition.getPair(slot.index[0], slot.index[1])
+            : slot.partition.get(slot.index);
+    } else {
+      const found: unknown = localCopyOnly ? b.layered!.getLocal(slot.key) : b.syncState!.getSync(slot.key);
+      entry = checkedEntry(memo, b, found, slot.key);
+    }
+    if (entry !== undefined && started) publish(memo, channels.hit, b, slot, started);
+    return entry;
+  } catch (error) {
+    reportBackendError(memo, b, error, "get", slotKey(memo, slot), started);
+    return undefined;
+  }
+}
+
+/** Reads a key from the state; a failure is reported (and rethrown when strict) and reads as `failed`. */
+export async function readAsync(memo: Memo, b: Binding, key: string): Promise<{ entry: CacheEntry | undefined; failed: boolean }> {
+  const started = anyoneListening() ? now() : 0;
+  let found: unknown;
+  try {
+    found = await b.state.get(key);
+  } catch (error) {
+    reportBackendError(memo, b, error, "get", key, started);
+    return { entry: undefined, failed: true };
+  }
+  const entry = checkedEntry(memo, b, found, key);
+  if (entry !== undefined && started) publish(memo, channels.hit, b, { partition: undefined, key }, started);
+  return { entry, failed: false };
+}
+
+/** What is stored for a result: the value, or its envelope when the function has stale windows. */
+function storedForm(memo: Memo, result: unknown): unknown {
+  return memo.windows === undefined ? result : envelope(result, memo.settings.ttl!);
+}
+
+/**
+ * Writes a result to its slot: synchronously into a partition, with `setSync` when `sync`, else with
+ * `set` (then the returned promise settles when the write has). A failure is reported (rethrown
+ * when strict); it never leaves the call without its value otherwise.
+ */
+export function writeSlot(
+  memo: Memo,
+  b: Binding,
+  slot: Slot,
+  result: unknown,
+  options: SetOptions | undefined,
+  sync: boolean,
+): void | Promise<void> {
+  const value = storedForm(memo, result);
+  const started = anyoneListening() ? now() : 0;
+  const fail = (error: unknown): void => reportBackendError(memo, b, error, "set", slotKey(memo, slot), started);
+  const done = (): void => {
+    if (started) publish(memo, channels.set, b, slot, started);
+  };
+  try {
+    const ttl = memo.stateTtl;
+    if (slot.partition === undefined) {
+      if (sync) writeToState(b.syncState!, "setSync", slot.key, value, ttl, options);
+      else return Promise.resolve(writeToState(b.state, "set", slot.key, value, ttl, options)).then(done, fail);
+    } else if (slot.shape === "lone") slot.partition.setLone(slot.index, value, ttl, options);
+    else if (slot.shape === "pair") slot.partition.setPair(slot.index[0], slot.index[1], value, ttl, options);
+    else slot.partition.set(slot.index, value, ttl, options);
+    done();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+/**
+ * Calls a state's `set`/`setSync`, passing `options` only when there is something to pass, so that a
+ * third-party state without capabilities sees exactly the three arguments of `IState`.
+ */
+function writeToState<M extends "set" | "setSync">(
+  state: IState,
+  method: M,
+  key: string,
+  value: unknown,
+  ttl: number | null,
+  options: SetOptions | undefined,
+): ReturnType<TaggingState[M] & ((...args: never[]) => unknown)> {
+  const write = state[method] as (key: string, value: unknown, ttl: number | null, options?: SetOptions) => never;
+  return options === undefined ? write.call(state, key, value, ttl) : write.call(state, key, value, ttl, options);
+}
