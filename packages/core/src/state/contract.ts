@@ -162,12 +162,30 @@ function describe(subject: unknown): string {
   return String(subject);
 }
 
+/** The Python seed's method names and their TypeScript names, for users porting a state. */
+const pythonNames: Readonly<Record<string, string>> = {
+  async_get: "get",
+  async_set: "set",
+  async_delete: "delete",
+  async_clear: "clear",
+  sync_get: "getSync",
+  sync_set: "setSync",
+  sync_delete: "deleteSync",
+  sync_clear: "clearSync",
+};
+
+/** " (rename async_get → get, …)" when `members` uses the Python seed's names. */
+function pythonNamesHint(members: Record<string, unknown>): string {
+  const found = Object.keys(pythonNames).filter((name) => typeof members[name] === "function");
+  return found.length === 0 ? "" : `; it has the Python seed's names: rename ${found.map((name) => `${name} → ${pythonNames[name]}`).join(", ")}`;
+}
+
 function checkMembers(subject: unknown, members: Record<string, unknown>): void {
   for (const member of requiredMembers) {
     if (typeof members[member] !== "function") {
       throw new StateContractError(
         `State class does not implement IState interface: ${describe(subject)} has no method "${member}" ` +
-          `(an IState needs get, set, delete and clear)`,
+          `(an IState needs get, set, delete and clear)${pythonNamesHint(members)}`,
       );
     }
   }

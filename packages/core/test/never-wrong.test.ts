@@ -1,0 +1,244 @@
+import {
+  ConfigError,
+  MemoryState,
+  Mime,
+  MimicError,
+  StateContractError,
+  type CacheEntry,
+  type IState,
+} from "../src/index";
+
+/** A deferred value: a function in flight until the test releases it. */
+function gate<T>(): { promise: Promise<T>; release(value: T): void } {
+  let release!: (value: T) => void;
+  const promise = new Promise<T>((resolve) => (release = resolve));
+  return { promise, release };
+}
+
+describe("an invalidation wins over executions that began before it", () => {
+  const call = (p: { getPrice: (item: string) => Promise<string> }, item: string): Promise<string> => {
+    const { getPrice } = p;
+    return getPrice(item);
+  };
+  function pricing() {
+    let price = 1;
+    let pending: ReturnType<typeof gate<void>> | undefined;
+    let held: ReturnType<typeof gate<void>> | undefined;
+    let runs = 0;
+    const getPrice = Mime({ ttl: 60, state: new MemoryState(), tags: (item: string) => [`item:${item}`] })(async (item: string) => {
+      runs++;
+      const read = price; // reads the data, then awaits
+      if (pending !== undefined) await pending.promise;
+      return `${item}=${read}`;
+    });
+    // Called as a property of this object, getPrice would be keyed per instance (`this`): the tests
+    // call it through a plain reference, as a module-level function is.
+    return {
+      getPrice,
+      setPrice: (value: number) => (price = value),
+      hold: () => (held = pending = gate<void>()),
+      releaseHeld: () => held?.release(),
+      unhold: () => (pending = undefined),
+      runs: () => runs,
+    };
+  }
+
+  test.each([
+    ["fn.invalidate", (p: ReturnType<typeof pricing>) => p.getPrice.invalidate("x")],
+    ["fn.clear", (p: ReturnType<typeof pricing>) => p.getPrice.clear()],
+    ["Mime.invalidateTags", () => Mime.invalidateTags(["item:x"])],
+  ])("%s: no later call joins or reads the old flight's result", async (_, invalidate) => {
+    const p = pricing();
+    p.hold();
+    const old = call(p, "x"); // in flight with price 1
+    await Promise.resolve();
+    p.setPrice(2);
+    p.unhold();
+    await invalidate(p);
+    const fresh = call(p, "x"); // must not join the old flight
+    p.releaseHeld();
+    await expect(old).resolves.toBe("x=1"); // it began before the invalidation
+    await expect(fresh).resolves.toBe("x=2");
+    // The old flight did not store its value over the new one, and a call after both reads the new one.
+    await expect(call(p, "x")).resolves.toBe("x=2");
+    expect(await p.getPrice.peek("x")).toEqual({ value: "x=2" });
+    expect(p.runs()).toBe(2);
+  });
+
+  test("the old flight, settling after the invalidation, stores nothing", async () => {
+    const p = pricing();
+    p.hold();
+    const old = call(p, "x");
+    await Promise.resolve();
+    await p.getPrice.invalidate("x");
+    p.releaseHeld();
+    await old;
+    expect(await p.getPrice.peek("x")).toBeUndefined();
+  });
+
+  test("an invalidation of another key or tag leaves a flight alone", async () => {
+    const p = pricing();
+    p.hold();
+    const first = call(p, "x");
+    await Promise.resolve();
+    await p.getPrice.invalidate("y");
+    await Mime.invalidateTags(["item:y"]);
+    const joined = call(p, "x");
+    p.releaseHeld();
+    await expect(first).resolves.toBe("x=1");
+    await expect(joined).resolves.toBe("x=1");
+    expect(p.runs()).toBe(1);
+    expect(p.getPrice.stats().coalesced).toBe(1);
+  });
+});
+
+describe("generator functions are refused at wrap time", () => {
+  test("sync generator", () => {
+    function* range(n: number) {
+      for (let i = 0; i < n; i++) yield i;
+    }
+    expect(() => Mime()(range)).toThrow(ConfigError);
+    expect(() => Mime()(range)).toThrow(/"range" is a generator function/);
+  });
+  test("async generator", () => {
+    async function* lines() {
+      yield "a";
+    }
+    expect(() => Mime()(lines)).toThrow(/"lines" is an async generator function/);
+  });
+});
+
+/** A shared (not local) state over a Map, for identity rules. */
+class SharedMapState implements IState {
+  readonly map = new Map<string, unknown>();
+  async get(key: string): Promise<CacheEntry | undefined> {
+    return this.map.has(key) ? { value: this.map.get(key) } : undefined;
+  }
+  async set(key: string, value: unknown): Promise<void> {
+    this.map.set(key, value);
+  }
+  async delete(key: string): Promise<void> {
+    this.map.delete(key);
+  }
+  async clear(): Promise<void> {
+    this.map.clear();
+  }
+}
+
+describe("bound and native functions have no source digest", () => {
+  class Repo {
+    constructor(private readonly release: number) {}
+    async load(id: number) {
+      return `r${this.release}:${id}`;
+    }
+  }
+  test("on a shared state they need a name (ConfigError saying so)", async () => {
+    const state = new SharedMapState();
+    const load = Mime({ state })(new Repo(1).load.bind(new Repo(1)));
+    await expect(load(1)).rejects.toThrow(ConfigError);
+    await expect(load(1)).rejects.toThrow(/pass a `name` option/);
+    const named = Mime({ state, name: "repo.load", version: 2 })(new Repo(2).load.bind(new Repo(2)));
+    await expect(named(1)).resolves.toBe("r2:1");
+  });
+  test("on a process-local state they work as before", async () => {
+    const repo = new Repo(3);
+    const load = Mime({ state: new MemoryState() })(repo.load.bind(repo));
+    await expect(load(1)).resolves.toBe("r3:1");
+    await expect(load(1)).resolves.toBe("r3:1");
+    expect(load.stats().hits).toBe(1);
+  });
+});
+
+describe("peek hands out a fresh { value }, never the state's record", () => {
+  test("MemoryState: a copy with only `value`", () => {
+    const state = new MemoryState();
+    const double = Mime({ ttl: 60, state })((n: number) => ({ n: n * 2 }));
+    double(1);
+    const peeked = double.peek(1)!;
+    expect(Object.keys(peeked)).toEqual(["value"]);
+    expect(() => JSON.stringify(peeked)).not.toThrow();
+    (peeked as { value: unknown }).value = "forged";
+    expect(double(1)).toEqual({ n: 2 });
+    expect(double.stats().hits).toBe(1);
+  });
+  test("stale windows: { value, stale: true } inside the window, nothing after, never the envelope", async () => {
+    const state = new MemoryState();
+    let calls = 0;
+    const slow = Mime({ ttl: 0.05, staleIfError: 0.3, state })(async (n: number) => {
+      calls++;
+      return n + calls;
+    });
+    await slow(1);
+    expect(await slow.peek(1)).toEqual({ value: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await slow.peek(1)).toEqual({ value: 2, stale: true });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await slow.peek(1)).toBeUndefined();
+  });
+});
+
+describe("a user's state that breaks the read contract is reported once and read as a miss", () => {
+  class SeedLikeState implements IState {
+    readonly local = true;
+    readonly map = new Map<string, unknown>();
+    constructor(private readonly answer: "null" | "raw") {}
+    async get(key: string): Promise<CacheEntry | undefined> {
+      const found = this.map.get(key);
+      // Written as the Python seed's state would be: null for a miss, the raw value for a hit.
+      return (found === undefined ? (this.answer === "null" ? null : undefined) : this.answer === "raw" ? found : { value: found }) as never;
+    }
+    async set(key: string, value: unknown): Promise<void> {
+      this.map.set(key, value);
+    }
+    async delete(key: string): Promise<void> {
+      this.map.delete(key);
+    }
+    async clear(): Promise<void> {
+      this.map.clear();
+    }
+  }
+  test.each(["null", "raw"] as const)("get returns %s", async (answer) => {
+    const errors: unknown[] = [];
+    let calls = 0;
+    const fn = Mime({ state: new SeedLikeState(answer), onError: (error) => errors.push(error) })(async (n: number) => {
+      calls++;
+      return n * 10;
+    });
+    for (let i = 0; i < 3; i++) await expect(fn(4)).resolves.toBe(40);
+    expect(errors.length).toBe(1);
+    expect(errors[0]).toBeInstanceOf(StateContractError);
+    expect(errors[0]).toBeInstanceOf(MimicError);
+    expect((errors[0] as Error).message).toMatch(/must return undefined for a miss and \{ value \} for a hit/);
+    expect(calls).toBe(answer === "null" ? 1 : 3);
+  });
+  test("the Python method names are named with their TypeScript ones", () => {
+    const pythonic = {
+      sync_get: () => undefined,
+      sync_set: () => undefined,
+      async_get: async () => undefined,
+      async_set: async () => undefined,
+    };
+    expect(() => Mime({ state: pythonic as unknown as IState })).toThrow(/async_get → get/);
+  });
+});
+
+describe("duplicate identities are per state", () => {
+  test("same-named functions on two unrelated shared states do not warn", async () => {
+    const emitted = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    const codes = (): unknown[] => emitted.mock.calls.map((call) => (call[1] as { code?: string } | undefined)?.code);
+    try {
+      const make = (state: IState) => Mime({ state })(async function lookup(n: number) {
+        return n;
+      });
+      await make(new SharedMapState())(1);
+      await make(new SharedMapState())(1);
+      expect(codes()).not.toContain("MIMIC_DUPLICATE_IDENTITY");
+      const shared = new SharedMapState();
+      await make(shared)(1);
+      await make(shared)(1);
+      expect(codes()).toContain("MIMIC_DUPLICATE_IDENTITY");
+    } finally {
+      emitted.mockRestore();
+    }
+  });
+});
