@@ -34,6 +34,16 @@ const keep = process.argv.includes("--keep");
 const SEED_OUTPUT = ["Function was called", "3", "3", "Await 0.4 seconds", "Function was called", "3"];
 const DECORATORS_OUTPUT = ["add number 3 3 calls=1", "find alice:x alice:x bob:x calls=2", "concurrent 1 alice:y calls=3"];
 
+/** What scripts/pack-fixtures/one-mimic.mjs prints when the ESM and CJS builds share one Mimic. */
+const ONE_MIMIC_OUTPUT = [
+  "ok the CJS side sees the config set from ESM",
+  "ok a function memoized through CJS uses the state set from ESM",
+  "ok a Config built by the CJS build is accepted by either",
+  "ok a CJS error is instanceof the ESM classes",
+  "ok a state-kit error is instanceof InvalidOptionError of both builds",
+  "ok subclasses keep their lineage across builds",
+];
+
 /** The packages a user installs; `required` ones fail the run instead of being skipped. */
 const PACKAGES = [
   {
@@ -43,6 +53,7 @@ const PACKAGES = [
     checks: [
       { file: "seed.mjs", expected: SEED_OUTPUT },
       { file: "seed.cjs", expected: SEED_OUTPUT },
+      { file: "one-mimic.mjs", expected: ONE_MIMIC_OUTPUT },
     ],
   },
   {

@@ -23,9 +23,34 @@ interface Branded {
   readonly code: MimicErrorCode;
 }
 
-function stamp(error: Error & Branded, name: string): void {
+/**
+ * Where an error records the names of the Mimic classes it is an instance of. `instanceof` compares
+ * these names rather than prototypes, so that an error thrown by the CommonJS build of Mimic (or of
+ * a state package) is an instance of the class imported from the ESM build in the same process,
+ * and the other way round.
+ */
+const lineage: unique symbol = Symbol.for("mimic.error.lineage");
+
+/** The class names from `ctor` up to (not including) the built-in error it extends. */
+function lineageOf(ctor: Function): string[] {
+  const names: string[] = [];
+  for (let current: unknown = ctor; typeof current === "function" && current !== Error && current !== TypeError && current !== RangeError; current = Object.getPrototypeOf(current)) {
+    names.push((current as Function).name);
+  }
+  return names;
+}
+
+function stamp(error: Error & Branded, name: string, ctor: Function): void {
   Object.defineProperty(error, brand, { value: true });
+  Object.defineProperty(error, lineage, { value: lineageOf(ctor) });
   Object.defineProperty(error, "name", { value: name, configurable: true, writable: true });
+}
+
+/** `instanceof` for every Mimic error class (and its subclasses in state packages), across module copies. */
+function isInstance(ctor: Function, value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const names = (value as Record<symbol, unknown>)[lineage];
+  return Array.isArray(names) ? names.includes(ctor.name) : Function.prototype[Symbol.hasInstance].call(ctor, value);
 }
 
 /**
@@ -40,14 +65,14 @@ export class MimicError extends Error {
   constructor(code: MimicErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    stamp(this, new.target.name);
+    stamp(this, new.target.name, new.target);
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (this === MimicError) {
       return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[brand] === true;
     }
-    return Function.prototype[Symbol.hasInstance].call(this, value);
+    return isInstance(this, value);
   }
 }
 
@@ -56,7 +81,11 @@ export class InvalidOptionError extends TypeError implements Branded {
   readonly code: MimicErrorCode = "MIMIC_INVALID_OPTION";
   constructor(message: string) {
     super(message);
-    stamp(this, "InvalidOptionError");
+    stamp(this, "InvalidOptionError", new.target);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value);
   }
 }
 
@@ -68,7 +97,11 @@ export class InvalidTtlError extends RangeError implements Branded {
   readonly code: MimicErrorCode = "MIMIC_INVALID_TTL";
   constructor(message: string) {
     super(message);
-    stamp(this, "InvalidTtlError");
+    stamp(this, "InvalidTtlError", new.target);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value);
   }
 }
 
@@ -81,7 +114,11 @@ export class UnsupportedArgumentError extends TypeError implements Branded {
   readonly code: MimicErrorCode = "MIMIC_UNSUPPORTED_ARGUMENT";
   constructor(message: string) {
     super(message);
-    stamp(this, "UnsupportedArgumentError");
+    stamp(this, "UnsupportedArgumentError", new.target);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value);
   }
 }
 
@@ -93,7 +130,11 @@ export class StateContractError extends TypeError implements Branded {
   readonly code: MimicErrorCode = "MIMIC_STATE_CONTRACT";
   constructor(message: string) {
     super(message);
-    stamp(this, "StateContractError");
+    stamp(this, "StateContractError", new.target);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value);
   }
 }
 

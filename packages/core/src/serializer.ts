@@ -1,4 +1,5 @@
 import { deserialize as v8Deserialize, serialize as v8Serialize } from "node:v8";
+import { assertV8Faithful } from "./v8-fidelity.js";
 
 /**
  * Turns values into bytes and back, for states that keep entries outside the process (Redis, files).
@@ -14,12 +15,19 @@ export interface Serializer {
 }
 
 /**
- * `node:v8` structured clone: keeps `undefined`, `NaN`, `Date`, `Map`, `Set`, `BigInt`, typed arrays
- * and `Buffer` (as `Uint8Array`). Never deserialize bytes an attacker can write without a `secret`.
+ * `node:v8` structured clone: keeps `undefined`, `NaN`, `Date`, `Map`, `Set`, `BigInt`, typed arrays,
+ * `Buffer` and the native `Error` classes. A value it would give back changed — a class instance
+ * (methods lost), a `URL`, an `Error` subclass, symbol-keyed properties, extra properties on a
+ * built-in — makes `serialize` throw a `TypeError` naming where and what it is, so such a result is
+ * returned to the caller and reported (`onError`), never stored and later served as something else.
+ * Never deserialize bytes an attacker can write without a `secret`.
  */
 export const v8Serializer: Serializer = {
   name: "v8",
-  serialize: (value) => v8Serialize(value),
+  serialize: (value) => {
+    assertV8Faithful(value);
+    return v8Serialize(value);
+  },
   deserialize: (bytes) => v8Deserialize(bytes),
 };
 

@@ -4,6 +4,7 @@ import {
   Mime,
   MimicError,
   StateContractError,
+  UnsupportedArgumentError as UnsupportedArgumentErrorClass,
   type CacheEntry,
   type IState,
 } from "../src/index";
@@ -240,5 +241,27 @@ describe("duplicate identities are per state", () => {
     } finally {
       emitted.mockRestore();
     }
+  });
+});
+
+describe("a primitive `this` is never dropped from the key", () => {
+  test("a strict call on a string is refused, naming it", () => {
+    const shout = Mime({ state: new MemoryState() })(function (this: string, suffix: string) {
+      return this.toUpperCase() + suffix;
+    });
+    expect(() => shout.call("hello", "!")).toThrow(/primitive `this` \(string "hello"\)/);
+    expect(() => shout.call("bye", "!")).toThrow(UnsupportedArgumentErrorClass);
+  });
+  test("with a key that includes it, each `this` has its own entry", () => {
+    const shout = Mime({
+      state: new MemoryState(),
+      key(this: string, suffix: string) {
+        return [this, suffix];
+      },
+    })(function (this: string, suffix: string) {
+      return this.toUpperCase() + suffix;
+    });
+    expect(shout.call("hello", "!")).toBe("HELLO!");
+    expect(shout.call("bye", "!")).toBe("BYE!");
   });
 });

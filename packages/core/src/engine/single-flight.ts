@@ -16,6 +16,10 @@ export interface Flight {
   voided: boolean;
   /** The write of its result while it is under way (an invalidation waits for it, then deletes). */
   writing: Promise<void> | undefined;
+  /** The table it runs in. */
+  readonly table: object;
+  /** Voids it (no more joins, no store); resolves once a write already under way is done. */
+  readonly invalidate: () => Promise<unknown>;
 }
 
 /** Resolves once every promise has settled: a failed write is the write's caller's to report, not the invalidation's. */
@@ -23,12 +27,22 @@ function settledAll(waits: readonly Promise<unknown>[]): Promise<void> {
   return Promise.allSettled(waits).then(() => undefined);
 }
 
-/** Flights in any function in this process, for invalidations by tag. */
-const activeFlights = new Set<Flight>();
-const tablesOf = new WeakMap<Flight, FlightTable>();
-
-/** Writes of results already returned to their callers, in any function (see {@link FlightTable.trackBackgroundWrite}). */
-const backgroundWrites = new Set<Promise<void>>();
+/**
+ * Flights and background writes of every function in this process, for invalidations by tag; on
+ * `globalThis` so that `Mime.invalidateTags` from either build of Mimic (ESM, CJS) reaches them all.
+ */
+interface FlightRegistry {
+  readonly active: Set<Flight>;
+  /** Writes of results already returned to their callers (see {@link FlightTable.trackBackgroundWrite}). */
+  readonly backgroundWrites: Set<Promise<void>>;
+}
+const registryKey = Symbol.for("@mimic/core/flights@1");
+const registry: FlightRegistry = ((globalThis as Record<symbol, unknown>)[registryKey] ??= {
+  active: new Set(),
+  backgroundWrites: new Set(),
+} satisfies FlightRegistry) as FlightRegistry;
+const activeFlights = registry.active;
+const backgroundWrites = registry.backgroundWrites;
 
 /** The flights and background writes of one memoized function. */
 export class FlightTable {
@@ -54,11 +68,23 @@ export class FlightTable {
    * not joinable (callers meanwhile get the stale value) but is voided like any flight.
    */
   start(key: string, tags: readonly string[] | undefined, joinable: boolean, run: (flight: Flight) => Promise<unknown>): Promise<unknown> {
-    const flight: Flight = { key, tags, startedAt: Date.now(), voided: false, writing: undefined };
+    const flight: Flight = {
+      key,
+      tags,
+      startedAt: Date.now(),
+      voided: false,
+      writing: undefined,
+      table: this,
+      invalidate: () => {
+        flight.voided = true;
+        if (this.#joinable.get(key) === entry) this.#joinable.delete(key);
+        return flight.writing ?? Promise.resolve();
+      },
+    };
     activeFlights.add(flight);
-    tablesOf.set(flight, this);
+    const entry: { flight: Flight; promise: Promise<unknown> } = { flight, promise: undefined as unknown as Promise<unknown> };
     const promise = run(flight);
-    const entry = { flight, promise };
+    entry.promise = promise;
     if (joinable) this.#joinable.set(key, entry);
     const land = (): void => {
       activeFlights.delete(flight);
@@ -78,7 +104,7 @@ export class FlightTable {
   invalidate(key?: string): Promise<void> {
     const waits: Promise<unknown>[] = [];
     for (const flight of activeFlights) {
-      if (tablesOf.get(flight) === this && (key === undefined || flight.key === key)) waits.push(this.#void(flight));
+      if (flight.table === this && (key === undefined || flight.key === key)) waits.push(flight.invalidate());
     }
     if (key === undefined) waits.push(...this.#writes.values());
     else {
@@ -86,13 +112,6 @@ export class FlightTable {
       if (write !== undefined) waits.push(write);
     }
     return settledAll(waits);
-  }
-
-  #void(flight: Flight): Promise<unknown> {
-    flight.voided = true;
-    const entry = this.#joinable.get(flight.key);
-    if (entry?.flight === flight) this.#joinable.delete(flight.key);
-    return flight.writing ?? Promise.resolve();
   }
 
   /**
@@ -113,7 +132,7 @@ export class FlightTable {
     const wanted = new Set(tags);
     const waits: Promise<unknown>[] = [...backgroundWrites];
     for (const flight of activeFlights) {
-      if (flight.tags?.some((tag) => wanted.has(tag))) waits.push(tablesOf.get(flight)!.#void(flight));
+      if (flight.tags?.some((tag) => wanted.has(tag))) waits.push(flight.invalidate());
     }
     return settledAll(waits);
   }

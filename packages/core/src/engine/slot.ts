@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors.js";
+import { ConfigError, UnsupportedArgumentError } from "../errors.js";
 import { type CallKind, encodeArguments, encodeCustomKey, isLoneKeyable } from "../keys/encode.js";
 import { stateName } from "../state/contract.js";
 import type { LocalPartition, PartitionedState } from "../state/local-access.js";
@@ -19,14 +19,30 @@ export type Slot =
 const partitionReaper = new FinalizationRegistry<LocalPartition>((partition) => partition.dispose());
 
 /** `this` values that are an object to key per instance (not a plain call). */
-export function instanceOf(thisArg: unknown): object | undefined {
+function instanceOf(thisArg: unknown): object | undefined {
   if (thisArg === undefined || thisArg === null || thisArg === globalThis) return undefined;
   return typeof thisArg === "object" || typeof thisArg === "function" ? thisArg : undefined;
 }
 
+/**
+ * The instance a call's entries belong to (`undefined` for a plain call).
+ * @throws UnsupportedArgumentError for a primitive `this` without a `key` option
+ */
+function instanceFor(memo: Memo, thisArg: unknown): object | undefined {
+  if (thisArg !== undefined && thisArg !== null && typeof thisArg !== "object" && typeof thisArg !== "function" && memo.settings.key === undefined) {
+    // A strict-mode call on a primitive (`shout.call("bye")`): its result may depend on `this`,
+    // which the argument encoding does not see.
+    throw new UnsupportedArgumentError(
+      `Mime: "${memo.name}" was called with a primitive \`this\` (${typeof thisArg} ${JSON.stringify(String(thisArg)).slice(0, 60)}), ` +
+        `which is not part of the key; pass a \`key\` option that includes it, e.g. Mime({ key(...args) { return [this, ...args]; } }).`,
+    );
+  }
+  return instanceOf(thisArg);
+}
+
 /** The key prefix of this function's entries in the bound state (per instance in a process-local state). */
 export function namespaceFor(memo: Memo, b: Binding, thisArg: unknown, kind: CallKind): string {
-  const instance = instanceOf(thisArg);
+  const instance = instanceFor(memo, thisArg);
   if (b.local) return memo.identity.local(kind, instance);
   if (instance !== undefined && memo.settings.key === undefined) {
     throw new ConfigError(
@@ -51,7 +67,7 @@ export function keyFor(memo: Memo, b: Binding, thisArg: unknown, args: readonly 
 
 /** The partition of calls made with `thisArg` (per instance for a method), created on first use. */
 export function partitionFor(memo: Memo, b: Binding, state: PartitionedState, thisArg: unknown, kind: CallKind): LocalPartition {
-  const instance = instanceOf(thisArg);
+  const instance = instanceFor(memo, thisArg);
   const owned = instance === undefined ? b.partitions : b.instancePartitions.get(instance) ?? {};
   let partition = owned[kind];
   if (partition === undefined) {

@@ -1,0 +1,59 @@
+import { v8Serializer } from "../src/index";
+
+const roundTrip = (value: unknown): unknown => v8Serializer.deserialize(v8Serializer.serialize(value));
+
+describe("v8Serializer refuses what node:v8 would give back changed", () => {
+  class User {
+    constructor(readonly id: number) {}
+    greet(): string {
+      return `hi ${this.id}`;
+    }
+  }
+  class NotFound extends Error {}
+  const withCode = Object.assign(new Error("boom"), { code: "E_BOOM" });
+  const taggedDate = Object.assign(new Date(0), { label: "epoch" });
+  const symbolKeyed = { [Symbol("s")]: 1, a: 1 };
+
+  test.each([
+    ["a class instance", new User(1), /the value is a User instance/],
+    ["a URL", new URL("https://example.com/a"), /the value is a URL instance/],
+    ["an Error subclass", new NotFound("x"), /NotFound \(an Error subclass\)/],
+    ["an Error with extra properties", withCode, /extra properties \(code\)/],
+    ["a Date with extra properties", taggedDate, /extra properties \(label\)/],
+    ["symbol-keyed properties", symbolKeyed, /symbol-keyed/],
+    ["an object without a prototype", Object.create(null) as object, /without a prototype/],
+    ["a nested class instance", { users: [new User(2)] }, /the value\.users\[0\] is a User instance/],
+    ["a class instance in a Map", new Map([["k", new User(3)]]), /value #0 is a User instance/],
+    ["an AggregateError", new AggregateError([new Error("a")], "m"), /AggregateError/],
+  ])("%s", (_, value, message) => {
+    expect(() => v8Serializer.serialize(value)).toThrow(TypeError);
+    expect(() => v8Serializer.serialize(value)).toThrow(message);
+    expect(() => v8Serializer.serialize(value)).toThrow(/return plain data .* serializer/);
+  });
+
+  test.each([
+    ["plain data", { a: [1, "x", null, undefined, NaN], b: { c: true } }],
+    ["built-ins", [new Date(5), /re/g, new Map([[1, new Set([2])]]), 10n, new Uint8Array([1, 2]), Buffer.from("ab")]],
+    ["native errors", [new Error("e", { cause: new TypeError("t") }), new RangeError("r")]],
+    ["an array with extra properties", Object.assign([1, 2], { extra: 3 })],
+    ["a cycle", (() => {
+      const o: { self?: unknown } = {};
+      o.self = o;
+      return o;
+    })()],
+  ])("keeps %s", (_, value) => {
+    expect(roundTrip(value)).toEqual(value);
+  });
+
+  test("deep nesting does not overflow the stack", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(() => v8Serializer.serialize({ ok: true })).not.toThrow();
+    // node:v8 itself may refuse such depth; the fidelity check must not be what overflows.
+    try {
+      v8Serializer.serialize(deep);
+    } catch (error) {
+      expect((error as Error).message).not.toMatch(/v8Serializer/);
+    }
+  });
+});
