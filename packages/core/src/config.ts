@@ -48,7 +48,7 @@ interface InstanceConfig extends ConfigBase {
 interface ClassConfig<Options> extends ConfigBase {
   /** The state class to instantiate on first use. */
   state: StateClass<Options>;
-  /** Passed to the state class's constructor (the seed's `state_kwargs`). */
+  /** Passed to the state class's constructor (`state_kwargs` in the Python my-mimic). */
   stateOptions?: Options;
 }
 
@@ -58,7 +58,7 @@ export type ConfigOptions<Options = unknown> = InstanceConfig | ClassConfig<Opti
 const knownConfigKeys = ["state", "stateOptions", "onError", "strict"] as const;
 
 /**
- * The global configuration (the seed's `Config(state=..., state_kwargs=...)`). A state class is
+ * The global configuration (`Config(state=..., state_kwargs=...)` in the Python my-mimic). A state class is
  * instantiated lazily, once, on first use.
  */
 export class Config<Options = unknown> {
@@ -102,11 +102,6 @@ export class Config<Options = unknown> {
     }
   }
 
-  /** Whether this config built its state (and so closes it when replaced). */
-  get ownsState(): boolean {
-    return this.createsState;
-  }
-
   /** Whether the state has been created (or was given). */
   get hasState(): boolean {
     return this.state !== undefined;
@@ -122,15 +117,12 @@ export class Config<Options = unknown> {
   }
 
   /**
-   * A description of the state's capabilities without creating it: whether it has sync
-   * operations and whether it is process-local (`undefined` when unknown until created).
+   * Whether the state has synchronous operations, told without creating it (from the class's
+   * prototype until it exists), so a sync function on an async-only state fails at wrap time.
    */
-  peekStateShape(): { sync: boolean; local: boolean | undefined } {
-    if (this.state !== undefined) {
-      return { sync: typeof this.state.getSync === "function", local: this.state.local === true };
-    }
-    const proto = (this.stateClass?.prototype ?? MemoryState.prototype) as Partial<IState>;
-    return { sync: typeof proto.getSync === "function" && typeof proto.setSync === "function", local: undefined };
+  stateHasSyncOperations(): boolean {
+    const shape = (this.state ?? this.stateClass?.prototype ?? MemoryState.prototype) as Partial<IState>;
+    return typeof shape.getSync === "function" && typeof shape.setSync === "function";
   }
 
   /** Closes the state if this config created it; a state given as an instance is the user's to close. */

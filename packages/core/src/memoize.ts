@@ -60,7 +60,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   };
 
   if (!memo.asyncMode) {
-    const sync = settings.state ? hasSyncOperations(settings.state) : getGlobalConfig().peekStateShape().sync;
+    const sync = settings.state ? hasSyncOperations(settings.state) : getGlobalConfig().stateHasSyncOperations();
     if (!sync) throw syncStateRequired(settings.state ?? getGlobalConfig().getState(), memo.name);
   }
   if (settings.tags !== undefined && settings.state !== undefined) {

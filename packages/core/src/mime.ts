@@ -27,7 +27,7 @@ export interface MimeDecorator {
 /** `Mime` itself: the decorator factory, plus the global configuration. */
 export interface MimeFactory {
   /**
-   * Memoizes a function or method by its arguments (the seed's `@mr.Mime(ttl=1)`).
+   * Memoizes a function or method by its arguments (`@mr.Mime(ttl=1)` in the Python my-mimic).
    * @example
    * const add = Mime({ ttl: 1 })((a: number, b: number) => a + b);
    * class Users { @Mime({ ttl: 60 }) async find(id: string) { … } }
@@ -35,7 +35,7 @@ export interface MimeFactory {
    */
   <Args extends unknown[] = never[], This = never>(options?: MimeOptions<Args, This>): MimeDecorator;
   /**
-   * Replaces the global configuration (the seed's `Mime.set_config`). Functions without their own
+   * Replaces the global configuration (`Mime.set_config` in the Python my-mimic). Functions without their own
    * `state` use the new state from their next call. If the previous config created its state from
    * a class, that state is closed; the returned promise settles when it is.
    */

@@ -108,7 +108,7 @@ export interface Settings {
 }
 
 /** `lock: true` means these. */
-export const DEFAULT_LOCK = { lease: 10, timeout: 15 } as const;
+const DEFAULT_LOCK = { lease: 10, timeout: 15 } as const;
 
 const knownOptions = [
   "ttl",

@@ -46,7 +46,7 @@ async function readFresh(memo: Memo, b: Binding, key: string): Promise<{ value: 
 }
 
 /** Runs the function and stores its result (the miss path shared by locked and unlocked calls). */
-export type RunAndStore = (memo: Memo, b: Binding, slot: Slot, flight: Flight, thisArg: unknown, args: unknown[], options: SetOptions | undefined) => Promise<unknown>;
+type RunAndStore = (memo: Memo, b: Binding, slot: Slot, flight: Flight, thisArg: unknown, args: unknown[], options: SetOptions | undefined) => Promise<unknown>;
 
 /**
  * On a miss: take the lease and run the function, or wait (polling with backoff) for the holder's

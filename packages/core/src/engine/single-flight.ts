@@ -86,7 +86,7 @@ export class FlightTable {
     const promise = run(flight);
     entry.promise = promise;
     if (joinable) this.#joinable.set(key, entry);
-    const land = (): void => {
+    const settleFlight = (): void => {
       activeFlights.delete(flight);
       if (!joinable) return;
       const forget = (): void => {
@@ -96,7 +96,7 @@ export class FlightTable {
       if (writing === undefined) forget();
       else void writing.then(forget);
     };
-    promise.then(land, land);
+    promise.then(settleFlight, settleFlight);
     return promise;
   }
 

@@ -4,7 +4,7 @@
  * longest window; Mimic decides between fresh, stale and gone. Such functions use their own key
  * namespace (kind `S`/`A`), so envelopes and plain values never meet.
  */
-export interface Envelope {
+interface Envelope {
   readonly mimic: 1;
   readonly value: unknown;
   readonly fresh: number;
@@ -23,7 +23,7 @@ export function openEnvelope(stored: unknown): Envelope | undefined {
 }
 
 /** What a read found, given the windows (seconds). */
-export type Freshness = "fresh" | "revalidate" | "fallback" | "gone";
+type Freshness = "fresh" | "revalidate" | "fallback" | "gone";
 
 /**
  * Classifies an envelope at `now`: `fresh` before expiry; within the stale-while-revalidate window,

@@ -13,7 +13,7 @@ const contractBreakers = new WeakSet<IState>();
 /**
  * What a state's `get`/`getSync` returned, if it keeps the contract (`undefined`, or an object with
  * a `value`); anything else (`null`, a raw value) is reported once as a `StateContractError` and
- * read as a miss, so a user's state written like the Python seed's never crashes a call or returns
+ * read as a miss, so a user's state ported from Python (where `get` returns `None` or the raw value) never crashes a call or returns
  * a wrong value.
  */
 export function checkedEntry(memo: Memo, b: Binding, found: unknown, key: string): CacheEntry | undefined {

@@ -162,7 +162,7 @@ function describe(subject: unknown): string {
   return String(subject);
 }
 
-/** The Python seed's method names and their TypeScript names, for users porting a state. */
+/** The Python my-mimic's method names and their TypeScript names, for users porting a state. */
 const pythonNames: Readonly<Record<string, string>> = {
   async_get: "get",
   async_set: "set",
@@ -174,10 +174,10 @@ const pythonNames: Readonly<Record<string, string>> = {
   sync_clear: "clearSync",
 };
 
-/** " (rename async_get → get, …)" when `members` uses the Python seed's names. */
+/** " (rename async_get → get, …)" when `members` uses the Python my-mimic's names. */
 function pythonNamesHint(members: Record<string, unknown>): string {
   const found = Object.keys(pythonNames).filter((name) => typeof members[name] === "function");
-  return found.length === 0 ? "" : `; it has the Python seed's names: rename ${found.map((name) => `${name} → ${pythonNames[name]}`).join(", ")}`;
+  return found.length === 0 ? "" : `; it has the Python my-mimic's names: rename ${found.map((name) => `${name} → ${pythonNames[name]}`).join(", ")}`;
 }
 
 function checkMembers(subject: unknown, members: Record<string, unknown>): void {
