@@ -17,6 +17,7 @@ export type MimicErrorCode =
   | "MIMIC_STATE_TIMEOUT"
   | "MIMIC_STATE_CLOSED"
   | "MIMIC_CORRUPT_ENTRY"
+  | "MIMIC_TIMEOUT"
   | (string & {});
 
 interface Branded {
@@ -184,5 +185,18 @@ export class StateClosedError extends StateError {
 export class CorruptEntryError extends StateError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, { ...options, code: "MIMIC_CORRUPT_ENTRY" });
+  }
+}
+
+/**
+ * A memoized async call waited longer than its `timeout.hard` for the function. The execution goes
+ * on, and its result is still stored. Code `MIMIC_TIMEOUT`.
+ */
+export class MimicTimeoutError extends MimicError {
+  /** The bound that was passed, in seconds. */
+  readonly timeout: number;
+  constructor(functionName: string, timeout: number) {
+    super("MIMIC_TIMEOUT", `"${functionName}" did not finish within its timeout of ${timeout} s; its result will still be cached when it comes`);
+    this.timeout = timeout;
   }
 }

@@ -41,9 +41,12 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
         `returns an array (e.g. () => [...gen()]) instead.`,
     );
   }
-  const staleWindow = Math.max(settings.staleWhileRevalidate, settings.staleIfError);
-  const windows = staleWindow > 0 ? { staleWhileRevalidate: settings.staleWhileRevalidate, staleIfError: settings.staleIfError } : undefined;
-  const identity = identify(fn, settings.name, settings.version, windows !== undefined);
+  const longestWindow = Math.max(settings.staleWhileRevalidate, settings.staleIfError);
+  const envelope =
+    longestWindow > 0 || settings.refreshAhead !== undefined
+      ? { staleWhileRevalidate: settings.staleWhileRevalidate, staleIfError: settings.staleIfError, refreshAhead: settings.refreshAhead }
+      : undefined;
+  const identity = identify(fn, settings.name, settings.version, envelope !== undefined);
   const memo: Memo = {
     settings,
     identity,
@@ -52,13 +55,19 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     owner: fn,
     asyncMode: settings.async || kind === "AsyncFunction",
     binding: undefined,
-    windows,
-    stateTtl: windows === undefined ? settings.ttl : settings.ttl! + staleWindow,
+    envelope,
+    longestWindow,
     counters: { hits: 0, misses: 0, coalesced: 0, stale: 0, errors: 0 },
     flights: new FlightTable(),
     refreshing: new Set(),
   };
 
+  if (settings.timeout !== undefined && !memo.asyncMode) {
+    throw new ConfigError(
+      `Mime: "${memo.name}" has a \`timeout\`, which needs an async function (a sync call cannot be interrupted): ` +
+        `make it async, or pass { async: true } if it returns a promise.`,
+    );
+  }
   if (!memo.asyncMode) {
     const sync = settings.state ? hasSyncOperations(settings.state) : getGlobalConfig().stateHasSyncOperations();
     if (!sync) throw syncStateRequired(settings.state ?? getGlobalConfig().getState(), memo.name);

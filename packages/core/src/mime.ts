@@ -33,7 +33,7 @@ export interface MimeFactory {
    * class Users { @Mime({ ttl: 60 }) async find(id: string) { … } }
    * @throws InvalidOptionError / InvalidTtlError at decoration time for bad options
    */
-  <Args extends unknown[] = never[], This = never>(options?: MimeOptions<Args, This>): MimeDecorator;
+  <Args extends unknown[] = never[], This = never, Result = unknown>(options?: MimeOptions<Args, This, Result>): MimeDecorator;
   /**
    * Replaces the global configuration (`Mime.set_config` in the Python my-mimic). Functions without their own
    * `state` use the new state from their next call. If the previous config created its state from

@@ -7,6 +7,7 @@ import { InvalidOptionError } from "./errors.js";
 export function describeValue(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
   if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
   if (typeof value === "symbol") return String(value);
   try {

@@ -1,6 +1,6 @@
 import type { ErrorHandler } from "./config.js";
 import { InvalidOptionError } from "./errors.js";
-import { rejectUnknownOptions } from "./option-kit.js";
+import { describeValue, rejectUnknownOptions } from "./option-kit.js";
 import { assertIsState, type IState } from "./state/contract.js";
 import { validateTtl } from "./ttl.js";
 
@@ -8,13 +8,19 @@ import { validateTtl } from "./ttl.js";
  * Options of `Mime(options)`.
  * @typeParam Args the memoized function's parameters, for a typed `key`
  * @typeParam This the type of `this` in a method, for a typed `key`
+ * @typeParam Result the memoized function's (settled) result, for a typed `ttl` function
  */
-export interface MimeOptions<Args extends unknown[] = never[], This = never> {
+export interface MimeOptions<Args extends unknown[] = never[], This = never, Result = unknown> {
   /**
    * Seconds an entry lives (fractions allowed, e.g. `0.05`); `null` or omitted: it never expires.
+   * A function computes it from each execution's result instead, called once per execution:
+   * `0` means "do not store" (conditional caching: `(user) => (user ? 60 : 0)`; negative caching:
+   * `(user) => (user ? 3600 : 30)`); `null` means never expires. A ttl function that throws or
+   * returns anything else (a negative number, NaN, a string) never fails the call: the result is
+   * returned, not stored, and `onError` receives an `InvalidTtlError` saying why.
    * @default null
    */
-  ttl?: number | null;
+  ttl?: number | null | ((result: Result, args: Args) => number | null);
   /**
    * The state for this function only, instead of the global one (`Mime.setConfig`). The caller
    * owns it and closes it.
@@ -89,11 +95,32 @@ export interface MimeOptions<Args extends unknown[] = never[], This = never> {
    * @default detected
    */
   async?: boolean;
+  /**
+   * Refresh ahead (probabilistic early recomputation, "XFetch"): each entry stores how long its
+   * execution took (Δ); a hit at `now` recomputes it in the background when
+   * `now − Δ·β·ln(random()) ≥ expiry`, so a hot key is refreshed shortly before it expires (no caller
+   * waits at expiry) while a cold key is left to expire. `true` means β = 1; a larger β refreshes
+   * earlier. One refresh per key per process; with `lock`, one across processes. Needs a `ttl`.
+   * @default false (off)
+   */
+  refreshAhead?: boolean | number;
+  /**
+   * Bounds how long an async call waits for the function, in seconds. Past `soft`, a call that has
+   * a stale value in its `staleIfError` window returns it, and the execution finishes in the
+   * background; past `hard`, the call rejects with a `MimicTimeoutError` (code `MIMIC_TIMEOUT`).
+   * Either way the late result is still stored. A number `n` means `{ soft: n, hard: n }`. Needs an
+   * async function (a sync one cannot be interrupted): a wrap-time `ConfigError` otherwise.
+   * @default no timeout
+   */
+  timeout?: number | { soft?: number; hard?: number };
 }
+
+/** A `ttl` computed from each execution's result. */
+export type TtlFunction = (result: unknown, args: unknown[]) => number | null;
 
 /** Options after validation. */
 export interface Settings {
-  ttl: number | null;
+  ttl: number | null | TtlFunction;
   state: IState | undefined;
   key: ((...args: unknown[]) => unknown) | undefined;
   tags: ((...args: unknown[]) => readonly string[]) | undefined;
@@ -105,6 +132,10 @@ export interface Settings {
   staleWhileRevalidate: number;
   staleIfError: number;
   lock: { lease: number; timeout: number } | undefined;
+  /** β of refresh ahead, or `undefined` when off. */
+  refreshAhead: number | undefined;
+  /** Seconds; `Infinity` when that bound is not set. `undefined` when there is no timeout. */
+  timeout: { soft: number; hard: number } | undefined;
 }
 
 /** `lock: true` means these. */
@@ -123,6 +154,8 @@ const knownOptions = [
   "staleWhileRevalidate",
   "staleIfError",
   "lock",
+  "refreshAhead",
+  "timeout",
 ];
 
 function expectType(where: string, name: string, value: unknown, type: "function" | "boolean" | "string"): void {
@@ -148,6 +181,41 @@ function validateLock(lock: unknown, where: string): Settings["lock"] {
   return { lease: seconds("lease", lease, DEFAULT_LOCK.lease), timeout: seconds("timeout", timeout, DEFAULT_LOCK.timeout) };
 }
 
+function validateRefreshAhead(refreshAhead: unknown, ttl: Settings["ttl"], where: string): number | undefined {
+  if (refreshAhead === undefined || refreshAhead === false) return undefined;
+  const beta = refreshAhead === true ? 1 : refreshAhead;
+  if (typeof beta !== "number" || !Number.isFinite(beta) || beta <= 0) {
+    throw new InvalidOptionError(`${where}: refreshAhead must be true, false or a number β > 0, got ${describeValue(refreshAhead)}`);
+  }
+  if (ttl === null) throw new InvalidOptionError(`${where}: refreshAhead refreshes before expiry, so it needs a ttl; got ttl null`);
+  return beta;
+}
+
+function validateTimeout(timeout: unknown, where: string): Settings["timeout"] {
+  if (timeout === undefined) return undefined;
+  const bound = (name: string, value: unknown): number => {
+    if (value === undefined) return Infinity;
+    const seconds = validateTtl(value, `${where}: timeout${name}`);
+    if (seconds === null || seconds <= 0) throw new InvalidOptionError(`${where}: timeout${name} must be more than 0 seconds, got ${describeValue(value)}`);
+    return seconds;
+  };
+  if (typeof timeout === "number") {
+    const seconds = bound("", timeout);
+    return { soft: seconds, hard: seconds };
+  }
+  if (typeof timeout !== "object" || timeout === null) {
+    throw new InvalidOptionError(`${where}: timeout must be a number of seconds or { soft, hard }, got ${describeValue(timeout)}`);
+  }
+  rejectUnknownOptions(`${where}: timeout`, timeout, ["soft", "hard"]);
+  const { soft, hard } = timeout as { soft?: unknown; hard?: unknown };
+  const result = { soft: bound(".soft", soft), hard: bound(".hard", hard) };
+  if (result.soft === Infinity && result.hard === Infinity) throw new InvalidOptionError(`${where}: timeout needs soft, hard or both`);
+  if (result.soft !== Infinity && result.soft > result.hard) {
+    throw new InvalidOptionError(`${where}: timeout.soft (${result.soft}) must not be more than timeout.hard (${result.hard})`);
+  }
+  return result;
+}
+
 /**
  * Validates `Mime` options at decoration time.
  * @throws InvalidOptionError / InvalidTtlError naming the option and the value
@@ -166,7 +234,7 @@ export function validateMimeOptions(options: unknown): Settings {
   }
   const given = options as Record<string, unknown>;
   rejectUnknownOptions(where, given, knownOptions);
-  const ttl = validateTtl(given.ttl, where);
+  const ttl = typeof given.ttl === "function" ? (given.ttl as TtlFunction) : validateTtl(given.ttl, where);
   if (given.state !== undefined) {
     if (typeof given.state === "function") {
       throw new InvalidOptionError(
@@ -196,6 +264,8 @@ export function validateMimeOptions(options: unknown): Settings {
   };
   return {
     ttl,
+    refreshAhead: validateRefreshAhead(given.refreshAhead, ttl, where),
+    timeout: validateTimeout(given.timeout, where),
     staleWhileRevalidate: window("staleWhileRevalidate"),
     staleIfError: window("staleIfError"),
     lock: validateLock(given.lock, where),

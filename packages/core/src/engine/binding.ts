@@ -110,8 +110,8 @@ function bind(memo: Memo, generation: number): Binding {
     fastSync: undefined,
     fastAsync: undefined,
   };
-  // The shortcut skips the key option and stale windows, so it exists only without them.
-  if (settings.key === undefined && memo.windows === undefined) {
+  // The shortcut skips the key option and envelopes, so it exists only without them.
+  if (settings.key === undefined && memo.envelope === undefined) {
     if (b.partitioned !== undefined) {
       if (!memo.asyncMode) b.fastSync = partitionFor(memo, b, b.partitioned, undefined, "sync");
       b.fastAsync = partitionFor(memo, b, b.partitioned, undefined, "async");

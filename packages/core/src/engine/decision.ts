@@ -1,21 +1,23 @@
 import type { CacheEntry } from "../state/contract.js";
-import { freshness, openEnvelope } from "./stale.js";
+import { freshness, NEVER_EXPIRES, openEnvelope } from "./stale.js";
 
-/** The stale windows of a function, in seconds, counted from expiry. */
-export interface StaleWindows {
+/** How a function's entries age: stale windows (seconds, counted from expiry) and refresh ahead. */
+export interface EnvelopePolicy {
   readonly staleWhileRevalidate: number;
   readonly staleIfError: number;
+  /** β of refresh ahead (XFetch), or `undefined` when off. */
+  readonly refreshAhead: number | undefined;
 }
 
 /**
  * What a read means for a call:
- * - `hit`: return `value`;
+ * - `hit`: return `value` (and, with `refreshEarly`, recompute it in the background: refresh ahead);
  * - `revalidate`: return the stale `value` now and refresh in the background;
  * - `fallback`: run the function, and return the stale `value` if it fails;
  * - `miss`: run the function.
  */
 export type Decision =
-  | { readonly kind: "hit"; readonly value: unknown }
+  | { readonly kind: "hit"; readonly value: unknown; readonly refreshEarly: boolean }
   | { readonly kind: "revalidate"; readonly value: unknown }
   | { readonly kind: "fallback"; readonly value: unknown }
   | { readonly kind: "miss" };
@@ -23,20 +25,26 @@ export type Decision =
 const MISS: Decision = { kind: "miss" };
 
 /**
- * Decides what an entry read from the state means at `now` (ms since the epoch). Without stale
- * windows every entry is a hit; with them, entries are envelopes that carry their expiry, and one
- * that is not an envelope (or is past every window) is a miss. The sync and async paths, the lock's
- * re-read and `peek` all decide through this one function.
+ * Decides what an entry read from the state means at `now` (ms since the epoch), given the
+ * function's envelope policy and `draw`, a uniform random number in (0, 1] for refresh ahead.
+ * Without a policy every entry is a hit; with one, entries are envelopes that carry their expiry,
+ * and one that is not an envelope (or is past every window) is a miss. The sync and async paths,
+ * the lock's re-read and `peek` all decide through this one function.
  */
-export function decide(entry: CacheEntry | undefined, now: number, windows: StaleWindows | undefined): Decision {
+export function decide(entry: CacheEntry | undefined, now: number, policy: EnvelopePolicy | undefined, draw = 1): Decision {
   if (entry === undefined) return MISS;
-  if (windows === undefined) return { kind: "hit", value: entry.value };
+  if (policy === undefined) return { kind: "hit", value: entry.value, refreshEarly: false };
   const found = openEnvelope(entry.value);
   if (found === undefined) return MISS;
-  const judged = freshness(found, windows.staleWhileRevalidate, windows.staleIfError, now);
-  switch (judged) {
-    case "fresh":
-      return { kind: "hit", value: found.value };
+  switch (freshness(found, policy.staleWhileRevalidate, policy.staleIfError, now)) {
+    case "fresh": {
+      // XFetch: recompute early with a probability that rises as expiry nears, scaled by how long
+      // the computation takes (Δ) and β.
+      const { refreshAhead: beta } = policy;
+      const refreshEarly =
+        beta !== undefined && found.fresh !== NEVER_EXPIRES && now - (found.delta ?? 0) * beta * Math.log(draw) >= found.fresh;
+      return { kind: "hit", value: found.value, refreshEarly };
+    }
     case "revalidate":
       return { kind: "revalidate", value: found.value };
     case "fallback":

@@ -67,7 +67,7 @@ export type Memoized<F extends (...args: never[]) => unknown> = F & MemoizedHand
 
 /** A fresh copy of what `peek` may show of an entry (never the stale-window envelope). */
 function peeked(memo: Memo, entry: CacheEntry | undefined): PeekedEntry | undefined {
-  const decision = decide(entry, Date.now(), memo.windows);
+  const decision = decide(entry, Date.now(), memo.envelope);
   switch (decision.kind) {
     case "hit":
       return { value: decision.value };

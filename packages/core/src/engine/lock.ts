@@ -41,7 +41,7 @@ async function readFresh(memo: Memo, b: Binding, key: string): Promise<{ value: 
     reportBackendError(memo, b, error, "get", key);
     throw error;
   }
-  const decision = decide(checkedEntry(memo, b, entry, key), Date.now(), memo.windows);
+  const decision = decide(checkedEntry(memo, b, entry, key), Date.now(), memo.envelope);
   return decision.kind === "hit" ? { value: decision.value } : undefined;
 }
 

@@ -2,7 +2,7 @@ import type { FunctionIdentity } from "../keys/identity.js";
 import type { Settings } from "../options.js";
 import type { Binding } from "./binding.js";
 import type { FlightTable } from "./single-flight.js";
-import type { StaleWindows } from "./decision.js";
+import type { EnvelopePolicy } from "./decision.js";
 
 /** Counters of one memoized function, as `stats()` reports them. */
 export interface Counters {
@@ -30,10 +30,13 @@ export interface Memo {
   asyncMode: boolean;
   /** The state in use and its policy; re-resolved when the global config changes. */
   binding: Binding | undefined;
-  /** The stale windows, when the function has any (its entries are then envelopes). */
-  readonly windows: StaleWindows | undefined;
-  /** Seconds an entry lives in the state: the ttl, plus the longest stale window. */
-  readonly stateTtl: number | null;
+  /**
+   * Stale windows and refresh ahead, when the function has any: its entries are then envelopes that
+   * carry their expiry and compute time.
+   */
+  readonly envelope: EnvelopePolicy | undefined;
+  /** Seconds an entry outlives its ttl in the state: the longest stale window. */
+  readonly longestWindow: number;
   readonly counters: Counters;
   readonly flights: FlightTable;
   /** Keys being refreshed in the background, once per key per process. */

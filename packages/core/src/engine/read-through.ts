@@ -1,5 +1,5 @@
-import { ConfigError } from "../errors.js";
-import { anyoneListening, channels } from "../events.js";
+import { ConfigError, MimicTimeoutError } from "../errors.js";
+import { channels } from "../events.js";
 import type { SetOptions } from "../state/contract.js";
 import { type Binding, syncStateRequired } from "./binding.js";
 import { decide } from "./decision.js";
@@ -9,11 +9,15 @@ import { refreshInBackground } from "./refresh.js";
 import { countStale, now, publish, reportCoveredFailure } from "./report.js";
 import type { Flight } from "./single-flight.js";
 import { type Slot, slotFor, slotKey } from "./slot.js";
+import { DO_NOT_STORE, ttlFor } from "./expiry.js";
 import { readAsync, readSync, writeSlot } from "./state-access.js";
 import { tagsFor, writeOptions } from "./write-options.js";
 
-/** The clock the decision needs: only entries with stale windows carry an expiry to compare. */
-const clockFor = (memo: Memo): number => (memo.windows === undefined ? 0 : Date.now());
+/** The clock the decision needs: only enveloped entries carry an expiry to compare. */
+const clockFor = (memo: Memo): number => (memo.envelope === undefined ? 0 : Date.now());
+
+/** A uniform draw in (0, 1] for refresh ahead (never 0, whose logarithm is -Infinity). */
+const drawFor = (memo: Memo): number => (memo.envelope?.refreshAhead === undefined ? 1 : 1 - Math.random());
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -39,9 +43,10 @@ export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown
     throw new ConfigError(`Mime: "${memo.name}" has a \`lock\` option, which needs an async function (waiting for another process cannot be synchronous)`);
   }
   const slot = slotFor(memo, b, thisArg, args, "sync");
-  const decision = decide(readSync(memo, b, slot), clockFor(memo), memo.windows);
+  const decision = decide(readSync(memo, b, slot), clockFor(memo), memo.envelope, drawFor(memo));
   if (decision.kind === "hit") {
     memo.counters.hits++;
+    if (decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args);
     return decision.value;
   }
   if (decision.kind === "revalidate") {
@@ -51,7 +56,7 @@ export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown
   }
   const tags = tagsFor(memo, thisArg, args);
   memo.counters.misses++;
-  const started = anyoneListening() ? now() : 0;
+  const began = now();
   const startedAt = Date.now();
   let result: unknown;
   try {
@@ -59,10 +64,29 @@ export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown
   } catch (error) {
     return coverWithStale(memo, b, slot, decision.kind === "fallback" ? decision : undefined, error);
   }
-  if (isThenable(result)) return becomeAsync(memo, b, thisArg, args, result, tags, startedAt);
-  writeSlot(memo, b, slot, result, writeOptions(b, tags, startedAt), true);
-  if (started) publish(memo, channels.miss, b, slot, started);
+  if (isThenable(result)) return becomeAsync(memo, b, thisArg, args, result, tags, startedAt, began);
+  store(memo, b, slot, args, result, writeOptions(b, tags, startedAt), true, began);
+  publish(memo, channels.miss, b, slot, began);
   return result;
+}
+
+/**
+ * Writes one execution's result with its ttl (from the option or the ttl function) and compute
+ * time, unless its ttl says not to store it. Returns the write when it is asynchronous.
+ */
+function store(
+  memo: Memo,
+  b: Binding,
+  slot: Slot,
+  args: unknown[],
+  result: unknown,
+  options: SetOptions | undefined,
+  sync: boolean,
+  began: number,
+): void | Promise<void> {
+  const ttl = ttlFor(memo, b, result, args, () => slotKey(memo, slot));
+  if (ttl === DO_NOT_STORE) return;
+  return writeSlot(memo, b, slot, result, options, sync, ttl, now() - began);
 }
 
 /** The function turned out to return promises: from now on it is keyed and cached as async. */
@@ -74,13 +98,13 @@ function becomeAsync(
   result: PromiseLike<unknown>,
   tags: readonly string[] | undefined,
   startedAt: number,
+  began: number,
 ): Promise<unknown> {
   memo.asyncMode = true;
   b.fastSync = undefined;
   const slot = slotFor(memo, b, thisArg, args, "async");
-  const started = anyoneListening() ? now() : 0;
   return memo.flights.start(slotKey(memo, slot), tags, true, (flight) =>
-    settle(memo, b, slot, flight, Promise.resolve(result), writeOptions(b, tags, startedAt), started),
+    settle(memo, b, slot, flight, args, Promise.resolve(result), writeOptions(b, tags, startedAt), began),
   );
 }
 
@@ -96,9 +120,10 @@ export function callAsync(memo: Memo, b: Binding, thisArg: unknown, args: unknow
     let fallback: { value: unknown } | undefined;
     if (readsLocally || b.layered !== undefined) {
       // In a shared state's local copy, not finding the entry is not yet a miss.
-      const decision = decide(readSync(memo, b, slot, !readsLocally), clockFor(memo), memo.windows);
+      const decision = decide(readSync(memo, b, slot, !readsLocally), clockFor(memo), memo.envelope, drawFor(memo));
       if (decision.kind === "hit") {
         memo.counters.hits++;
+        if (decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args);
         return Promise.resolve(decision.value);
       }
       if (decision.kind === "revalidate") {
@@ -135,9 +160,10 @@ async function lookupThenRun(
   if (lookup && slot.partition === undefined) {
     const read = await readAsync(memo, b, slot.key);
     readFailed = read.failed;
-    const decision = decide(read.entry, clockFor(memo), memo.windows);
+    const decision = decide(read.entry, clockFor(memo), memo.envelope, drawFor(memo));
     if (decision.kind === "hit") {
       memo.counters.hits++;
+      if (decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args);
       return decision.value;
     }
     if (decision.kind === "revalidate") {
@@ -148,10 +174,11 @@ async function lookupThenRun(
     if (decision.kind === "fallback") fallback = decision;
   }
   const options = writeOptions(b, flight.tags, flight.startedAt);
+  const execution = lockApplies(memo, b)
+    ? runLocked(memo, b, slot, flight, thisArg, args, options, runAndStore)
+    : runAndStore(memo, b, slot, flight, thisArg, args, options, readFailed);
   try {
-    return lockApplies(memo, b)
-      ? await runLocked(memo, b, slot, flight, thisArg, args, options, runAndStore)
-      : await runAndStore(memo, b, slot, flight, thisArg, args, options, readFailed);
+    return await (memo.settings.timeout === undefined ? execution : withTimeouts(memo, b, slot, execution, fallback));
   } catch (error) {
     return coverWithStale(memo, b, slot, fallback, error);
   }
@@ -169,8 +196,8 @@ export function runAndStore(
   readFailed = false,
 ): Promise<unknown> {
   memo.counters.misses++;
-  const started = anyoneListening() ? now() : 0;
-  return settle(memo, b, slot, flight, memo.call.apply(thisArg, args), options, started, readFailed);
+  const began = now();
+  return settle(memo, b, slot, flight, args, memo.call.apply(thisArg, args), options, began, readFailed);
 }
 
 /**
@@ -186,9 +213,10 @@ export async function settle(
   b: Binding,
   slot: Slot,
   flight: Flight,
+  args: unknown[],
   result: unknown,
   options: SetOptions | undefined,
-  started: number,
+  began: number,
   readFailed = false,
   sync = false,
 ): Promise<unknown> {
@@ -196,15 +224,45 @@ export async function settle(
   if (flight.voided) {
     // An invalidation began after this execution did: its result is returned, never stored.
   } else if (slot.partition !== undefined || sync) {
-    writeSlot(memo, b, slot, value, options, true);
+    store(memo, b, slot, args, value, options, true, began);
   } else {
-    const write = writeSlot(memo, b, slot, value, options, false) ?? Promise.resolve();
+    const write = store(memo, b, slot, args, value, options, false, began) ?? Promise.resolve();
     flight.writing = write;
     // Strict mode must see the write's error, and a lease must outlast the write, or waiters would
     // find nothing and run the function again.
     if (!readFailed || b.strict || lockApplies(memo, b)) await write;
     else memo.flights.trackBackgroundWrite(slot.key, write);
   }
-  if (started) publish(memo, channels.miss, b, slot, started);
+  publish(memo, channels.miss, b, slot, began);
   return value;
+}
+
+/**
+ * The `timeout` option: past `soft`, the stale value in the `staleIfError` window if there is one;
+ * past `hard`, a `MimicTimeoutError`. The execution goes on and its result is still stored; until
+ * it lands, later callers of the key join this settled call (and so get the same answer).
+ */
+function withTimeouts(memo: Memo, b: Binding, slot: Slot, execution: Promise<unknown>, fallback: { value: unknown } | undefined): Promise<unknown> {
+  const { soft, hard } = memo.settings.timeout!;
+  const timers: NodeJS.Timeout[] = [];
+  const timedOut = new Promise<unknown>((resolve, reject) => {
+    if (fallback !== undefined && soft !== Infinity) {
+      timers.push(
+        setTimeout(() => {
+          const key = slotKey(memo, slot);
+          countStale(memo, b, key, "fallback");
+          reportCoveredFailure(memo, b, key, new MimicTimeoutError(memo.name, soft), "MIMIC_STALE_FALLBACK");
+          resolve(fallback.value);
+        }, soft * 1000),
+      );
+    }
+    if (hard !== Infinity) timers.push(setTimeout(() => reject(new MimicTimeoutError(memo.name, hard)), hard * 1000));
+  });
+  const late = execution.then(
+    () => undefined,
+    () => undefined,
+  );
+  void late.finally(() => timers.forEach(clearTimeout));
+  memo.flights.holdWhileRunning(slotKey(memo, slot), late);
+  return Promise.race([execution, timedOut]);
 }

@@ -1,4 +1,3 @@
-import { anyoneListening } from "../events.js";
 import type { Binding } from "./binding.js";
 import { lockApplies, releaseLock, tryLock } from "./lock.js";
 import type { Memo } from "./memo.js";
@@ -36,13 +35,13 @@ export function refreshInBackground(memo: Memo, b: Binding, slot: Slot, thisArg:
     if (token === undefined) return; // another process holds the lease and refreshes
     try {
       memo.counters.misses++;
-      const started = anyoneListening() ? now() : 0;
+      const began = now();
       const result = memo.call.apply(thisArg, args);
       if (sync && isThenable(result)) {
         Promise.resolve(result).catch(() => undefined);
         throw new TypeError("the function returned a promise during a background refresh");
       }
-      await settle(memo, b, slot, flight, result, writeOptions(b, tags, flight.startedAt), started, false, sync);
+      await settle(memo, b, slot, flight, args, result, writeOptions(b, tags, flight.startedAt), began, false, sync);
     } finally {
       if (token !== null) releaseLock(memo, b, key, token);
     }

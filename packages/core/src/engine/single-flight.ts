@@ -50,6 +50,8 @@ export class FlightTable {
   readonly #joinable = new Map<string, { flight: Flight; promise: Promise<unknown> }>();
   /** Writes of results already returned to their callers, by key (shared states, not strict). */
   readonly #writes = new Map<string, Promise<void>>();
+  /** Executions still running after their call was answered (a timeout), by key. */
+  readonly #overtime = new Map<string, Promise<void>>();
 
   /** Executions in flight now. */
   get size(): number {
@@ -92,9 +94,9 @@ export class FlightTable {
       const forget = (): void => {
         if (this.#joinable.get(key) === entry) this.#joinable.delete(key);
       };
-      const writing = this.#writes.get(key);
-      if (writing === undefined) forget();
-      else void writing.then(forget);
+      const pending = [this.#writes.get(key), this.#overtime.get(key)].filter((wait) => wait !== undefined);
+      if (pending.length === 0) forget();
+      else void Promise.all(pending).then(forget);
     };
     promise.then(settleFlight, settleFlight);
     return promise;
@@ -125,6 +127,18 @@ export class FlightTable {
     });
     this.#writes.set(key, done);
     backgroundWrites.add(done);
+  }
+
+  /**
+   * Keeps the settled flight of `key` joinable while its execution runs on after a timeout answered
+   * its callers, so later callers get that answer instead of starting the function again.
+   * Invalidations do not wait for it: they void the flight, so its result is not stored.
+   */
+  holdWhileRunning(key: string, execution: Promise<void>): void {
+    const done = execution.finally(() => {
+      if (this.#overtime.get(key) === done) this.#overtime.delete(key);
+    });
+    this.#overtime.set(key, done);
   }
 
   /** Voids the flights carrying any of `tags` in every function; resolves once their writes are done. */

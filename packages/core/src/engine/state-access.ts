@@ -73,15 +73,17 @@ export async function readAsync(memo: Memo, b: Binding, key: string): Promise<{ 
   return { entry, failed: false };
 }
 
-/** What is stored for a result: the value, or its envelope when the function has stale windows. */
-function storedForm(memo: Memo, result: unknown): unknown {
-  return memo.windows === undefined ? result : envelope(result, memo.settings.ttl!);
+/** What is stored for a result: the value, or its envelope (expiry and compute time) when the function has one. */
+function storedForm(memo: Memo, result: unknown, ttl: number | null, delta: number): unknown {
+  return memo.envelope === undefined ? result : envelope(result, ttl, delta);
 }
 
 /**
  * Writes a result to its slot: synchronously into a partition, with `setSync` when `sync`, else with
- * `set` (then the returned promise settles when the write has). A failure is reported (rethrown
- * when strict); it never leaves the call without its value otherwise.
+ * `set` (then the returned promise settles when the write has). `ttl` is the result's (seconds,
+ * `null` = never); the state keeps it for the longest stale window more; `delta` is the milliseconds
+ * the execution took. A failure is reported (rethrown when strict); it never leaves the call
+ * without its value otherwise.
  */
 export function writeSlot(
   memo: Memo,
@@ -90,21 +92,23 @@ export function writeSlot(
   result: unknown,
   options: SetOptions | undefined,
   sync: boolean,
+  ttl: number | null,
+  delta: number,
 ): void | Promise<void> {
-  const value = storedForm(memo, result);
+  const value = storedForm(memo, result, ttl, delta);
   const started = anyoneListening() ? now() : 0;
   const fail = (error: unknown): void => reportBackendError(memo, b, error, "set", slotKey(memo, slot), started);
   const done = (): void => {
     if (started) publish(memo, channels.set, b, slot, started);
   };
   try {
-    const ttl = memo.stateTtl;
+    const kept = ttl === null ? null : ttl + memo.longestWindow;
     if (slot.partition === undefined) {
-      if (sync) writeToState(b.syncState!, "setSync", slot.key, value, ttl, options);
-      else return Promise.resolve(writeToState(b.state, "set", slot.key, value, ttl, options)).then(done, fail);
-    } else if (slot.shape === "lone") slot.partition.setLone(slot.index, value, ttl, options);
-    else if (slot.shape === "pair") slot.partition.setPair(slot.index[0], slot.index[1], value, ttl, options);
-    else slot.partition.set(slot.index, value, ttl, options);
+      if (sync) writeToState(b.syncState!, "setSync", slot.key, value, kept, options);
+      else return Promise.resolve(writeToState(b.state, "set", slot.key, value, kept, options)).then(done, fail);
+    } else if (slot.shape === "lone") slot.partition.setLone(slot.index, value, kept, options);
+    else if (slot.shape === "pair") slot.partition.setPair(slot.index[0], slot.index[1], value, kept, options);
+    else slot.partition.set(slot.index, value, kept, options);
     done();
   } catch (error) {
     fail(error);
