@@ -18,6 +18,7 @@ export type MimicErrorCode =
   | "MIMIC_STATE_CLOSED"
   | "MIMIC_CORRUPT_ENTRY"
   | "MIMIC_TIMEOUT"
+  | "MIMIC_BATCH_LENGTH"
   | (string & {});
 
 interface Branded {
@@ -198,5 +199,16 @@ export class MimicTimeoutError extends MimicError {
   constructor(functionName: string, timeout: number) {
     super("MIMIC_TIMEOUT", `"${functionName}" did not finish within its timeout of ${timeout} s; its result will still be cached when it comes`);
     this.timeout = timeout;
+  }
+}
+
+/**
+ * A batch loader (`Mime.batch`) returned something other than one result per item, in order (an
+ * array of another length, or not an array). Nothing of that batch is stored. Code `MIMIC_BATCH_LENGTH`.
+ */
+export class BatchLengthError extends MimicError {
+  constructor(functionName: string, expected: number, got: unknown) {
+    const shown = Array.isArray(got) ? `${got.length} results` : `${got === null ? "null" : typeof got}, not an array`;
+    super("MIMIC_BATCH_LENGTH", `the batch loader "${functionName}" was given ${expected} items and returned ${shown}; it must return one result per item, in order. Nothing was cached.`);
   }
 }

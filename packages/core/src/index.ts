@@ -1,4 +1,5 @@
-export { Mime, type MimeDecorator, type MimeFactory } from "./mime.js";
+export { Mime, type MimeBatchDecorator, type MimeBatchOptions, type MimeDecorator, type MimeFactory } from "./mime.js";
+export type { BatchHandles, MemoizedBatch } from "./engine/batch.js";
 export type { MimeOptions } from "./options.js";
 export type { Memoized, MemoizedHandles, MimeStats, PeekedEntry } from "./engine/handles.js";
 export { Config, type ConfigOptions, type ErrorContext, type ErrorHandler, type StateOperation } from "./config.js";

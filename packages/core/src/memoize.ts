@@ -14,6 +14,8 @@ import { registerTaggedState } from "./engine/tag-invalidation.js";
 /** What {@link memoize} builds: the wrapper, and a way to bind it to an instance (for decorated methods). */
 export interface MemoizedParts<F extends (...args: never[]) => unknown> {
   readonly memoized: Memoized<F>;
+  /** The engine's record of the function (for the batch loader's synchronous path). */
+  readonly memo: Memo;
   /** A function that calls the wrapper on `instance`, with handles acting on that instance. */
   bindInstance(instance: object): unknown;
 }
@@ -28,11 +30,19 @@ function functionKind(fn: unknown): string {
 }
 
 /**
+ * How a batch loader's per-item function differs from a plain memoized function: it is named and
+ * keyed as `fn` (the bulk loader), but an execution calls `execute` (one item, batched per tick).
+ */
+export interface PerItemVariant {
+  readonly execute: (this: unknown, item: unknown) => unknown;
+}
+
+/**
  * Wraps `fn` so that calls are answered from a state by their key: the assembly of the engine's
  * parts (engine/), plus the hot path of a hit on one or two primitive arguments.
  * @throws InvalidOptionError / ConfigError at wrap time when the options cannot work
  */
-export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings: Settings): MemoizedParts<F> {
+export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings: Settings, variant?: PerItemVariant): MemoizedParts<F> {
   const kind = functionKind(fn);
   if (kind === "GeneratorFunction" || kind === "AsyncGeneratorFunction") {
     throw new ConfigError(
@@ -51,7 +61,8 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     settings,
     identity,
     name: identity.name,
-    call: fn as unknown as Memo["call"],
+    fn,
+    call: (variant?.execute ?? fn) as unknown as Memo["call"],
     owner: fn,
     asyncMode: settings.async || kind === "AsyncFunction",
     binding: undefined,
@@ -59,6 +70,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     longestWindow,
     counters: { hits: 0, misses: 0, coalesced: 0, stale: 0, errors: 0 },
     flights: new FlightTable(),
+    batched: variant !== undefined,
     refreshing: new Set(),
   };
 
@@ -119,6 +131,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
   Object.assign(memoized, handlesFor(memo, undefined));
   return {
     memoized: memoized as unknown as Memoized<F>,
+    memo,
     bindInstance(instance) {
       const bound = function (this: unknown, ...args: unknown[]): unknown {
         return (memoized as (...callArgs: unknown[]) => unknown).apply(instance, args);

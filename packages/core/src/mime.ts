@@ -1,10 +1,12 @@
 import type { Config, ConfigOptions } from "./config.js";
 import { InvalidOptionError } from "./errors.js";
 import { getGlobalConfig, setGlobalConfig } from "./global-config.js";
+import { memoizeBatch, type MemoizedBatch, validateMaxBatchSize } from "./engine/batch.js";
 import type { Memoized, MemoizedHandles } from "./engine/handles.js";
+import { invalidateTags } from "./engine/tag-invalidation.js";
+import { createDecorator, describe } from "./decorators.js";
 import { memoize } from "./memoize.js";
 import { type MimeOptions, validateMimeOptions } from "./options.js";
-import { invalidateTags } from "./engine/tag-invalidation.js";
 
 type AnyFunction = (...args: never[]) => unknown;
 
@@ -54,101 +56,63 @@ export interface MimeFactory {
    * @throws InvalidOptionError when `fn` is not memoized by Mime
    */
   handles<F extends AnyFunction>(fn: F): MemoizedHandles<F>;
+  /**
+   * Memoizes a bulk loader per item: `loader(items)` returns the results in the order of `items`;
+   * the memoized function takes an array and returns an array (sync stays sync, async stays async).
+   * Each item is keyed and stored as a one-argument call `f(item)` would be, with its own ttl and
+   * tags; only the missing items (deduplicated, in order) reach the loader; concurrent batches share
+   * items in flight; `memoized.one(item)` loads one, and the `one` calls of one turn of the event
+   * loop reach the loader together. A result array of the wrong length is a `BatchLengthError`
+   * (`MIMIC_BATCH_LENGTH`) and nothing is stored.
+   * @example
+   * const loadUsers = Mime.batch({ ttl: 60, maxBatchSize: 100 })(async (ids: readonly string[]) => db.users(ids));
+   * const [alice, bob] = await loadUsers(["alice", "bob"]);
+   * const carol = await loadUsers.one("carol");
+   */
+  batch<Item = never, This = never, Result = unknown>(options?: MimeBatchOptions<Item, This, Result>): MimeBatchDecorator;
 }
 
-/**
- * For decorated methods: makes, for an instance, a function that calls the method on it and whose
- * handles act on that instance.
- */
-const methodBinders = new WeakMap<object, (instance: object) => unknown>();
-
-/** Memoizes `fn` and registers its per-instance binder. */
-function memoizeRegistered(fn: AnyFunction, settings: ReturnType<typeof validateMimeOptions>): object {
-  const { memoized, bindInstance } = memoize(fn, settings);
-  methodBinders.set(memoized, bindInstance);
-  return memoized;
+/** Options of `Mime.batch`: those of `Mime`, per item, plus `maxBatchSize`. */
+export interface MimeBatchOptions<Item = never, This = never, Result = unknown> extends MimeOptions<[item: Item], This, Result> {
+  /**
+   * The most items one call of the loader receives; longer lists of missing items are split.
+   * @default Infinity
+   */
+  maxBatchSize?: number;
 }
 
-function isDecoratorContext(value: unknown): value is DecoratorContext {
-  return typeof value === "object" && value !== null && "kind" in value && "name" in value;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
-  return `${typeof value} ${String(value)}`;
-}
-
-/**
- * An accessor that gives each instance (or class, for a static method) its own bound function,
- * whose handles (`invalidate`, `peek`, …) act on that instance. Reading it on the owner itself
- * (`Users.prototype.find`) gives the memoized function.
- */
-function perInstanceAccessor(owner: object | undefined, memoized: object, name: string | symbol, enumerable: boolean): PropertyDescriptor {
-  const bind = methodBinders.get(memoized)!;
-  const bound = new WeakMap<object, unknown>();
-  return {
-    configurable: true,
-    enumerable,
-    get(this: unknown): unknown {
-      if ((typeof this !== "object" && typeof this !== "function") || this === null || this === owner) return memoized;
-      let method = bound.get(this);
-      if (method === undefined) bound.set(this, (method = bind(this)));
-      return method;
-    },
-    set(this: object, value: unknown): void {
-      Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true });
-    },
-  };
-}
-
-const converted = new WeakSet<object>();
-
-/** TC39 mode: on the first construction, turns the method on its owner into the per-instance accessor. */
-function installAccessor(receiver: object, name: string | symbol, memoized: object): void {
-  if (converted.has(memoized)) return;
-  let owner: object | null = receiver;
-  while (owner !== null && Object.getOwnPropertyDescriptor(owner, name)?.value !== memoized) owner = Object.getPrototypeOf(owner) as object | null;
-  if (owner === null) return;
-  converted.add(memoized);
-  const { enumerable = false } = Object.getOwnPropertyDescriptor(owner, name)!;
-  Object.defineProperty(owner, name, perInstanceAccessor(owner, memoized, name, enumerable));
-}
-
-function createDecorator(options: unknown): MimeDecorator {
-  const settings = validateMimeOptions(options);
-  function decorate(target: unknown, contextOrKey?: unknown, descriptor?: PropertyDescriptor): unknown {
-    if (isDecoratorContext(contextOrKey)) {
-      if (contextOrKey.kind !== "method") {
-        throw new InvalidOptionError(`@Mime decorates methods and functions, not a ${contextOrKey.kind} (${String(contextOrKey.name)})`);
-      }
-      const memoized = memoizeRegistered(target as AnyFunction, settings);
-      const { name } = contextOrKey;
-      contextOrKey.addInitializer(function (this: unknown) {
-        installAccessor(this as object, name as string | symbol, memoized);
-      });
-      return memoized;
-    }
-    if (descriptor !== undefined && (typeof contextOrKey === "string" || typeof contextOrKey === "symbol")) {
-      if (typeof descriptor.value !== "function") {
-        throw new InvalidOptionError(`@Mime decorates methods, but ${String(contextOrKey)} is not a method (a getter or field?)`);
-      }
-      const memoized = memoizeRegistered(descriptor.value as AnyFunction, settings);
-      return perInstanceAccessor(target as object, memoized, contextOrKey, descriptor.enumerable ?? false);
-    }
-    if (typeof target !== "function") {
-      throw new InvalidOptionError(`Mime(options) expects a function to wrap, got ${describe(target)}`);
-    }
-    return memoizeRegistered(target as AnyFunction, settings);
-  }
-  return decorate as MimeDecorator;
+/** What `Mime.batch(options)` returns: wraps a bulk loader, or decorates a bulk-loading method. */
+export interface MimeBatchDecorator {
+  /** Wraps a bulk loader `(items) => results` (or a promise of them). */
+  <F extends (items: readonly never[]) => readonly unknown[] | PromiseLike<readonly unknown[]>>(loader: F): MemoizedBatch<F>;
+  /** TC39 method decorator. */
+  <This, Args extends [readonly unknown[]], Return>(
+    method: (this: This, ...args: Args) => Return,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
+  ): (this: This, ...args: Args) => Return;
+  /** Legacy (`experimentalDecorators`) method decorator. */
+  <T>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T>;
 }
 
 /**
  * Memoizes functions and methods by their arguments, with a TTL, on a pluggable state.
  * @see {@link MimeFactory}
  */
-export const Mime: MimeFactory = Object.assign(createDecorator as MimeFactory, {
+function mimeDecorator(options?: unknown): MimeDecorator {
+  const settings = validateMimeOptions(options);
+  return createDecorator("Mime", (fn) => memoize(fn, settings)) as MimeDecorator;
+}
+
+function batchDecorator(options?: unknown): MimeBatchDecorator {
+  const given = (options ?? {}) as { maxBatchSize?: unknown };
+  const { maxBatchSize, ...rest } = typeof given === "object" && given !== null ? given : {};
+  const limit = validateMaxBatchSize(maxBatchSize);
+  const settings = validateMimeOptions(typeof given === "object" && given !== null ? rest : options);
+  return createDecorator("Mime.batch", (fn) => memoizeBatch(fn, settings, limit)) as MimeBatchDecorator;
+}
+
+export const Mime: MimeFactory = Object.assign(mimeDecorator as MimeFactory, {
+  batch: batchDecorator as MimeFactory["batch"],
   setConfig: setGlobalConfig as MimeFactory["setConfig"],
   getConfig: getGlobalConfig,
   invalidateTags,

@@ -13,3 +13,4 @@ export {
   type PartitionedState,
 } from "./state/local-access.js";
 export { describeValue, MIN_SECRET_BYTES, rejectUnknownOptions } from "./option-kit.js";
+export { preciseNow } from "./clock.js";

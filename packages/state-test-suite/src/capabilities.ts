@@ -1,5 +1,11 @@
 import {
+  fencesWrites,
   stateName,
+  supportsGetMany,
+  supportsSetMany,
+  type BatchReadingState,
+  type BatchWritingState,
+  type FencingState,
   supportsLocking,
   supportsPrefixDeletion,
   supportsTags,
@@ -73,6 +79,33 @@ export const locking: Capability<LockingState> = {
     return has === undefined
       ? `its lock is ${typeof lock} and its unlock ${typeof unlock}, not methods`
       : `it has ${has} but no ${lacks} method; core's supportsLocking needs both, so the lock option would never use it`;
+  },
+};
+
+export const manyReads: Capability<BatchReadingState> = {
+  option: "getMany",
+  needs: "a getMany method",
+  detector: "supportsGetMany",
+  detect: supportsGetMany,
+  inconsistency: () => undefined,
+};
+
+export const manyWrites: Capability<BatchWritingState> = {
+  option: "setMany",
+  needs: "a setMany method",
+  detector: "supportsSetMany",
+  detect: supportsSetMany,
+  inconsistency: () => undefined,
+};
+
+export const fencing: Capability<FencingState> = {
+  option: "fencesWrites",
+  needs: "fencesWrites = true",
+  detector: "fencesWrites",
+  detect: fencesWrites,
+  inconsistency(state) {
+    const { fencesWrites: flag } = state as { fencesWrites?: unknown };
+    return flag === undefined || flag === true || flag === false ? undefined : `its fencesWrites is ${typeof flag}, not true`;
   },
 };
 

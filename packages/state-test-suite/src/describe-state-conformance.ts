@@ -1,11 +1,13 @@
 import { StateError } from "@mimic/core";
-import { locking, partitioning, prefixDeletion, tagging } from "./capabilities.js";
+import { fencing, locking, manyReads, manyWrites, partitioning, prefixDeletion, tagging } from "./capabilities.js";
 import { registerConcurrencyTests } from "./groups/concurrency.js";
 import { deletePrefixScenarios } from "./groups/delete-prefix.js";
 import { registerEntryTests } from "./groups/entries.js";
 import { registerFailureTests } from "./groups/failures.js";
 import { registerKeyTests } from "./groups/keys.js";
+import { fencingScenarios } from "./groups/fencing.js";
 import { lockScenarios } from "./groups/lock.js";
+import { manyReadScenarios, manyWriteScenarios } from "./groups/many.js";
 import { partitionScenarios } from "./groups/partitions.js";
 import { registerSyncContractTests } from "./groups/sync.js";
 import { tagScenarios } from "./groups/tags.js";
@@ -77,11 +79,17 @@ export function describeStateConformance(options: StateConformanceOptions): void
     }
     context.describe("partitions", () => registerScenarios(context, partitioning, partitionScenarios(context)));
     context.describe("lock", () => registerScenarios(context, locking, lockScenarios(context)));
+    context.describe("getMany", () => registerScenarios(context, manyReads, manyReadScenarios(resolved.timeScale)));
+    context.describe("setMany", () => registerScenarios(context, manyWrites, manyWriteScenarios(resolved.timeScale)));
+    context.describe("fencesWrites", () => registerScenarios(context, fencing, fencingScenarios()));
     context.describe("capabilities", () => {
       registerDenial(context, prefixDeletion);
       registerDenial(context, tagging);
       registerDenial(context, partitioning);
       registerDenial(context, locking);
+      registerDenial(context, manyReads);
+      registerDenial(context, manyWrites);
+      registerDenial(context, fencing);
     });
     context.describe("concurrency", () => registerConcurrencyTests(context));
     if (resolved.createFailingState !== undefined) {

@@ -47,10 +47,32 @@ export interface StateCapabilities {
    * @default undefined (detected)
    */
   lock?: boolean;
+  /**
+   * The state reads many keys in one call (`getMany(keys)`), which core's batch loaders use.
+   * Claimed, left out or denied as for {@link StateCapabilities.deletePrefix}; detected with core's
+   * `supportsGetMany`.
+   * @default undefined (detected)
+   */
+  getMany?: boolean;
+  /**
+   * The state writes many entries in one call (`setMany(entries)`, each with its own ttl and
+   * options), which core's batch loaders use. Claimed, left out or denied as for
+   * {@link StateCapabilities.deletePrefix}; detected with core's `supportsSetMany`.
+   * @default undefined (detected)
+   */
+  setMany?: boolean;
+  /**
+   * The state declares `fencesWrites = true`: `set` (and `setMany`) must not store a value whose
+   * `options.startedAt` is before an invalidation of its key (delete, a covering deletePrefix,
+   * clear, invalidateTags of one of its tags). Claimed, left out or denied as for
+   * {@link StateCapabilities.deletePrefix}; detected with core's `fencesWrites`.
+   * @default undefined (detected)
+   */
+  fencesWrites?: boolean;
 }
 
 /** The optional capabilities, which the suite can also detect on a state. */
-export type OptionalCapability = "deletePrefix" | "tags" | "partitions" | "lock";
+export type OptionalCapability = "deletePrefix" | "tags" | "partitions" | "lock" | "getMany" | "setMany" | "fencesWrites";
 
 /** `true` claimed, `false` denied, `undefined` detected on a state at run time. */
 export type Claim = boolean | undefined;
@@ -93,7 +115,7 @@ export interface StateConformanceOptions {
   timeScale?: number;
 }
 
-const optionalCapabilities: readonly OptionalCapability[] = ["deletePrefix", "tags", "partitions", "lock"];
+const optionalCapabilities: readonly OptionalCapability[] = ["deletePrefix", "tags", "partitions", "lock", "getMany", "setMany", "fencesWrites"];
 
 /** The options after validation, with defaults filled in. */
 export interface ResolvedOptions {
@@ -173,6 +195,9 @@ export function resolveOptions(options: StateConformanceOptions, defaultFailureE
       tags: options.capabilities.tags,
       partitions: options.capabilities.partitions,
       lock: options.capabilities.lock,
+      getMany: options.capabilities.getMany,
+      setMany: options.capabilities.setMany,
+      fencesWrites: options.capabilities.fencesWrites,
     },
     createFailingState: options.createFailingState,
     failureError: options.failureError ?? defaultFailureError,

@@ -5,7 +5,7 @@ import { CapableFailingState, CapableReferenceState, ReferenceState } from "./re
 describeStateConformance({
   name: "reference state with every capability (claimed)",
   createState: () => new CapableReferenceState(),
-  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, partitions: true, lock: true },
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, partitions: true, lock: true, getMany: true, setMany: true, fencesWrites: true },
   createFailingState: () => new CapableFailingState(),
 });
 
@@ -22,5 +22,5 @@ describeStateConformance({
 describeStateConformance({
   name: "reference state without capabilities (denied, async only)",
   createState: () => new ReferenceState(),
-  capabilities: { sync: false, structuredClone: false, deletePrefix: false, tags: false, partitions: false, lock: false },
+  capabilities: { sync: false, structuredClone: false, deletePrefix: false, tags: false, partitions: false, lock: false, getMany: false, setMany: false, fencesWrites: false },
 });

@@ -4,6 +4,7 @@ import {
   encodeArguments,
   expiresAt,
   isExpired,
+  type BatchEntry,
   type CacheEntry,
   type IState,
   type LockingState,
@@ -12,7 +13,7 @@ import {
   type SetOptions,
   type TaggingState,
 } from "@mimic/core";
-import { type LocalPartition, type PartitionedState } from "@mimic/core/state-kit";
+import { preciseNow, type LocalPartition, type PartitionedState } from "@mimic/core/state-kit";
 
 /**
  * The smallest correct state: a Map with expiry times, sync and async. With a serializer it stores
@@ -74,7 +75,20 @@ export class CapableReferenceState extends ReferenceState implements PrefixDelet
   protected readonly tagsOf = new Map<string, readonly string[]>();
   protected readonly leases = new Map<string, { token: string; expires: number }>();
 
+  /** When each key, prefix and tag was last invalidated (ms), and the whole state (clear). */
+  protected readonly invalidatedAt = { keys: new Map<string, number>(), prefixes: new Map<string, number>(), tags: new Map<string, number>(), all: 0 };
+  readonly fencesWrites = true;
+
+  /** Whether an execution that began at `startedAt` began before an invalidation covering `key`. */
+  protected fencedOut(key: string, tags: readonly string[] | undefined, startedAt: number): boolean {
+    const { keys, prefixes, tags: tagStamps, all } = this.invalidatedAt;
+    if (all >= startedAt || (keys.get(key) ?? -Infinity) >= startedAt) return true;
+    for (const [prefix, at] of prefixes) if (key.startsWith(prefix) && at >= startedAt) return true;
+    return (tags ?? []).some((tag) => (tagStamps.get(tag) ?? -Infinity) >= startedAt);
+  }
+
   override setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
+    if (options?.startedAt !== undefined && this.fencedOut(key, options.tags, options.startedAt)) return;
     super.setSync(key, value, ttl);
     if (options?.tags !== undefined && options.tags.length > 0) this.tagsOf.set(key, [...options.tags]);
     else this.tagsOf.delete(key);
@@ -85,20 +99,32 @@ export class CapableReferenceState extends ReferenceState implements PrefixDelet
   }
 
   override deleteSync(key: string): void {
+    this.invalidatedAt.keys.set(key, preciseNow());
     super.deleteSync(key);
     this.tagsOf.delete(key);
   }
 
   override clearSync(): void {
+    this.invalidatedAt.all = preciseNow();
     super.clearSync();
     this.tagsOf.clear();
   }
 
+  async getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]> {
+    return keys.map((key) => this.getSync(key));
+  }
+
+  async setMany(entries: readonly BatchEntry[]): Promise<void> {
+    for (const { key, value, ttl, options } of entries) this.setSync(key, value, ttl, options);
+  }
+
   async invalidateTags(tags: readonly string[]): Promise<void> {
+    for (const tag of tags) this.invalidatedAt.tags.set(tag, preciseNow());
     for (const [key, own] of [...this.tagsOf]) if (own.some((tag) => tags.includes(tag))) this.deleteSync(key);
   }
 
   deletePrefixSync(prefix: string): void {
+    this.invalidatedAt.prefixes.set(prefix, preciseNow());
     for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.deleteSync(key);
   }
 

@@ -93,8 +93,8 @@ function bind(memo: Memo, generation: number): Binding {
           `option (and bump \`version\` when its behaviour changes).`,
       );
     }
-    claimSharedIdentity(state, identity.shared("sync"), memo.call, name);
-    claimSharedIdentity(state, identity.shared("async"), memo.call, name);
+    claimSharedIdentity(state, identity.shared("sync"), memo.fn, name);
+    claimSharedIdentity(state, identity.shared("async"), memo.fn, name);
   }
   const b: Binding = {
     generation,

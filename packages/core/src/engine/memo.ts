@@ -22,7 +22,9 @@ export interface Memo {
   readonly identity: FunctionIdentity;
   /** Shown in messages and events. */
   readonly name: string;
-  /** The original function, called with the caller's `this`. */
+  /** The function as the user wrote it: what its identity names. */
+  readonly fn: object;
+  /** What an execution calls, with the caller's `this`: the function, or a batch loader's per-item step. */
   readonly call: (this: unknown, ...args: unknown[]) => unknown;
   /** The wrapper: partitions of calls without an instance are freed with it. */
   owner: object;
@@ -39,6 +41,8 @@ export interface Memo {
   readonly longestWindow: number;
   readonly counters: Counters;
   readonly flights: FlightTable;
+  /** A batch loader's items: reads and writes go through `getMany`/`setMany` where the state has them. */
+  readonly batched: boolean;
   /** Keys being refreshed in the background, once per key per process. */
   readonly refreshing: Set<string>;
 }

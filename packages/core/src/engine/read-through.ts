@@ -1,3 +1,4 @@
+import { preciseNow } from "../clock.js";
 import { ConfigError, MimicTimeoutError } from "../errors.js";
 import { channels } from "../events.js";
 import type { SetOptions } from "../state/contract.js";
@@ -57,7 +58,7 @@ export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown
   const tags = tagsFor(memo, thisArg, args);
   memo.counters.misses++;
   const began = now();
-  const startedAt = Date.now();
+  const startedAt = preciseNow();
   let result: unknown;
   try {
     result = memo.call.apply(thisArg, args);
@@ -74,7 +75,7 @@ export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown
  * Writes one execution's result with its ttl (from the option or the ttl function) and compute
  * time, unless its ttl says not to store it. Returns the write when it is asynchronous.
  */
-function store(
+export function store(
   memo: Memo,
   b: Binding,
   slot: Slot,

@@ -1,3 +1,5 @@
+import { preciseNow } from "../clock.js";
+
 /**
  * Single-flight: concurrent callers of one key share one execution, and an invalidation wins over
  * every execution that began before it. A flight that an invalidation voids is no longer joined,
@@ -10,7 +12,7 @@ export interface Flight {
   readonly key: string;
   /** Its tags (from the `tags` option), for `Mime.invalidateTags`. */
   readonly tags: readonly string[] | undefined;
-  /** When the execution began, ms since the epoch: states that fence writes compare it to their invalidations. */
+  /** When the execution began ({@link preciseNow}): states that fence writes compare it to their invalidations. */
   readonly startedAt: number;
   /** Set by an invalidation that began while the flight was running: its result must not be stored. */
   voided: boolean;
@@ -73,7 +75,7 @@ export class FlightTable {
     const flight: Flight = {
       key,
       tags,
-      startedAt: Date.now(),
+      startedAt: preciseNow(),
       voided: false,
       writing: undefined,
       table: this,

@@ -1,6 +1,15 @@
 import { StateContractError } from "../errors.js";
 import { anyoneListening, channels } from "../events.js";
-import { type CacheEntry, type IState, type SetOptions, stateName, type TaggingState } from "../state/contract.js";
+import {
+  type CacheEntry,
+  type IState,
+  type SetOptions,
+  stateName,
+  supportsGetMany,
+  supportsSetMany,
+  type TaggingState,
+} from "../state/contract.js";
+import { getThroughMany, setThroughMany } from "./many.js";
 import type { Binding } from "./binding.js";
 import type { Memo } from "./memo.js";
 import { notify, now, publish, reportBackendError } from "./report.js";
@@ -63,7 +72,7 @@ export async function readAsync(memo: Memo, b: Binding, key: string): Promise<{ 
   const started = anyoneListening() ? now() : 0;
   let found: unknown;
   try {
-    found = await b.state.get(key);
+    found = await (memo.batched && supportsGetMany(b.state) ? getThroughMany(b.state, key) : b.state.get(key));
   } catch (error) {
     reportBackendError(memo, b, error, "get", key, started);
     return { entry: undefined, failed: true };
@@ -105,7 +114,13 @@ export function writeSlot(
     const kept = ttl === null ? null : ttl + memo.longestWindow;
     if (slot.partition === undefined) {
       if (sync) writeToState(b.syncState!, "setSync", slot.key, value, kept, options);
-      else return Promise.resolve(writeToState(b.state, "set", slot.key, value, kept, options)).then(done, fail);
+      else {
+        const write =
+          memo.batched && supportsSetMany(b.state)
+            ? setThroughMany(b.state, options === undefined ? { key: slot.key, value, ttl: kept } : { key: slot.key, value, ttl: kept, options })
+            : writeToState(b.state, "set", slot.key, value, kept, options);
+        return Promise.resolve(write).then(done, fail);
+      }
     } else if (slot.shape === "lone") slot.partition.setLone(slot.index, value, kept, options);
     else if (slot.shape === "pair") slot.partition.setPair(slot.index[0], slot.index[1], value, kept, options);
     else slot.partition.set(slot.index, value, kept, options);

@@ -72,7 +72,9 @@ export interface SetOptions {
   readonly tags?: readonly string[];
   /**
    * When the execution that produced this value began, in milliseconds since the epoch by this
-   * process's clock. Given only to states that declare {@link FencingState.fencesWrites}: such a
+   * process's clock, with a fraction (`preciseNow()` from `@mimic/core/state-kit`, which states
+   * should stamp their invalidations with too, so that one made a moment before a call is not taken
+   * for one made after it). Given only to states that declare {@link FencingState.fencesWrites}: such a
    * state must not store the value when its key was invalidated (`delete`, a `deletePrefix` covering
    * it, `clear`, or `invalidateTags` of one of `tags`) at or after that moment, by any process.
    */
@@ -87,6 +89,10 @@ export interface SetOptions {
 export interface FencingState extends IState {
   /** Always `true`: {@link SetOptions.startedAt} is honoured by `set`/`setSync`. */
   readonly fencesWrites: true;
+  /** As {@link IState.set}; `options.startedAt` fences the write. */
+  set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void>;
+  /** As {@link IState.setSync}; `options.startedAt` fences the write. */
+  setSync?(key: string, value: unknown, ttl: number | null, options?: SetOptions): void;
 }
 
 /** Whether `state` fences writes by invalidations (see {@link FencingState}). */
@@ -144,6 +150,52 @@ export interface LockingState extends IState {
 export function supportsLocking(state: IState): state is LockingState {
   const candidate = state as Partial<LockingState>;
   return typeof candidate.lock === "function" && typeof candidate.unlock === "function";
+}
+
+/** One write of a {@link BatchWritingState.setMany}: what `set(key, value, ttl, options)` would take. */
+export interface BatchEntry {
+  readonly key: string;
+  readonly value: unknown;
+  /** Seconds until the entry expires (fractions allowed); `null` means never. */
+  readonly ttl: number | null;
+  /** As the 4th argument of `set` (tags, `startedAt`), given only for the capabilities the state has. */
+  readonly options?: SetOptions;
+}
+
+/**
+ * Optional capability: many reads in one round trip. Mimic's batch loaders (`Mime.batch`) read the
+ * items of one tick with it.
+ */
+export interface BatchReadingState extends IState {
+  /**
+   * Reads many entries at once.
+   * @returns one result per key, in the order of `keys`: the entry, or `undefined` for a miss (the
+   *   same convention as {@link IState.get}); a key given twice gets the same answer twice.
+   * @throws or rejects on a backend failure, as `get` would; never resolves with a partial answer.
+   */
+  getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]>;
+}
+
+/**
+ * Optional capability: many writes in one round trip, each with its own ttl and options, as
+ * `set` would store them. Mimic's batch loaders store the items of one batch with it.
+ */
+export interface BatchWritingState extends IState {
+  /**
+   * Stores every entry as {@link IState.set} would (replacing previous entries and their expiry).
+   * @throws or rejects on a backend failure; entries already written may stay, but none is partial.
+   */
+  setMany(entries: readonly BatchEntry[]): Promise<void>;
+}
+
+/** Whether `state` reads many keys at once. */
+export function supportsGetMany(state: IState): state is BatchReadingState {
+  return typeof (state as Partial<BatchReadingState>).getMany === "function";
+}
+
+/** Whether `state` writes many entries at once. */
+export function supportsSetMany(state: IState): state is BatchWritingState {
+  return typeof (state as Partial<BatchWritingState>).setMany === "function";
 }
 
 /** A class whose instances are states; `Config` instantiates it lazily with `stateOptions`. */
