@@ -9,7 +9,7 @@ import type { Memo } from "./memo.js";
 import { refreshInBackground } from "./refresh.js";
 import { countStale, now, publish, reportCoveredFailure } from "./report.js";
 import type { Flight } from "./single-flight.js";
-import { type Slot, slotFor, slotKey } from "./slot.js";
+import { flightAddress, type Slot, slotFor, slotKey } from "./slot.js";
 import { DO_NOT_STORE, ttlFor } from "./expiry.js";
 import { readAsync, readSync, writeSlot } from "./state-access.js";
 import { tagsFor, writeOptions } from "./write-options.js";
@@ -104,8 +104,14 @@ function becomeAsync(
   memo.asyncMode = true;
   b.fastSync = undefined;
   const slot = slotFor(memo, b, thisArg, args, "async");
-  return memo.flights.start(slotKey(memo, slot), tags, true, (flight) =>
-    settle(memo, b, slot, flight, args, Promise.resolve(result), writeOptions(b, tags, startedAt), began),
+  const address = flightAddress(memo, slot);
+  const key = typeof address === "string" ? address : slotKey(memo, slot);
+  return memo.flights.start(
+    key,
+    tags,
+    true,
+    (flight) => settle(memo, b, slot, flight, args, Promise.resolve(result), writeOptions(b, tags, startedAt), began),
+    address,
   );
 }
 
@@ -134,14 +140,15 @@ export function callAsync(memo: Memo, b: Binding, thisArg: unknown, args: unknow
       }
       if (decision.kind === "fallback") fallback = decision;
     }
-    const key = slotKey(memo, slot);
-    const pending = memo.flights.join(key);
+    const address = flightAddress(memo, slot);
+    const pending = memo.flights.join(address);
     if (pending !== undefined) {
       memo.counters.coalesced++;
       return pending;
     }
     const tags = tagsFor(memo, thisArg, args);
-    return memo.flights.start(key, tags, true, (flight) => lookupThenRun(memo, b, slot, flight, thisArg, args, !readsLocally, fallback));
+    const key = typeof address === "string" ? address : slotKey(memo, slot);
+    return memo.flights.start(key, tags, true, (flight) => lookupThenRun(memo, b, slot, flight, thisArg, args, !readsLocally, fallback), address);
   } catch (error) {
     return Promise.reject(error);
   }

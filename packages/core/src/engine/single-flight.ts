@@ -46,10 +46,24 @@ const registry: FlightRegistry = ((globalThis as Record<symbol, unknown>)[regist
 const activeFlights = registry.active;
 const backgroundWrites = registry.backgroundWrites;
 
+/**
+ * Where a joinable flight is found: a key string, or, for a call whose lone primitive argument
+ * indexes a partition, that partition and argument (so that joining costs no key string: a burst of
+ * callers of one key each look it up).
+ */
+export type FlightAddress = string | { readonly partition: object; readonly index: unknown };
+
+interface Joinable {
+  readonly flight: Flight;
+  promise: Promise<unknown>;
+}
+
 /** The flights and background writes of one memoized function. */
 export class FlightTable {
-  /** Joinable flights by key. */
-  readonly #joinable = new Map<string, { flight: Flight; promise: Promise<unknown> }>();
+  /** Joinable flights by key string. */
+  readonly #joinable = new Map<string, Joinable>();
+  /** Joinable flights by partition and lone argument. */
+  readonly #joinableByArgument = new Map<object, Map<unknown, Joinable>>();
   /** Writes of results already returned to their callers, by key (shared states, not strict). */
   readonly #writes = new Map<string, Promise<void>>();
   /** Executions still running after their call was answered (a timeout), by key. */
@@ -57,12 +71,36 @@ export class FlightTable {
 
   /** Executions in flight now. */
   get size(): number {
-    return this.#joinable.size;
+    let size = this.#joinable.size;
+    for (const byArgument of this.#joinableByArgument.values()) size += byArgument.size;
+    return size;
   }
 
-  /** The promise of the flight for `key` to join, if one runs that no invalidation has voided. */
-  join(key: string): Promise<unknown> | undefined {
-    return this.#joinable.get(key)?.promise;
+  /** The promise of the flight at `address` to join, if one runs that no invalidation has voided. */
+  join(address: FlightAddress): Promise<unknown> | undefined {
+    return typeof address === "string" ? this.#joinable.get(address)?.promise : this.#joinableByArgument.get(address.partition)?.get(address.index)?.promise;
+  }
+
+  #register(address: FlightAddress, entry: Joinable): void {
+    if (typeof address === "string") {
+      this.#joinable.set(address, entry);
+      return;
+    }
+    let byArgument = this.#joinableByArgument.get(address.partition);
+    if (byArgument === undefined) this.#joinableByArgument.set(address.partition, (byArgument = new Map()));
+    byArgument.set(address.index, entry);
+  }
+
+  /** Forgets `entry` at `address` unless another flight took its place. */
+  #unregister(address: FlightAddress, entry: Joinable): void {
+    if (typeof address === "string") {
+      if (this.#joinable.get(address) === entry) this.#joinable.delete(address);
+      return;
+    }
+    const byArgument = this.#joinableByArgument.get(address.partition);
+    if (byArgument?.get(address.index) !== entry) return;
+    byArgument.delete(address.index);
+    if (byArgument.size === 0) this.#joinableByArgument.delete(address.partition);
   }
 
   /**
@@ -71,7 +109,13 @@ export class FlightTable {
    * of its result lands, so that nobody reads the state before the write). A background refresh is
    * not joinable (callers meanwhile get the stale value) but is voided like any flight.
    */
-  start(key: string, tags: readonly string[] | undefined, joinable: boolean, run: (flight: Flight) => Promise<unknown>): Promise<unknown> {
+  start(
+    key: string,
+    tags: readonly string[] | undefined,
+    joinable: boolean,
+    run: (flight: Flight) => Promise<unknown>,
+    address: FlightAddress = key,
+  ): Promise<unknown> {
     const flight: Flight = {
       key,
       tags,
@@ -81,21 +125,19 @@ export class FlightTable {
       table: this,
       invalidate: () => {
         flight.voided = true;
-        if (this.#joinable.get(key) === entry) this.#joinable.delete(key);
+        this.#unregister(address, entry);
         return flight.writing ?? Promise.resolve();
       },
     };
     activeFlights.add(flight);
-    const entry: { flight: Flight; promise: Promise<unknown> } = { flight, promise: undefined as unknown as Promise<unknown> };
+    const entry: Joinable = { flight, promise: undefined as unknown as Promise<unknown> };
     const promise = run(flight);
     entry.promise = promise;
-    if (joinable) this.#joinable.set(key, entry);
+    if (joinable) this.#register(address, entry);
     const settleFlight = (): void => {
       activeFlights.delete(flight);
       if (!joinable) return;
-      const forget = (): void => {
-        if (this.#joinable.get(key) === entry) this.#joinable.delete(key);
-      };
+      const forget = (): void => this.#unregister(address, entry);
       const pending = [this.#writes.get(key), this.#overtime.get(key)].filter((wait) => wait !== undefined);
       if (pending.length === 0) forget();
       else void Promise.all(pending).then(forget);

@@ -4,6 +4,7 @@ import { stateName } from "../state/contract.js";
 import type { LocalPartition, PartitionedState } from "../state/local-access.js";
 import type { Binding } from "./binding.js";
 import type { Memo } from "./memo.js";
+import type { FlightAddress } from "./single-flight.js";
 
 /**
  * Where a call's entry lives: in a partition of a process-local state, indexed by the argument
@@ -100,4 +101,9 @@ export function slotKey(memo: Memo, slot: Slot): string {
   if (slot.shape === "encoded") return slot.partition.namespace + slot.index;
   const args = slot.shape === "lone" ? [slot.index] : slot.index;
   return slot.partition.namespace + encodeArguments(args, memo.name);
+}
+
+/** Where the flight of a slot is joined: by partition and argument for a lone argument, else by key. */
+export function flightAddress(memo: Memo, slot: Slot): FlightAddress {
+  return slot.partition !== undefined && slot.shape === "lone" ? slot : slotKey(memo, slot);
 }
