@@ -142,7 +142,7 @@ function loadSync(memo: Memo, loader: BulkLoader, thisArg: unknown, items: reado
     if (decision.kind === "hit" || decision.kind === "revalidate") {
       if (decision.kind === "hit") memo.counters.hits++;
       else countStale(memo, b, slotKey(memo, slot), "revalidate");
-      if (decision.kind === "revalidate" || decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args);
+      if (decision.kind === "revalidate" || decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
       results[i] = decision.value;
       return;
     }

@@ -13,12 +13,14 @@ export interface EnvelopePolicy {
  * What a read means for a call:
  * - `hit`: return `value` (and, with `refreshEarly`, recompute it in the background: refresh ahead);
  * - `revalidate`: return the stale `value` now and refresh in the background;
+ * (`expiresAt`, for enveloped entries: the expiry the refresh replaces, so that a process that takes
+ * the refresh lock after another one refreshed can tell, and skip)
  * - `fallback`: run the function, and return the stale `value` if it fails;
  * - `miss`: run the function.
  */
 export type Decision =
-  | { readonly kind: "hit"; readonly value: unknown; readonly refreshEarly: boolean }
-  | { readonly kind: "revalidate"; readonly value: unknown }
+  | { readonly kind: "hit"; readonly value: unknown; readonly refreshEarly: boolean; readonly expiresAt?: number }
+  | { readonly kind: "revalidate"; readonly value: unknown; readonly expiresAt: number }
   | { readonly kind: "fallback"; readonly value: unknown }
   | { readonly kind: "miss" };
 
@@ -43,10 +45,10 @@ export function decide(entry: CacheEntry | undefined, now: number, policy: Envel
       const { refreshAhead: beta } = policy;
       const refreshEarly =
         beta !== undefined && found.fresh !== NEVER_EXPIRES && now - (found.delta ?? 0) * beta * Math.log(draw) >= found.fresh;
-      return { kind: "hit", value: found.value, refreshEarly };
+      return { kind: "hit", value: found.value, refreshEarly, expiresAt: found.fresh };
     }
     case "revalidate":
-      return { kind: "revalidate", value: found.value };
+      return { kind: "revalidate", value: found.value, expiresAt: found.fresh };
     case "fallback":
       return { kind: "fallback", value: found.value };
     default:

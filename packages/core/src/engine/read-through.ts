@@ -47,12 +47,12 @@ export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown
   const decision = decide(readSync(memo, b, slot), clockFor(memo), memo.envelope, drawFor(memo));
   if (decision.kind === "hit") {
     memo.counters.hits++;
-    if (decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args);
+    if (decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
     return decision.value;
   }
   if (decision.kind === "revalidate") {
     countStale(memo, b, slotKey(memo, slot), "revalidate");
-    refreshInBackground(memo, b, slot, thisArg, args);
+    refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
     return decision.value;
   }
   const tags = tagsFor(memo, thisArg, args);
@@ -130,12 +130,12 @@ export function callAsync(memo: Memo, b: Binding, thisArg: unknown, args: unknow
       const decision = decide(readSync(memo, b, slot, !readsLocally), clockFor(memo), memo.envelope, drawFor(memo));
       if (decision.kind === "hit") {
         memo.counters.hits++;
-        if (decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args);
+        if (decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
         return Promise.resolve(decision.value);
       }
       if (decision.kind === "revalidate") {
         countStale(memo, b, slotKey(memo, slot), "revalidate");
-        refreshInBackground(memo, b, slot, thisArg, args);
+        refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
         return Promise.resolve(decision.value);
       }
       if (decision.kind === "fallback") fallback = decision;
@@ -171,12 +171,12 @@ async function lookupThenRun(
     const decision = decide(read.entry, clockFor(memo), memo.envelope, drawFor(memo));
     if (decision.kind === "hit") {
       memo.counters.hits++;
-      if (decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args);
+      if (decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
       return decision.value;
     }
     if (decision.kind === "revalidate") {
       countStale(memo, b, slot.key, "revalidate");
-      refreshInBackground(memo, b, slot, thisArg, args);
+      refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
       return decision.value;
     }
     if (decision.kind === "fallback") fallback = decision;

@@ -4,7 +4,18 @@ import type { Memo } from "./memo.js";
 import { isThenable, settle } from "./read-through.js";
 import { now, reportCoveredFailure } from "./report.js";
 import { type Slot, slotKey } from "./slot.js";
+import { openEnvelope } from "./stale.js";
 import { tagsFor, writeOptions } from "./write-options.js";
+
+/** The expiry of the entry the state holds now (0 when there is none or it cannot be read). */
+async function expiryNow(memo: Memo, b: Binding, key: string): Promise<number> {
+  try {
+    const found = openEnvelope((await b.state.get(key))?.value);
+    return found?.fresh ?? 0;
+  } catch {
+    return 0; // unreadable: refresh anyway
+  }
+}
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -12,9 +23,11 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * Stale-while-revalidate: recomputes a stale entry in the background, once per key per process (and
  * across processes with `lock`). A sync function is refreshed on the next turn of the event loop and
  * written synchronously; a failure leaves the stale value until its window ends and is reported.
- * The refresh is a flight: an invalidation voids it like any other.
+ * The refresh is a flight: an invalidation voids it like any other. With `lock`, the process that
+ * takes the lease first checks that nobody refreshed the entry since it read it (`replacing`, the
+ * expiry it saw), so each expiry is refreshed once across processes.
  */
-export function refreshInBackground(memo: Memo, b: Binding, slot: Slot, thisArg: unknown, args: unknown[]): void {
+export function refreshInBackground(memo: Memo, b: Binding, slot: Slot, thisArg: unknown, args: unknown[], replacing?: number): void {
   const key = slotKey(memo, slot);
   // Deduplicated by `refreshing` alone: this is often called from inside the very flight that
   // found the stale entry, which is about to return it.
@@ -34,6 +47,8 @@ export function refreshInBackground(memo: Memo, b: Binding, slot: Slot, thisArg:
     const token = lockApplies(memo, b) ? await tryLock(memo, b, key) : null;
     if (token === undefined) return; // another process holds the lease and refreshes
     try {
+      // Another process may have refreshed the entry between our read and our lease.
+      if (token !== null && replacing !== undefined && (await expiryNow(memo, b, key)) > replacing) return;
       memo.counters.misses++;
       const began = now();
       const result = memo.call.apply(thisArg, args);
