@@ -1,4 +1,5 @@
 import { channel } from "node:diagnostics_channel";
+import { startDebugLog } from "./debug-log.js";
 import type { MimicError } from "./errors.js";
 
 /**
@@ -59,3 +60,5 @@ export function anyoneListening(): boolean {
     channels.stale.hasSubscribers
   );
 }
+
+startDebugLog();
