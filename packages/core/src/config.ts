@@ -29,18 +29,18 @@ interface ConfigBase {
    * Called with every backend error Mimic absorbs. Per-function `onError` takes precedence.
    * @default a `process.emitWarning`, at most one per state every 30 seconds
    */
-  onError?: ErrorHandler;
+  onError?: ErrorHandler | undefined;
   /**
    * Propagate backend errors to the caller instead of calling the function.
    * @default false
    */
-  strict?: boolean;
+  strict?: boolean | undefined;
 }
 
 /** A state instance the user created (and will close). */
 interface InstanceConfig extends ConfigBase {
   /** The state to use; the user owns it and closes it. @default a `MemoryState` created on first use */
-  state?: IState;
+  state?: IState | undefined;
   stateOptions?: undefined;
 }
 
@@ -49,7 +49,7 @@ interface ClassConfig<Options> extends ConfigBase {
   /** The state class to instantiate on first use. */
   state: StateClass<Options>;
   /** Passed to the state class's constructor (`state_kwargs` in the Python my-mimic). */
-  stateOptions?: Options;
+  stateOptions?: Options | undefined;
 }
 
 /** What `new Config(...)` and `Mime.setConfig(...)` accept. */

@@ -20,13 +20,13 @@ export interface MimeOptions<Args extends unknown[] = never[], This = never, Res
    * returned, not stored, and `onError` receives an `InvalidTtlError` saying why.
    * @default null
    */
-  ttl?: number | null | ((result: Result, args: Args) => number | null);
+  ttl?: number | null | ((result: Result, args: Args) => number | null) | undefined;
   /**
    * The state for this function only, instead of the global one (`Mime.setConfig`). The caller
    * owns it and closes it.
    * @default the global config's state
    */
-  state?: IState;
+  state?: IState | undefined;
   /**
    * Computes the cache key from the call instead of the arguments: called with the same `this` and
    * arguments as the function. Its result is encoded like an argument (a string, number, array or
@@ -34,49 +34,49 @@ export interface MimeOptions<Args extends unknown[] = never[], This = never, Res
    * methods on a shared state, where it says how `this` contributes.
    * @default the canonical encoding of all arguments
    */
-  key?: (this: This, ...args: Args) => unknown;
+  key?: ((this: This, ...args: Args) => unknown) | undefined;
   /**
    * Tags for a call's entry, computed from the same `this` and arguments (e.g.
    * `(id) => ["user:" + id]`); `Mime.invalidateTags(["user:42"])` then removes every entry carrying
    * the tag, across functions and processes. Needs a state that supports tags (all of Mimic's do).
    * @default no tags
    */
-  tags?: (this: This, ...args: Args) => readonly string[];
+  tags?: ((this: This, ...args: Args) => readonly string[]) | undefined;
   /**
    * The function's identity in shared states, instead of its name plus a digest of its source
    * text. Give it when two different functions share a name, or to keep keys across code changes.
    * @default the function's `name` + a digest of its source text
    */
-  name?: string;
+  name?: string | undefined;
   /**
    * Part of the function's identity: bump it to drop every entry of the previous version.
    * Giving `name` or `version` replaces the source-text digest.
    * @default none
    */
-  version?: string | number;
+  version?: string | number | undefined;
   /**
    * Called with every backend error absorbed for this function (the call ran the function instead).
    * @default the global config's `onError`
    */
-  onError?: ErrorHandler;
+  onError?: ErrorHandler | undefined;
   /**
    * Propagate backend errors to the caller instead of calling the function.
    * @default the global config's `strict` (false)
    */
-  strict?: boolean;
+  strict?: boolean | undefined;
   /**
    * Seconds after expiry during which the old value is still returned at once while one call
    * refreshes it in the background (once per key per process; once across processes with `lock`).
    * Counted from expiry; after the window the entry is gone. Needs a `ttl`.
    * @default 0 (off)
    */
-  staleWhileRevalidate?: number;
+  staleWhileRevalidate?: number | undefined;
   /**
    * Seconds after expiry during which, if the function throws or rejects, the old value is
    * returned instead (the error goes to `onError`). Counted from expiry. Needs a `ttl`.
    * @default 0 (off)
    */
-  staleIfError?: number;
+  staleIfError?: number | undefined;
   /**
    * Cross-process single-flight on a shared state: on a miss, one caller in any process takes a
    * lease on the key and runs the function; the others wait for its result (polling with backoff)
@@ -86,7 +86,7 @@ export interface MimeOptions<Args extends unknown[] = never[], This = never, Res
    * `true` means `{ lease: 10, timeout: 15 }`.
    * @default false
    */
-  lock?: boolean | { lease?: number; timeout?: number };
+  lock?: boolean | { lease?: number | undefined; timeout?: number | undefined } | undefined;
   /**
    * Treat the function as asynchronous from the first call. Native `async` functions are detected
    * by themselves; a function that returns a promise without being `async` (transpiled code) is
@@ -94,7 +94,7 @@ export interface MimeOptions<Args extends unknown[] = never[], This = never, Res
    * without sync operations, or to key it as async from its very first call.
    * @default detected
    */
-  async?: boolean;
+  async?: boolean | undefined;
   /**
    * Refresh ahead (probabilistic early recomputation, "XFetch"): each entry stores how long its
    * execution took (Δ); a hit at `now` recomputes it in the background when
@@ -103,7 +103,7 @@ export interface MimeOptions<Args extends unknown[] = never[], This = never, Res
    * earlier. One refresh per key per process; with `lock`, one across processes. Needs a `ttl`.
    * @default false (off)
    */
-  refreshAhead?: boolean | number;
+  refreshAhead?: boolean | number | undefined;
   /**
    * Bounds how long an async call waits for the function, in seconds. Past `soft`, a call that has
    * a stale value in its `staleIfError` window returns it, and the execution finishes in the
@@ -112,7 +112,7 @@ export interface MimeOptions<Args extends unknown[] = never[], This = never, Res
    * async function (a sync one cannot be interrupted): a wrap-time `ConfigError` otherwise.
    * @default no timeout
    */
-  timeout?: number | { soft?: number; hard?: number };
+  timeout?: number | { soft?: number | undefined; hard?: number | undefined } | undefined;
 }
 
 /** A `ttl` computed from each execution's result. */
