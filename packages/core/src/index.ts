@@ -9,6 +9,7 @@ export * from "./errors.js";
 export * from "./state/contract.js";
 export * from "./ttl.js";
 export * from "./serializer.js";
+export { compressed, type CompressionOptions } from "./compression.js";
 export {
   KEY_FORMAT_VERSION,
   NAMESPACE_END,
