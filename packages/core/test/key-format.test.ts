@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { encodeArguments, encodeCustomKey, shortenKey, UnsupportedArgumentError, MimicError } from "../src/index";
-import { decodePrimitiveArguments, isLoneKeyable, sharedNamespace, sourceDigest } from "../src/keys/encode";
+import fc from "fast-check";
+import { isFastKeyable, isLoneKeyable } from "../src/keys/keyable";
+import { sharedNamespace, sourceDigest } from "../src/keys/namespace";
+import { decodePrimitiveArguments } from "../src/keys/primitive";
 
 const doc = readFileSync(path.join(__dirname, "../../../docs/KEY_FORMAT.md"), "utf8");
 
@@ -148,6 +151,23 @@ describe("lone arguments", () => {
       expect(decodePrimitiveArguments(argumentsPart, 1)).toBeUndefined();
     },
   );
+  it("the inlinable fast check accepts a subset of what isLoneKeyable accepts", () => {
+    const candidates = fc.oneof(
+      fc.double(),
+      fc.constantFrom<unknown>(0, -0, NaN, Infinity, -Infinity, "", "x".repeat(256), "x".repeat(257), null, undefined, true, 1n),
+      fc.string({ maxLength: 300 }),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(candidates, (value) => {
+        if (isFastKeyable(value)) expect(isLoneKeyable(value)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(isFastKeyable(-0)).toBe(false);
+    expect(isFastKeyable("x".repeat(257))).toBe(false);
+    expect(isFastKeyable(1)).toBe(true);
+  });
   it("rejects -0 and long strings as lone keys", () => {
     expect(isLoneKeyable(-0)).toBe(false);
     expect(isLoneKeyable("x".repeat(257))).toBe(false);
