@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { encodeArguments, encodeCustomKey, shortenKey, UnsupportedArgumentError, MimicError } from "../src/index";
+import { encodeArguments, encodeCustomKey, MemoryState, Mime, shortenKey, UnsupportedArgumentError, MimicError } from "../src/index";
+import { encodeThisArgument } from "../src/keys/encode";
 import fc from "fast-check";
 import { isFastKeyable, isLoneKeyable } from "../src/keys/keyable";
 import { sharedNamespace, sourceDigest } from "../src/keys/namespace";
@@ -172,5 +173,82 @@ describe("lone arguments", () => {
     expect(isLoneKeyable(-0)).toBe(false);
     expect(isLoneKeyable("x".repeat(257))).toBe(false);
     expect(isLoneKeyable({})).toBe(false);
+  });
+});
+
+describe("nothing is silently lossy: everything that changes behaviour is in the key", () => {
+  const withProps = <T extends object>(target: T, props: Record<string, unknown>): T => Object.assign(target, props);
+  const strictArguments = function () {
+    "use strict";
+    // eslint-disable-next-line prefer-rest-params
+    return arguments;
+  } as (...args: unknown[]) => IArguments;
+  const sticky = (lastIndex: number, flags = "y"): RegExp => {
+    const re = new RegExp("a", flags);
+    re.lastIndex = lastIndex;
+    return re;
+  };
+  const pairs: Array<[string, unknown[], unknown[]]> = [
+    ['"xxb".match(/b/) vs "b".match(/b/) (index, input)', ["xxb".match(/b/)], ["b".match(/b/)]],
+    ["a match result vs the plain array of its elements", ["b".match(/b/)], [["b"]]],
+    ["an array with an extra property vs without", [withProps([1], { x: 1 })], [[1]]],
+    ["extra properties by value", [withProps([1], { x: 1 })], [withProps([1], { x: 2 })]],
+    ["a sparse array with an extra property vs a dense one", [withProps([, 1], { x: 1 })], [withProps([undefined, 1], { x: 1 })]],
+    ["a Date with an extra property", [withProps(new Date(0), { tz: "UTC" })], [new Date(0)]],
+    ["a Map with an extra property", [withProps(new Map([[1, 2]]), { x: 1 })], [new Map([[1, 2]])]],
+    ["a Set with an extra property", [withProps(new Set([1]), { x: 1 })], [new Set([1])]],
+    ["a RegExp with an extra property", [withProps(/a/, { x: 1 })], [/a/]],
+    ["an ArrayBuffer with an extra property", [withProps(new ArrayBuffer(1), { x: 1 })], [new ArrayBuffer(1)]],
+    ["a DataView with an extra property", [withProps(new DataView(new ArrayBuffer(1)), { x: 1 })], [new DataView(new ArrayBuffer(1))]],
+    ["a sticky RegExp's lastIndex", [sticky(1)], [sticky(0)]],
+    ["a global RegExp's lastIndex", [sticky(3, "g")], [sticky(0, "g")]],
+    ["a RegExp with lastIndex vs the RegExp and the number", [sticky(5)], [/a/y, 5]],
+    ["an arguments object vs {0:1,1:2}", [strictArguments(1, 2)], [{ 0: 1, 1: 2 }]],
+    ["an arguments object vs the array of its items", [strictArguments(1, 2)], [[1, 2]]],
+    ["arguments objects by content", [strictArguments(1, 2)], [strictArguments(1, 3)]],
+    ["an arguments object whose length was changed", [strictArguments(1, 2)], [withProps(strictArguments(1, 2), { length: 1 })]],
+    ["{ a: undefined } vs {}", [{ a: undefined }], [{}]],
+    ["[,] vs [undefined]", [[,]], [[undefined]]],
+  ];
+  it.each(pairs)("%s", (_label, a, b) => {
+    expect(encodeArguments(a)).not.toBe(encodeArguments(b));
+  });
+
+  it("keys a match result by its elements and its index, input and groups", () => {
+    const memo = (m: RegExpMatchArray | null) => encodeArguments([m]);
+    expect(memo("xxb".match(/b/))).toBe(memo("xxb".match(/b/)));
+    expect(memo("xxb".match(/(?<g>b)/))).not.toBe(memo("xxb".match(/(b)/)));
+  });
+
+  it("a memoized function of a match result returns each result's own index", () => {
+    const index = Mime({ state: new MemoryState() })((m: RegExpMatchArray | null) => m?.index);
+    expect(index("xxb".match(/b/))).toBe(2);
+    expect(index("b".match(/b/))).toBe(0);
+    const from = Mime({ state: new MemoryState() })(function from(re: RegExp, text: string) {
+      return re.exec(text)?.index;
+    });
+    const sticky = (lastIndex: number): RegExp => Object.assign(/a/g, { lastIndex });
+    expect(from(sticky(0), "aXa")).toBe(0);
+    expect(from(sticky(1), "aXa")).toBe(2);
+  });
+
+  it("refuses a sloppy-mode arguments object, whose callee is the function itself", () => {
+    const sloppyArguments = new Function("return arguments") as (...args: unknown[]) => IArguments;
+    expect(() => encodeArguments([sloppyArguments(1, 2)], "f")).toThrow(UnsupportedArgumentError);
+    expect(() => encodeArguments([sloppyArguments(1, 2)], "f")).toThrow(/argument 0 is a sloppy-mode arguments object/);
+  });
+});
+
+describe("a primitive `this`", () => {
+  it("is a key part of its own, apart from the arguments and from other primitives", () => {
+    const parts = ["hello", "bye", 1, "1", true, null, 1n].map((value) => encodeThisArgument(value));
+    expect(new Set(parts).size).toBe(parts.length);
+    expect(encodeThisArgument("hello")).toBe("ts5:hello");
+    expect(encodeThisArgument(undefined)).toBe("");
+    expect(encodeThisArgument("hello") + encodeArguments([])).not.toBe(encodeArguments(["hello"]));
+  });
+  it("refuses a symbol, naming `this`", () => {
+    expect(() => encodeThisArgument(Symbol("s"), "shout")).toThrow(UnsupportedArgumentError);
+    expect(() => encodeThisArgument(Symbol("s"), "shout")).toThrow(/"shout" `this` is a symbol/);
   });
 });

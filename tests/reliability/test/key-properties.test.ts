@@ -165,6 +165,7 @@ const unsupported: Array<{ make: () => unknown; names: RegExp }> = [
     names: /cycle/,
   },
   { make: () => ({ [Symbol("hidden")]: 1 }), names: /symbol key/ },
+  { make: () => (new Function("return arguments") as (...args: unknown[]) => IArguments)(1, 2), names: /sloppy-mode arguments object/ },
 ];
 
 /** Puts `inner` inside `depth` containers (array, object, Map value, Set item, Map key). */

@@ -1,3 +1,4 @@
+import { types } from "node:util";
 import { UnsupportedArgumentError } from "../errors.js";
 import { byteView, hex, littleEndianBytes, typedArrayNames } from "./binary.js";
 import { encodePrimitive, encodeString } from "./primitive.js";
@@ -5,6 +6,17 @@ import { encodePrimitive, encodeString } from "./primitive.js";
 /** Orders strings by UTF-16 code units, as the key format sorts object keys, Map entries and Set items. */
 export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Whether `key` names an element of `array` (an index below its length), not a named property. */
+function isIndexOf(array: unknown[], key: string): boolean {
+  const index = Number(key);
+  return index < array.length && String(index >>> 0) === key;
+}
+
+/** How a message shows the property `key` in a path: `.name` or `["odd key"]`. */
+function propertyLabel(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
 
 /** How an error message names a value's type. */
@@ -45,9 +57,29 @@ export class Encoder {
   }
 
   private encodeObject(value: object): string {
+    this.rejectSymbolKeys(value);
     const proto = Object.getPrototypeOf(value) as object | null;
-    if (proto === Array.prototype) return this.encodeArray(value as unknown[]);
-    if (proto === Object.prototype || proto === null) return this.encodePlainObject(value);
+    if (proto === Object.prototype || proto === null) {
+      return types.isArgumentsObject(value) ? this.encodeArgumentsObject(value as IArguments) : this.encodePlainObject(value);
+    }
+    if (proto === Array.prototype) {
+      const array = value as unknown[];
+      const base = this.encodeArray(array);
+      return this.encodeExtraProperties(array, Object.keys(array).filter((key) => !isIndexOf(array, key))) + base;
+    }
+    const base = this.encodeBuiltIn(value, proto);
+    // Named properties of a typed array or Buffer are left out: listing them means listing every
+    // index (~90 ns per element), and such properties are vanishingly rare (docs/KEY_FORMAT.md).
+    if (base[0] === "B" || base[0] === "x") return base;
+    const extras: Array<[string, unknown]> = Object.keys(value).map((key) => [key, (value as Record<string, unknown>)[key]]);
+    // `lastIndex` is an own, non-enumerable property of every RegExp, so no enumerable key can
+    // take its name; it decides where exec/test/match start for sticky and global patterns.
+    if (base[0] === "R" && !Object.is((value as RegExp).lastIndex, 0)) extras.push(["lastIndex", (value as RegExp).lastIndex]);
+    return this.encodeProperties(extras) + base;
+  }
+
+  /** The encoding of a built-in (Date, Map, Set, binary data, RegExp) without its own properties. */
+  private encodeBuiltIn(value: object, proto: object | null): string {
     if (proto === Date.prototype) {
       const time = (value as Date).getTime();
       return `D${Number.isNaN(time) ? "NaN" : time};`;
@@ -75,6 +107,38 @@ export class Encoder {
     return this.fail(value, "a class instance's identity and behaviour are not in its fields");
   }
 
+  private encodeExtraProperties(object: object, keys: string[]): string {
+    return this.encodeProperties(keys.map((key) => [key, (object as Record<string, unknown>)[key]]));
+  }
+
+  /** `P` + count + `:` + each (key, value) sorted by key, to precede the value they belong to. */
+  private encodeProperties(properties: Array<[string, unknown]>): string {
+    if (properties.length === 0) return "";
+    properties.sort(([a], [b]) => compareCodeUnits(a, b));
+    let out = `P${properties.length}:`;
+    for (const [key, value] of properties) {
+      this.path.push(propertyLabel(key));
+      out += encodeString(key) + this.encode(value);
+      this.path.pop();
+    }
+    return out;
+  }
+
+  /**
+   * A strict-mode arguments object: `L`, its `length`, then its own enumerable properties as a
+   * plain object. A sloppy-mode one is refused: its `callee` is the function itself and its
+   * items alias the parameters.
+   */
+  private encodeArgumentsObject(args: IArguments): string {
+    if (typeof Object.getOwnPropertyDescriptor(args, "callee")?.get !== "function") {
+      return this.fail(args, "its callee is the function itself; pass Array.from(arguments) instead", "sloppy-mode arguments object");
+    }
+    this.path.push(".length");
+    const length = this.encode(args.length);
+    this.path.pop();
+    return `L${length}${this.encodePlainObject(args)}`;
+  }
+
   private encodeArray(array: unknown[]): string {
     let out = `a${array.length}:`;
     for (let i = 0; i < array.length; i++) {
@@ -87,7 +151,6 @@ export class Encoder {
       out += this.encode(array[i]);
       this.path.pop();
     }
-    this.rejectSymbolKeys(array);
     return out;
   }
 
@@ -95,11 +158,10 @@ export class Encoder {
     const keys = Object.keys(object).sort(compareCodeUnits);
     let out = `o${keys.length}:`;
     for (const key of keys) {
-      this.path.push(/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
+      this.path.push(propertyLabel(key));
       out += encodeString(key) + this.encode((object as Record<string, unknown>)[key]);
       this.path.pop();
     }
-    this.rejectSymbolKeys(object);
     return out;
   }
 
@@ -132,17 +194,18 @@ export class Encoder {
     if (symbol !== undefined) this.fail(object, `it has an enumerable symbol key, ${symbol.toString()}`);
   }
 
-  private fail(value: unknown, reason: string): never {
+  private fail(value: unknown, reason: string, type = typeName(value)): never {
     const at = this.path.length > 0 ? ` ${this.path.join("")}` : "";
     throw new UnsupportedArgumentError(
-      `${this.where}${at} is a ${typeName(value)}, which has no faithful cache key (${reason}); ` +
+      `${this.where}${at} is a ${type}, which has no faithful cache key (${reason}); ` +
         `pass a \`key: (...args) => …\` option to Mime to say how to key this call`,
     );
   }
 
-  withPosition(position: number, value: unknown): string {
+  /** Encodes `value`, naming it `label` (`argument 0`, `` `this` ``) in messages. */
+  encodeAt(label: string, value: unknown): string {
     this.path.length = 0;
-    this.path.push(`argument ${position}`);
+    this.path.push(label);
     try {
       return this.encode(value);
     } finally {

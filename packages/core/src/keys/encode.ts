@@ -1,3 +1,5 @@
+import { types } from "node:util";
+import { UnsupportedArgumentError } from "../errors.js";
 import { type CallKind, NAMESPACE_END } from "./namespace.js";
 import { isLoneKeyable } from "./keyable.js";
 import { compareCodeUnits, Encoder } from "./careful-encoder.js";
@@ -35,12 +37,21 @@ function encodeFast(value: unknown, depth: number): string {
   if (proto === Array.prototype) {
     const array = value as unknown[];
     let out = `a${array.length}:`;
-    for (let i = 0; i < array.length; i++) out += i in array ? encodeFast(array[i], depth + 1) : "h";
-    if (Object.getOwnPropertySymbols(array).length > 0) throw needsCarefulEncoding;
+    let present = 0;
+    for (let i = 0; i < array.length; i++) {
+      if (i in array) {
+        out += encodeFast(array[i], depth + 1);
+        present++;
+      } else out += "h";
+    }
+    // Own enumerable keys beyond the elements are named properties (a match result's index, input
+    // and groups): the careful encoder writes them.
+    if (Object.keys(array).length !== present || Object.getOwnPropertySymbols(array).length > 0) throw needsCarefulEncoding;
     return out;
   }
   if (proto === Object.prototype || proto === null) {
     const object = value as Record<string, unknown>;
+    if (types.isArgumentsObject(object)) throw needsCarefulEncoding;
     const keys = Object.keys(object);
     if (!isSorted(keys)) keys.sort(compareCodeUnits);
     let out = `o${keys.length}:`;
@@ -49,6 +60,7 @@ function encodeFast(value: unknown, depth: number): string {
     return out;
   }
   if (proto === Date.prototype) {
+    if (Object.keys(value as Date).length > 0 || Object.getOwnPropertySymbols(value).length > 0) throw needsCarefulEncoding;
     const time = (value as Date).getTime();
     return `D${Number.isNaN(time) ? "NaN" : time};`;
   }
@@ -61,7 +73,7 @@ function encodeArgument(value: unknown, position: number, functionName: string):
     return encodeFast(value, 0);
   } catch (error) {
     if (error !== needsCarefulEncoding) throw error;
-    return new Encoder(`Mime: "${functionName}"`).withPosition(position, value);
+    return new Encoder(`Mime: "${functionName}"`).encodeAt(`argument ${position}`, value);
   }
 }
 
@@ -93,4 +105,21 @@ export function encodeCustomKey(value: unknown, functionName = "the function"): 
     if (error !== needsCarefulEncoding) throw error;
     return `K${new Encoder(`Mime: the value returned by the \`key\` option of "${functionName}"`).encode(value)}`;
   }
+}
+
+/**
+ * The key part for a primitive `this` of a strict-mode call (`shout.call("bye")`), which the engine
+ * puts between the namespace and the arguments: `t` + the primitive's encoding, or `""` for
+ * `undefined` (a plain call). `A` and `K` never start with `t`, so a call with a primitive `this`
+ * never shares a key with one without.
+ * @throws UnsupportedArgumentError for a symbol or an object `this`, naming `this`
+ */
+export function encodeThisArgument(thisArg: unknown, functionName = "the function"): string {
+  if (thisArg === undefined) return "";
+  const primitive = encodePrimitive(thisArg);
+  if (primitive !== undefined) return `t${primitive}`;
+  if (typeof thisArg === "object" || typeof thisArg === "function") {
+    throw new UnsupportedArgumentError(`Mime: "${functionName}" \`this\` is an object, which encodeThisArgument does not key (objects are keyed per instance)`);
+  }
+  return `t${new Encoder(`Mime: "${functionName}"`).encodeAt("`this`", thisArg)}`;
 }

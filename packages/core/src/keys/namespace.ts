@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
  * temp-file caches are shared across processes, machines and releases, and entries written under
  * one encoding must never be read under another.
  */
-export const KEY_FORMAT_VERSION = 1;
+export const KEY_FORMAT_VERSION = 2;
 
 /** The character that ends a key's namespace; it never occurs inside a namespace. */
 export const NAMESPACE_END = "|";
