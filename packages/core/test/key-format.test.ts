@@ -252,3 +252,56 @@ describe("a primitive `this`", () => {
     expect(() => encodeThisArgument(Symbol("s"), "shout")).toThrow(/"shout" `this` is a symbol/);
   });
 });
+
+describe("deep nesting never overflows the stack", () => {
+  const nest = (depth: number, wrap: (inner: unknown) => unknown): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < depth; i++) value = wrap(value);
+    return value;
+  };
+  const shapes: Array<[string, (inner: unknown) => unknown, string]> = [
+    ["arrays", (inner) => [inner], "a1:"],
+    ["plain objects", (inner) => ({ k: inner }), "o1:s1:k"],
+    ["Maps (as values)", (inner) => new Map([["k", inner]]), "M1:s1:k"],
+    ["Sets", (inner) => new Set([inner]), "S1:"],
+    ["arrays with an extra property", (inner) => Object.assign([inner], { x: 0 }), "P1:s1:xd0;a1:"],
+  ];
+  it.each(shapes.flatMap(([label, wrap, head]) => [5_000, 100_000].map((depth) => [label, depth, wrap, head] as const)))(
+    "%s nested %i deep encode to the exact key",
+    (_label, depth, wrap, head) => {
+      const expected = `A1:${head.repeat(depth)}d1;`;
+      expect(encodeArguments([nest(depth, wrap)])).toBe(expected);
+      expect(encodeCustomKey(nest(depth, wrap))).toBe(`K${expected.slice(3)}`);
+    },
+  );
+  it("keys Maps nested as Map keys 5,000 deep", () => {
+    expect(encodeArguments([nest(5_000, (inner) => new Map([[inner, 0]]))])).toBe(`A1:${"M1:".repeat(5_000)}d1;${"d0;".repeat(5_000)}`);
+  });
+  it("tells depth 100,000 from 100,001", () => {
+    expect(encodeArguments([nest(100_000, (inner) => [inner])])).not.toBe(encodeArguments([nest(100_001, (inner) => [inner])]));
+  });
+  it("a memoized function of a 100,000-deep argument runs once and then hits", () => {
+    let runs = 0;
+    const depthOf = Mime({ state: new MemoryState() })((value: unknown) => {
+      runs++;
+      let depth = 0;
+      for (let v = value; Array.isArray(v); v = v[0]) depth++;
+      return depth;
+    });
+    expect(depthOf(nest(100_000, (inner) => [inner]))).toBe(100_000);
+    expect(depthOf(nest(100_000, (inner) => [inner]))).toBe(100_000);
+    expect(runs).toBe(1);
+  });
+  it("still refuses a cycle 10,000 deep, naming the argument", () => {
+    const top: unknown[] = [];
+    let bottom = top;
+    for (let i = 0; i < 10_000; i++) {
+      const next: unknown[] = [];
+      bottom.push(next);
+      bottom = next;
+    }
+    bottom.push(top);
+    expect(() => encodeArguments([0, top], "deep")).toThrow(UnsupportedArgumentError);
+    expect(() => encodeArguments([0, top], "deep")).toThrow(/"deep" argument 1(\[0\]){11}…9978 more levels…(\[0\]){12} is a array, .*a cycle/);
+  });
+});

@@ -103,7 +103,7 @@ export function encodeCustomKey(value: unknown, functionName = "the function"): 
     return `K${encodeFast(value, 0)}`;
   } catch (error) {
     if (error !== needsCarefulEncoding) throw error;
-    return `K${new Encoder(`Mime: the value returned by the \`key\` option of "${functionName}"`).encode(value)}`;
+    return `K${new Encoder(`Mime: the value returned by the \`key\` option of "${functionName}"`).encodeAt("", value)}`;
   }
 }
 
