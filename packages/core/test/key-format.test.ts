@@ -305,3 +305,48 @@ describe("deep nesting never overflows the stack", () => {
     expect(() => encodeArguments([0, top], "deep")).toThrow(/"deep" argument 1(\[0\]){11}…9978 more levels…(\[0\]){12} is a array, .*a cycle/);
   });
 });
+
+describe("proxies and look-alikes of built-ins", () => {
+  const refused: Array<[string, unknown, RegExp]> = [
+    ["a Proxy of a Date", new Proxy(new Date(0), {}), /argument 1 is a Proxy of a Date instance/],
+    ["a Proxy of a Map", new Proxy(new Map([[1, 2]]), {}), /argument 1 is a Proxy of a Map instance/],
+    ["a Proxy of a Set", new Proxy(new Set([1]), {}), /argument 1 is a Proxy of a Set instance/],
+    ["a Proxy of a RegExp", new Proxy(/a/g, {}), /argument 1 is a Proxy of a RegExp instance/],
+    ["a Proxy of a Uint8Array", new Proxy(new Uint8Array([1]), {}), /argument 1 is a Proxy of a Uint8Array instance/],
+    ["a Proxy of a Buffer", new Proxy(Buffer.from([1]), {}), /argument 1 is a Proxy of a Buffer instance/],
+    ["a Proxy of an ArrayBuffer", new Proxy(new ArrayBuffer(1), {}), /argument 1 is a Proxy of a ArrayBuffer instance/],
+    ["a Proxy of a DataView", new Proxy(new DataView(new ArrayBuffer(1)), {}), /argument 1 is a Proxy of a DataView instance/],
+    ["a nested Proxy of a Date", { when: new Proxy(new Date(0), {}) }, /argument 1\.when is a Proxy of a Date instance/],
+    ["an object inheriting from Date.prototype", Object.create(Date.prototype) as object, /argument 1 is a Date instance.*not a Date/],
+    ["an object inheriting from Map.prototype", Object.create(Map.prototype) as object, /argument 1 is a Map instance.*not a Map/],
+    ["an object inheriting from Uint8Array.prototype", Object.create(Uint8Array.prototype) as object, /argument 1 is a Uint8Array instance.*not a Uint8Array/],
+    ["a revoked Proxy", (() => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return proxy; })(), /argument 1 is a revoked Proxy/],
+  ];
+  it.each(refused)("%s is an UnsupportedArgumentError naming the argument and type, not a raw TypeError", (_label, value, message) => {
+    let thrown: unknown;
+    try {
+      encodeArguments([0, value], "f");
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UnsupportedArgumentError);
+    expect((thrown as Error).message).toMatch(message);
+  });
+
+  it("the memoized call reports it the same way, without running the function", () => {
+    let runs = 0;
+    const memo = Mime({ state: new MemoryState() })((when: Date) => {
+      runs++;
+      return when;
+    });
+    expect(() => memo(new Proxy(new Date(0), {}))).toThrow(UnsupportedArgumentError);
+    expect(runs).toBe(0);
+  });
+
+  it("keys a Proxy of a plain object or an array through its traps, as the function would see it", () => {
+    expect(encodeArguments([new Proxy({ b: 2, a: 1 }, {})])).toBe(encodeArguments([{ a: 1, b: 2 }]));
+    expect(encodeArguments([new Proxy([1, , 3], {})])).toBe(encodeArguments([[1, , 3]]));
+    const doubled = new Proxy({ a: 1 } as Record<string, number>, { get: (target, key: string) => target[key]! * 2 });
+    expect(encodeArguments([doubled])).toBe(encodeArguments([{ a: 2 }]));
+  });
+});

@@ -33,6 +33,33 @@ function typeName(value: unknown): string {
   return name ? `${name} instance` : "object with a custom prototype";
 }
 
+/**
+ * The built-ins the key format reads internal state of (elements, time, entries, bytes, pattern),
+ * by prototype, with the check that a value really is one: a Proxy of one, or an object that merely
+ * inherits from its prototype, has the prototype but not the internal state.
+ */
+const builtInBrands = new Map<object, { name: string; is: (value: object) => boolean }>([
+  [Array.prototype, { name: "Array", is: Array.isArray }],
+  [Date.prototype, { name: "Date", is: types.isDate }],
+  [Map.prototype, { name: "Map", is: types.isMap }],
+  [Set.prototype, { name: "Set", is: types.isSet }],
+  [RegExp.prototype, { name: "RegExp", is: types.isRegExp }],
+  [ArrayBuffer.prototype, { name: "ArrayBuffer", is: types.isArrayBuffer }],
+  [DataView.prototype, { name: "DataView", is: types.isDataView }],
+  [Buffer.prototype, { name: "Buffer", is: (value) => types.isUint8Array(value) }],
+  ...[...typedArrayNames].map(([proto, name]): [object, { name: string; is: (value: object) => boolean }] => [
+    proto,
+    { name, is: (value) => typedArrayName(value) === name },
+  ]),
+]);
+
+/** %TypedArray%.prototype[@@toStringTag]: the element type a typed array really has, whatever its prototype. */
+const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype) as object, Symbol.toStringTag)!.get!;
+
+function typedArrayName(value: object): string | undefined {
+  return typedArrayTag.call(value) as string | undefined;
+}
+
 /** A child that is written as its prefix alone: an array's hole. */
 const HOLE: unique symbol = Symbol("hole");
 
@@ -40,11 +67,18 @@ const HOLE: unique symbol = Symbol("hole");
  * A child that stands for the value being encoded, without its extra properties: the last child of
  * a `P` frame, and the `o` part of an arguments object. Its object is already open.
  */
-class Inner {
-  constructor(
-    readonly object: object,
-    readonly asPlainObject: boolean,
-  ) {}
+interface Inner {
+  readonly object: object;
+  readonly asPlainObject: boolean;
+}
+
+/** The Inner children made so far (a WeakSet, because `instanceof` would run a Proxy's traps). */
+const inners = new WeakSet<object>();
+
+function inner(object: object, asPlainObject: boolean): Inner {
+  const made = { object, asPlainObject };
+  inners.add(made);
+  return made;
 }
 
 /** A container being encoded: each child is written after its prefix, in order. */
@@ -157,13 +191,14 @@ export class Encoder {
       this.out += primitive;
       return false;
     }
-    if (value instanceof Inner) {
-      return value.asPlainObject ? this.visitPlainObject(value.object, undefined) : this.visitBase(value.object, undefined);
+    if (typeof value === "object" && value !== null && inners.has(value)) {
+      const { object, asPlainObject } = value as Inner;
+      return asPlainObject ? this.visitPlainObject(object, undefined) : this.visitBase(object, undefined);
     }
     if (typeof value !== "object" || value === null) return this.fail(value, "functions and symbols have no value to compare");
     if (this.open.has(value)) return this.fail(value, "it contains itself: a cycle");
+    const proto = this.prototypeOf(value);
     this.rejectSymbolKeys(value);
-    const proto = Object.getPrototypeOf(value) as object | null;
     if (proto === Object.prototype || proto === null) {
       return types.isArgumentsObject(value) ? this.visitArguments(value as IArguments) : this.visitPlainObject(value, value);
     }
@@ -171,15 +206,33 @@ export class Encoder {
     if (extras.length === 0) return this.visitBase(value, value);
     // `P`, the extra properties sorted by key, then the value itself without them.
     extras.sort(([a], [b]) => compareCodeUnits(a, b));
-    const inner = new Inner(value, false);
+    const base = inner(value, false);
     return this.push(
       value,
       `P${extras.length}:`,
       extras.length + 1,
-      (i) => (i < extras.length ? extras[i]![1] : inner),
+      (i) => (i < extras.length ? extras[i]![1] : base),
       (i) => (i < extras.length ? encodeString(extras[i]![0]) : ""),
       (i) => (i < extras.length ? propertyLabel(extras[i]![0]) : ""),
     );
+  }
+
+  private prototypeOf(value: object): object | null {
+    let proto: object | null;
+    try {
+      proto = Object.getPrototypeOf(value) as object | null;
+    } catch (error) {
+      if (types.isProxy(value)) return this.fail(value, "its target is gone", "revoked Proxy");
+      throw error;
+    }
+    const brand = builtInBrands.get(proto as object);
+    if (brand !== undefined && !brand.is(value)) {
+      if (types.isProxy(value)) {
+        return this.fail(value, `a Proxy hides the ${brand.name}'s internal state, which is what the key is made of`, `Proxy of a ${typeName(value)}`);
+      }
+      return this.fail(value, `it inherits from ${brand.name}.prototype but is not a ${brand.name}`);
+    }
+    return proto;
   }
 
   /** Own enumerable properties that are not elements (and a RegExp's lastIndex), as [key, value]. */
@@ -217,7 +270,7 @@ export class Encoder {
     if (typeof Object.getOwnPropertyDescriptor(args, "callee")?.get !== "function") {
       return this.fail(args, "its callee is the function itself; pass Array.from(arguments) instead", "sloppy-mode arguments object");
     }
-    const children = [args.length, new Inner(args, true)];
+    const children = [args.length, inner(args, true)];
     return this.push(
       args,
       "L",

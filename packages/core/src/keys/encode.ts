@@ -35,6 +35,7 @@ function encodeFast(value: unknown, depth: number): string {
   if (typeof value !== "object" || depth > FAST_MAX_DEPTH) throw needsCarefulEncoding;
   const proto = Object.getPrototypeOf(value) as object | null;
   if (proto === Array.prototype) {
+    if (!Array.isArray(value)) throw needsCarefulEncoding;
     const array = value as unknown[];
     let out = `a${array.length}:`;
     let present = 0;
@@ -60,7 +61,7 @@ function encodeFast(value: unknown, depth: number): string {
     return out;
   }
   if (proto === Date.prototype) {
-    if (Object.keys(value as Date).length > 0 || Object.getOwnPropertySymbols(value).length > 0) throw needsCarefulEncoding;
+    if (!types.isDate(value) || Object.keys(value as Date).length > 0 || Object.getOwnPropertySymbols(value).length > 0) throw needsCarefulEncoding;
     const time = (value as Date).getTime();
     return `D${Number.isNaN(time) ? "NaN" : time};`;
   }
@@ -71,8 +72,9 @@ function encodeFast(value: unknown, depth: number): string {
 function encodeArgument(value: unknown, position: number, functionName: string): string {
   try {
     return encodeFast(value, 0);
-  } catch (error) {
-    if (error !== needsCarefulEncoding) throw error;
+  } catch {
+    // Whatever stopped the fast encoder (a value it leaves to the careful one, a revoked Proxy, a
+    // throwing getter), the careful encoder names it or throws the user's error again.
     return new Encoder(`Mime: "${functionName}"`).encodeAt(`argument ${position}`, value);
   }
 }
@@ -101,8 +103,7 @@ export function encodeCustomKey(value: unknown, functionName = "the function"): 
   if (primitive !== undefined) return `K${primitive}`;
   try {
     return `K${encodeFast(value, 0)}`;
-  } catch (error) {
-    if (error !== needsCarefulEncoding) throw error;
+  } catch {
     return `K${new Encoder(`Mime: the value returned by the \`key\` option of "${functionName}"`).encodeAt("", value)}`;
   }
 }
