@@ -10,13 +10,7 @@ export * from "./state/contract.js";
 export * from "./ttl.js";
 export * from "./serializer.js";
 export { compressed, type CompressionOptions } from "./compression.js";
-export {
-  KEY_FORMAT_VERSION,
-  NAMESPACE_END,
-  encodeArguments,
-  encodeCustomKey,
-  isLoneKeyable,
-  digestKey,
-  shortenKey,
-  type CallKind,
-} from "./keys/encode.js";
+export { KEY_FORMAT_VERSION, NAMESPACE_END, type CallKind } from "./keys/namespace.js";
+export { encodeArguments, encodeCustomKey } from "./keys/encode.js";
+export { isLoneKeyable } from "./keys/keyable.js";
+export { digestKey, shortenKey } from "./keys/long-keys.js";

@@ -2,6 +2,7 @@ import { ConfigError } from "./errors.js";
 import { channels } from "./events.js";
 import { getGlobalConfig, globalConfigGeneration } from "./global-config.js";
 import { identify } from "./keys/identity.js";
+import { isFastKeyable } from "./keys/keyable.js";
 import type { Settings } from "./options.js";
 import { hasSyncOperations, supportsTags } from "./state/contract.js";
 import { currentBinding, syncStateRequired, tagsUnsupported } from "./engine/binding.js";
@@ -18,11 +19,6 @@ export interface MemoizedParts<F extends (...args: never[]) => unknown> {
   readonly memo: Memo;
   /** A function that calls the wrapper on `instance`, with handles acting on that instance. */
   bindInstance(instance: object): unknown;
-}
-
-/** The common keyable primitives (numbers but -0, short strings), checked inline on the hit path. */
-function isFastKeyable(value: unknown): boolean {
-  return (typeof value === "number" && (value !== 0 || 1 / value > 0)) || (typeof value === "string" && value.length <= 256);
 }
 
 function functionKind(fn: unknown): string {

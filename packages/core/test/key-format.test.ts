@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { encodeArguments, encodeCustomKey, shortenKey, UnsupportedArgumentError, MimicError } from "../src/index";
-import { decodePrimitiveArguments, isLoneKeyable, sharedNamespace, sourceDigest } from "../src/keys/encode";
+import { encodeArguments, encodeCustomKey, MemoryState, Mime, shortenKey, UnsupportedArgumentError, MimicError } from "../src/index";
+import { encodeThisArgument } from "../src/keys/encode";
+import fc from "fast-check";
+import { isFastKeyable, isLoneKeyable } from "../src/keys/keyable";
+import { sharedNamespace, sourceDigest } from "../src/keys/namespace";
+import { decodePrimitiveArguments } from "../src/keys/primitive";
 
 const doc = readFileSync(path.join(__dirname, "../../../docs/KEY_FORMAT.md"), "utf8");
 
@@ -148,9 +152,201 @@ describe("lone arguments", () => {
       expect(decodePrimitiveArguments(argumentsPart, 1)).toBeUndefined();
     },
   );
+  it("the inlinable fast check accepts a subset of what isLoneKeyable accepts", () => {
+    const candidates = fc.oneof(
+      fc.double(),
+      fc.constantFrom<unknown>(0, -0, NaN, Infinity, -Infinity, "", "x".repeat(256), "x".repeat(257), null, undefined, true, 1n),
+      fc.string({ maxLength: 300 }),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(candidates, (value) => {
+        if (isFastKeyable(value)) expect(isLoneKeyable(value)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(isFastKeyable(-0)).toBe(false);
+    expect(isFastKeyable("x".repeat(257))).toBe(false);
+    expect(isFastKeyable(1)).toBe(true);
+  });
   it("rejects -0 and long strings as lone keys", () => {
     expect(isLoneKeyable(-0)).toBe(false);
     expect(isLoneKeyable("x".repeat(257))).toBe(false);
     expect(isLoneKeyable({})).toBe(false);
+  });
+});
+
+describe("nothing is silently lossy: everything that changes behaviour is in the key", () => {
+  const withProps = <T extends object>(target: T, props: Record<string, unknown>): T => Object.assign(target, props);
+  const strictArguments = function () {
+    "use strict";
+    // eslint-disable-next-line prefer-rest-params
+    return arguments;
+  } as (...args: unknown[]) => IArguments;
+  const sticky = (lastIndex: number, flags = "y"): RegExp => {
+    const re = new RegExp("a", flags);
+    re.lastIndex = lastIndex;
+    return re;
+  };
+  const pairs: Array<[string, unknown[], unknown[]]> = [
+    ['"xxb".match(/b/) vs "b".match(/b/) (index, input)', ["xxb".match(/b/)], ["b".match(/b/)]],
+    ["a match result vs the plain array of its elements", ["b".match(/b/)], [["b"]]],
+    ["an array with an extra property vs without", [withProps([1], { x: 1 })], [[1]]],
+    ["extra properties by value", [withProps([1], { x: 1 })], [withProps([1], { x: 2 })]],
+    ["a sparse array with an extra property vs a dense one", [withProps([, 1], { x: 1 })], [withProps([undefined, 1], { x: 1 })]],
+    ["a Date with an extra property", [withProps(new Date(0), { tz: "UTC" })], [new Date(0)]],
+    ["a Map with an extra property", [withProps(new Map([[1, 2]]), { x: 1 })], [new Map([[1, 2]])]],
+    ["a Set with an extra property", [withProps(new Set([1]), { x: 1 })], [new Set([1])]],
+    ["a RegExp with an extra property", [withProps(/a/, { x: 1 })], [/a/]],
+    ["an ArrayBuffer with an extra property", [withProps(new ArrayBuffer(1), { x: 1 })], [new ArrayBuffer(1)]],
+    ["a DataView with an extra property", [withProps(new DataView(new ArrayBuffer(1)), { x: 1 })], [new DataView(new ArrayBuffer(1))]],
+    ["a sticky RegExp's lastIndex", [sticky(1)], [sticky(0)]],
+    ["a global RegExp's lastIndex", [sticky(3, "g")], [sticky(0, "g")]],
+    ["a RegExp with lastIndex vs the RegExp and the number", [sticky(5)], [/a/y, 5]],
+    ["an arguments object vs {0:1,1:2}", [strictArguments(1, 2)], [{ 0: 1, 1: 2 }]],
+    ["an arguments object vs the array of its items", [strictArguments(1, 2)], [[1, 2]]],
+    ["arguments objects by content", [strictArguments(1, 2)], [strictArguments(1, 3)]],
+    ["an arguments object whose length was changed", [strictArguments(1, 2)], [withProps(strictArguments(1, 2), { length: 1 })]],
+    ["{ a: undefined } vs {}", [{ a: undefined }], [{}]],
+    ["[,] vs [undefined]", [[,]], [[undefined]]],
+  ];
+  it.each(pairs)("%s", (_label, a, b) => {
+    expect(encodeArguments(a)).not.toBe(encodeArguments(b));
+  });
+
+  it("keys a match result by its elements and its index, input and groups", () => {
+    const memo = (m: RegExpMatchArray | null) => encodeArguments([m]);
+    expect(memo("xxb".match(/b/))).toBe(memo("xxb".match(/b/)));
+    expect(memo("xxb".match(/(?<g>b)/))).not.toBe(memo("xxb".match(/(b)/)));
+  });
+
+  it("a memoized function of a match result returns each result's own index", () => {
+    const index = Mime({ state: new MemoryState() })((m: RegExpMatchArray | null) => m?.index);
+    expect(index("xxb".match(/b/))).toBe(2);
+    expect(index("b".match(/b/))).toBe(0);
+    const from = Mime({ state: new MemoryState() })(function from(re: RegExp, text: string) {
+      return re.exec(text)?.index;
+    });
+    const sticky = (lastIndex: number): RegExp => Object.assign(/a/g, { lastIndex });
+    expect(from(sticky(0), "aXa")).toBe(0);
+    expect(from(sticky(1), "aXa")).toBe(2);
+  });
+
+  it("refuses a sloppy-mode arguments object, whose callee is the function itself", () => {
+    const sloppyArguments = new Function("return arguments") as (...args: unknown[]) => IArguments;
+    expect(() => encodeArguments([sloppyArguments(1, 2)], "f")).toThrow(UnsupportedArgumentError);
+    expect(() => encodeArguments([sloppyArguments(1, 2)], "f")).toThrow(/argument 0 is a sloppy-mode arguments object/);
+  });
+});
+
+describe("a primitive `this`", () => {
+  it("is a key part of its own, apart from the arguments and from other primitives", () => {
+    const parts = ["hello", "bye", 1, "1", true, null, 1n].map((value) => encodeThisArgument(value));
+    expect(new Set(parts).size).toBe(parts.length);
+    expect(encodeThisArgument("hello")).toBe("ts5:hello");
+    expect(encodeThisArgument(undefined)).toBe("");
+    expect(encodeThisArgument("hello") + encodeArguments([])).not.toBe(encodeArguments(["hello"]));
+  });
+  it("refuses a symbol, naming `this`", () => {
+    expect(() => encodeThisArgument(Symbol("s"), "shout")).toThrow(UnsupportedArgumentError);
+    expect(() => encodeThisArgument(Symbol("s"), "shout")).toThrow(/"shout" `this` is a symbol/);
+  });
+});
+
+describe("deep nesting never overflows the stack", () => {
+  const nest = (depth: number, wrap: (inner: unknown) => unknown): unknown => {
+    let value: unknown = 1;
+    for (let i = 0; i < depth; i++) value = wrap(value);
+    return value;
+  };
+  const shapes: Array<[string, (inner: unknown) => unknown, string]> = [
+    ["arrays", (inner) => [inner], "a1:"],
+    ["plain objects", (inner) => ({ k: inner }), "o1:s1:k"],
+    ["Maps (as values)", (inner) => new Map([["k", inner]]), "M1:s1:k"],
+    ["Sets", (inner) => new Set([inner]), "S1:"],
+    ["arrays with an extra property", (inner) => Object.assign([inner], { x: 0 }), "P1:s1:xd0;a1:"],
+  ];
+  it.each(shapes.flatMap(([label, wrap, head]) => [5_000, 100_000].map((depth) => [label, depth, wrap, head] as const)))(
+    "%s nested %i deep encode to the exact key",
+    (_label, depth, wrap, head) => {
+      const expected = `A1:${head.repeat(depth)}d1;`;
+      expect(encodeArguments([nest(depth, wrap)])).toBe(expected);
+      expect(encodeCustomKey(nest(depth, wrap))).toBe(`K${expected.slice(3)}`);
+    },
+  );
+  it("keys Maps nested as Map keys 5,000 deep", () => {
+    expect(encodeArguments([nest(5_000, (inner) => new Map([[inner, 0]]))])).toBe(`A1:${"M1:".repeat(5_000)}d1;${"d0;".repeat(5_000)}`);
+  });
+  it("tells depth 100,000 from 100,001", () => {
+    expect(encodeArguments([nest(100_000, (inner) => [inner])])).not.toBe(encodeArguments([nest(100_001, (inner) => [inner])]));
+  });
+  it("a memoized function of a 100,000-deep argument runs once and then hits", () => {
+    let runs = 0;
+    const depthOf = Mime({ state: new MemoryState() })((value: unknown) => {
+      runs++;
+      let depth = 0;
+      for (let v = value; Array.isArray(v); v = v[0]) depth++;
+      return depth;
+    });
+    expect(depthOf(nest(100_000, (inner) => [inner]))).toBe(100_000);
+    expect(depthOf(nest(100_000, (inner) => [inner]))).toBe(100_000);
+    expect(runs).toBe(1);
+  });
+  it("still refuses a cycle 10,000 deep, naming the argument", () => {
+    const top: unknown[] = [];
+    let bottom = top;
+    for (let i = 0; i < 10_000; i++) {
+      const next: unknown[] = [];
+      bottom.push(next);
+      bottom = next;
+    }
+    bottom.push(top);
+    expect(() => encodeArguments([0, top], "deep")).toThrow(UnsupportedArgumentError);
+    expect(() => encodeArguments([0, top], "deep")).toThrow(/"deep" argument 1(\[0\]){11}…9978 more levels…(\[0\]){12} is a array, .*a cycle/);
+  });
+});
+
+describe("proxies and look-alikes of built-ins", () => {
+  const refused: Array<[string, unknown, RegExp]> = [
+    ["a Proxy of a Date", new Proxy(new Date(0), {}), /argument 1 is a Proxy of a Date instance/],
+    ["a Proxy of a Map", new Proxy(new Map([[1, 2]]), {}), /argument 1 is a Proxy of a Map instance/],
+    ["a Proxy of a Set", new Proxy(new Set([1]), {}), /argument 1 is a Proxy of a Set instance/],
+    ["a Proxy of a RegExp", new Proxy(/a/g, {}), /argument 1 is a Proxy of a RegExp instance/],
+    ["a Proxy of a Uint8Array", new Proxy(new Uint8Array([1]), {}), /argument 1 is a Proxy of a Uint8Array instance/],
+    ["a Proxy of a Buffer", new Proxy(Buffer.from([1]), {}), /argument 1 is a Proxy of a Buffer instance/],
+    ["a Proxy of an ArrayBuffer", new Proxy(new ArrayBuffer(1), {}), /argument 1 is a Proxy of a ArrayBuffer instance/],
+    ["a Proxy of a DataView", new Proxy(new DataView(new ArrayBuffer(1)), {}), /argument 1 is a Proxy of a DataView instance/],
+    ["a nested Proxy of a Date", { when: new Proxy(new Date(0), {}) }, /argument 1\.when is a Proxy of a Date instance/],
+    ["an object inheriting from Date.prototype", Object.create(Date.prototype) as object, /argument 1 is a Date instance.*not a Date/],
+    ["an object inheriting from Map.prototype", Object.create(Map.prototype) as object, /argument 1 is a Map instance.*not a Map/],
+    ["an object inheriting from Uint8Array.prototype", Object.create(Uint8Array.prototype) as object, /argument 1 is a Uint8Array instance.*not a Uint8Array/],
+    ["a revoked Proxy", (() => { const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); return proxy; })(), /argument 1 is a revoked Proxy/],
+  ];
+  it.each(refused)("%s is an UnsupportedArgumentError naming the argument and type, not a raw TypeError", (_label, value, message) => {
+    let thrown: unknown;
+    try {
+      encodeArguments([0, value], "f");
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UnsupportedArgumentError);
+    expect((thrown as Error).message).toMatch(message);
+  });
+
+  it("the memoized call reports it the same way, without running the function", () => {
+    let runs = 0;
+    const memo = Mime({ state: new MemoryState() })((when: Date) => {
+      runs++;
+      return when;
+    });
+    expect(() => memo(new Proxy(new Date(0), {}))).toThrow(UnsupportedArgumentError);
+    expect(runs).toBe(0);
+  });
+
+  it("keys a Proxy of a plain object or an array through its traps, as the function would see it", () => {
+    expect(encodeArguments([new Proxy({ b: 2, a: 1 }, {})])).toBe(encodeArguments([{ a: 1, b: 2 }]));
+    expect(encodeArguments([new Proxy([1, , 3], {})])).toBe(encodeArguments([[1, , 3]]));
+    const doubled = new Proxy({ a: 1 } as Record<string, number>, { get: (target, key: string) => target[key]! * 2 });
+    expect(encodeArguments([doubled])).toBe(encodeArguments([{ a: 2 }]));
   });
 });

@@ -476,7 +476,7 @@ describe("handles", () => {
     memo(0);
     expect(memo.peek(1)).toMatchObject({ value: 10 });
     expect(memo.peek(0)).toMatchObject({ value: undefined });
-    expect(memo.key(1)).toMatch(/^m1:s:~\d+:.*\|A1:d1;$/);
+    expect(memo.key(1)).toMatch(/^m2:s:~\d+:.*\|A1:d1;$/);
     memo.invalidate(1);
     expect(memo.peek(1)).toBeUndefined();
     memo.clear();

@@ -4,7 +4,6 @@ import {
   Mime,
   MimicError,
   StateContractError,
-  UnsupportedArgumentError as UnsupportedArgumentErrorClass,
   type CacheEntry,
   type IState,
 } from "../src/index";
@@ -245,14 +244,18 @@ describe("duplicate identities are per state", () => {
 });
 
 describe("a primitive `this` is never dropped from the key", () => {
-  test("a strict call on a string is refused, naming it", () => {
+  test("a strict call on a string is keyed by it (docs/KEY_FORMAT.md: the `t` part)", () => {
+    let calls = 0;
     const shout = Mime({ state: new MemoryState() })(function (this: string, suffix: string) {
+      calls++;
       return this.toUpperCase() + suffix;
     });
-    expect(() => shout.call("hello", "!")).toThrow(/primitive `this` \(string "hello"\)/);
-    expect(() => shout.call("bye", "!")).toThrow(UnsupportedArgumentErrorClass);
+    expect(shout.call("hello", "!")).toBe("HELLO!");
+    expect(shout.call("bye", "!")).toBe("BYE!");
+    expect(shout.call("hello", "!")).toBe("HELLO!");
+    expect(calls).toBe(2);
   });
-  test("with a key that includes it, each `this` has its own entry", () => {
+  test("with a key option, the key says how `this` contributes", () => {
     const shout = Mime({
       state: new MemoryState(),
       key(this: string, suffix: string) {

@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
+import { KEY_FORMAT_VERSION } from "@mimic/core";
 import { createClient } from "redis";
 import { startRedisServer, type RedisServerHandle } from "./harness/index.js";
 
@@ -85,7 +86,7 @@ describe("tags across processes", () => {
     const first = await node<Called>("tags.mjs", [server.url, prefix, "call"]);
     expect(first).toEqual({ ran: 3, results: [{ id: 7 }, "profile 7", 7], errors: [] });
     // Three entries are in Redis (checked with a raw client rather than one more process).
-    expect(await raw.keys(`${prefix}m1:*`)).toHaveLength(3);
+    expect(await raw.keys(`${prefix}m${KEY_FORMAT_VERSION}:*`)).toHaveLength(3);
     expect(await node("tags.mjs", [server.url, prefix, "invalidate"])).toEqual({ invalidated: true, errors: [] });
     // Both "users" functions run again; the "other" one is still a hit.
     expect(await node<Called>("tags.mjs", [server.url, prefix, "call"])).toEqual({ ran: 2, results: [{ id: 7 }, "profile 7", 7], errors: [] });

@@ -165,6 +165,9 @@ const unsupported: Array<{ make: () => unknown; names: RegExp }> = [
     names: /cycle/,
   },
   { make: () => ({ [Symbol("hidden")]: 1 }), names: /symbol key/ },
+  { make: () => new Proxy(new Date(0), {}), names: /Proxy of a Date instance/ },
+  { make: () => new Proxy(new Map([[1, 2]]), {}), names: /Proxy of a Map instance/ },
+  { make: () => (new Function("return arguments") as (...args: unknown[]) => IArguments)(1, 2), names: /sloppy-mode arguments object/ },
 ];
 
 /** Puts `inner` inside `depth` containers (array, object, Map value, Set item, Map key). */

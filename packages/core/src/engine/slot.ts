@@ -1,5 +1,7 @@
-import { ConfigError, UnsupportedArgumentError } from "../errors.js";
-import { type CallKind, encodeArguments, encodeCustomKey, isLoneKeyable } from "../keys/encode.js";
+import { ConfigError } from "../errors.js";
+import { encodeArguments, encodeCustomKey, encodeThisArgument } from "../keys/encode.js";
+import { isLoneKeyable } from "../keys/keyable.js";
+import type { CallKind } from "../keys/namespace.js";
 import { stateName } from "../state/contract.js";
 import type { LocalPartition, PartitionedState } from "../state/local-access.js";
 import type { Binding } from "./binding.js";
@@ -25,25 +27,14 @@ function instanceOf(thisArg: unknown): object | undefined {
   return typeof thisArg === "object" || typeof thisArg === "function" ? thisArg : undefined;
 }
 
-/**
- * The instance a call's entries belong to (`undefined` for a plain call).
- * @throws UnsupportedArgumentError for a primitive `this` without a `key` option
- */
-function instanceFor(memo: Memo, thisArg: unknown): object | undefined {
-  if (thisArg !== undefined && thisArg !== null && typeof thisArg !== "object" && typeof thisArg !== "function" && memo.settings.key === undefined) {
-    // A strict-mode call on a primitive (`shout.call("bye")`): its result may depend on `this`,
-    // which the argument encoding does not see.
-    throw new UnsupportedArgumentError(
-      `Mime: "${memo.name}" was called with a primitive \`this\` (${typeof thisArg} ${JSON.stringify(String(thisArg)).slice(0, 60)}), ` +
-        `which is not part of the key; pass a \`key\` option that includes it, e.g. Mime({ key(...args) { return [this, ...args]; } }).`,
-    );
-  }
-  return instanceOf(thisArg);
+/** A primitive `this` of a strict-mode call (`shout.call("bye")`), which is part of the key. */
+function isPrimitiveThis(thisArg: unknown): boolean {
+  return thisArg !== undefined && thisArg !== null && typeof thisArg !== "object" && typeof thisArg !== "function";
 }
 
 /** The key prefix of this function's entries in the bound state (per instance in a process-local state). */
 export function namespaceFor(memo: Memo, b: Binding, thisArg: unknown, kind: CallKind): string {
-  const instance = instanceFor(memo, thisArg);
+  const instance = instanceOf(thisArg);
   if (b.local) return memo.identity.local(kind, instance);
   if (instance !== undefined && memo.settings.key === undefined) {
     throw new ConfigError(
@@ -55,10 +46,16 @@ export function namespaceFor(memo: Memo, b: Binding, thisArg: unknown, kind: Cal
   return memo.identity.shared(kind);
 }
 
-/** The argument part of a key: the user's `key` option, else the canonical argument encoding. */
+/**
+ * The argument part of a key: the user's `key` option (which sees `this` and says how it
+ * contributes), else the canonical encoding of a primitive `this` (see docs/KEY_FORMAT.md) and of
+ * the arguments.
+ */
 export function argumentsKey(memo: Memo, thisArg: unknown, args: readonly unknown[]): string {
   const { key } = memo.settings;
-  return key === undefined ? encodeArguments(args, memo.name) : encodeCustomKey(key.apply(thisArg, args as unknown[]), memo.name);
+  if (key !== undefined) return encodeCustomKey(key.apply(thisArg, args as unknown[]), memo.name);
+  const encoded = encodeArguments(args, memo.name);
+  return isPrimitiveThis(thisArg) ? encodeThisArgument(thisArg, memo.name) + encoded : encoded;
 }
 
 /** The full key of a call in the bound state. */
@@ -68,7 +65,7 @@ export function keyFor(memo: Memo, b: Binding, thisArg: unknown, args: readonly 
 
 /** The partition of calls made with `thisArg` (per instance for a method), created on first use. */
 export function partitionFor(memo: Memo, b: Binding, state: PartitionedState, thisArg: unknown, kind: CallKind): LocalPartition {
-  const instance = instanceFor(memo, thisArg);
+  const instance = instanceOf(thisArg);
   const owned = instance === undefined ? b.partitions : b.instancePartitions.get(instance) ?? {};
   let partition = owned[kind];
   if (partition === undefined) {
@@ -84,8 +81,9 @@ export function partitionFor(memo: Memo, b: Binding, state: PartitionedState, th
 export function slotFor(memo: Memo, b: Binding, thisArg: unknown, args: readonly unknown[], kind: CallKind): Slot {
   if (b.partitioned !== undefined) {
     const partition = partitionFor(memo, b, b.partitioned, thisArg, kind);
-    // One or two primitive arguments index the partition by their own values.
-    if (memo.settings.key === undefined && args.length <= 2 && args.length > 0 && args.every(isLoneKeyable)) {
+    // One or two primitive arguments index the partition by their own values (a primitive `this`
+    // is part of the key, so such calls take the encoded index).
+    if (memo.settings.key === undefined && args.length <= 2 && args.length > 0 && !isPrimitiveThis(thisArg) && args.every(isLoneKeyable)) {
       return args.length === 1
         ? { partition, shape: "lone", index: args[0] }
         : { partition, shape: "pair", index: [args[0], args[1]] };

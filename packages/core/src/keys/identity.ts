@@ -1,4 +1,4 @@
-import { type CallKind, localNamespace, sharedNamespace, sourceDigest } from "./encode.js";
+import { type CallKind, localNamespace, sharedNamespace, sourceDigest } from "./namespace.js";
 
 /** How a memoized function is named in keys. */
 export interface FunctionIdentity {

@@ -1,3 +1,4 @@
+import { types } from "node:util";
 import fc from "fast-check";
 
 // Arbitrary argument values for the key-derivation properties, an independent equality oracle, and
@@ -8,6 +9,16 @@ import fc from "fast-check";
 const alphabet = ["a", "b", "1", "2", ":", ";", "s", "d", "A", "|", "o", "\u0000", "é", "\ud800", "%"];
 const smallString = fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 4 });
 const objectKey = fc.constantFrom("a", "b", "0", "1", "a:b", "", "s1:a", "constructor");
+
+/** Names of extra properties on arrays, dates and sets (match results have index, input, groups). */
+const extraKey = fc.constantFrom("x", "index", "input", "groups", "0");
+
+/** A strict-mode arguments object holding `items`. */
+export const strictArguments = function () {
+  "use strict";
+  // eslint-disable-next-line prefer-rest-params
+  return arguments;
+} as (...items: unknown[]) => IArguments;
 
 const typedArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array] as const;
 
@@ -27,6 +38,12 @@ export const leaf: fc.Arbitrary<unknown> = fc.oneof(
   fc.uint8Array({ maxLength: 2 }).map((bytes) => bytes.slice().buffer),
   fc.uint8Array({ maxLength: 2 }).map((bytes) => new DataView(bytes.slice().buffer)),
   fc.constantFrom(/a/, /a/g, /1/),
+  // A RegExp's lastIndex decides where a sticky or global match starts: part of the key.
+  fc.tuple(fc.constantFrom("a", "1"), fc.constantFrom("g", "y", ""), fc.constantFrom(0, 1, 2)).map(([source, flags, lastIndex]) =>
+    Object.assign(new RegExp(source, flags), { lastIndex }),
+  ),
+  // Match results: the elements plus index, input and groups.
+  fc.tuple(fc.constantFrom("b", "xb", "xxb", "bb"), fc.constantFrom(/b/, /(b)/, /(?<g>b)/)).map(([text, re]) => text.match(re)),
   fc.bigInt().map((n) => new BigInt64Array([BigInt.asIntN(64, n)])),
 );
 
@@ -41,6 +58,11 @@ export const { value } = fc.letrec<{ value: unknown; node: unknown }>((tie) => (
     fc.dictionary(objectKey, tie("value"), { maxKeys: 2 }).map((o) => Object.assign(Object.create(null) as object, o)),
     fc.array(fc.tuple(tie("value"), tie("value")), { maxLength: 3 }).map((entries) => new Map(entries)),
     fc.array(tie("value"), { maxLength: 3 }).map((items) => new Set(items)),
+    // Built-ins with extra own properties, and arguments objects (not plain objects).
+    fc.tuple(fc.array(tie("value"), { maxLength: 2 }), fc.dictionary(extraKey, tie("value"), { maxKeys: 2 })).map(([items, extra]) => Object.assign(items, extra)),
+    fc.tuple(fc.constantFrom(0, 1), fc.dictionary(extraKey, tie("value"), { minKeys: 1, maxKeys: 2 })).map(([time, extra]) => Object.assign(new Date(time), extra)),
+    fc.tuple(fc.array(tie("value"), { maxLength: 2 }), fc.dictionary(extraKey, tie("value"), { maxKeys: 1 })).map(([items, extra]) => Object.assign(new Set(items), extra)),
+    fc.array(tie("value"), { maxLength: 3 }).map((items) => strictArguments(...items)),
   ),
 }));
 
@@ -57,12 +79,37 @@ export function confusables(): unknown[] {
     "-0", "", [], {}, [undefined], [,], [null], { a: undefined }, { a: null }, new Set(), new Map(), new Map([[1, undefined]]),
     "A1:d1;", "d1;", "s1:1", "T", /1/, "/1/", 0.1 + 0.2, 0.3,
     Uint16Array.of(1), Uint16Array.of(256), Uint8Array.of(0, 1), Uint8Array.of(1, 0), [[]], [[], []], [[[]]], { a: {} },
+    // Same elements, other extra properties; arguments objects next to the plain objects and arrays they look like.
+    "xxb".match(/b/), "b".match(/b/), ["b"], Object.assign([1], { index: 0 }), Object.assign(new Date(1), { x: 1 }),
+    Object.assign(/1/g, { lastIndex: 1 }), /1/g, Object.assign(new Set([1]), { x: 1 }),
+    strictArguments(1), strictArguments(), { 0: 1, length: 1 }, Object.assign(strictArguments(1), { length: 2 }),
   ];
 }
 
 /** Builds the same value again: fresh objects, other insertion orders, copies of dates and buffers. */
 export function rebuild(input: unknown, shuffle: <T>(items: T[]) => T[]): unknown {
   if (typeof input !== "object" || input === null) return input;
+  if (types.isArgumentsObject(input)) return strictArguments(...Array.from(input, (item) => rebuild(item, shuffle)));
+  const copy = rebuildBase(input, shuffle);
+  if (copy === input || ArrayBuffer.isView(copy) || !isBuiltIn(input)) return copy;
+  // Extra own properties, set in another order; a RegExp's lastIndex.
+  for (const key of shuffle(extraKeys(input))) (copy as Record<string, unknown>)[key] = rebuild((input as Record<string, unknown>)[key], shuffle);
+  if (input instanceof RegExp) (copy as RegExp).lastIndex = input.lastIndex;
+  return copy;
+}
+
+/** Whether `value` is one of the built-ins whose extra own properties the key format keeps. */
+function isBuiltIn(value: object): boolean {
+  return Array.isArray(value) || value instanceof Date || value instanceof Map || value instanceof Set || value instanceof RegExp;
+}
+
+/** Own enumerable string keys that are not array elements. */
+function extraKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  return Array.isArray(value) ? keys.filter((key) => !(String(Number(key) >>> 0) === key && Number(key) < value.length)) : keys;
+}
+
+function rebuildBase(input: object, shuffle: <T>(items: T[]) => T[]): unknown {
   const proto = Object.getPrototypeOf(input) as object | null;
   if (Array.isArray(input)) {
     const copy: unknown[] = new Array(input.length);
@@ -90,6 +137,15 @@ export function rebuild(input: unknown, shuffle: <T>(items: T[]) => T[]): unknow
   return copy;
 }
 
+/** Extra own properties (and a RegExp's lastIndex) equal by value. */
+function sameExtras(a: object, b: object): boolean {
+  if (ArrayBuffer.isView(a)) return true;
+  if (a instanceof RegExp && !Object.is(a.lastIndex, (b as RegExp).lastIndex)) return false;
+  const keys = extraKeys(a).sort();
+  const other = extraKeys(b).sort();
+  return keys.length === other.length && keys.every((k, i) => k === other[i] && equalByValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
 function bytesOf(view: ArrayBufferView | ArrayBuffer): Uint8Array {
   return view instanceof ArrayBuffer ? new Uint8Array(view) : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 }
@@ -111,13 +167,19 @@ function sameMultiset<T>(a: T[], b: T[], equal: (x: T, y: T) => boolean): boolea
  * looking at the key encoding. Numbers by SameValue (NaN equals NaN, 0 is not -0), objects by their
  * own enumerable keys in any order (a null prototype is still a plain object), arrays by position
  * with holes apart from `undefined`, Maps and Sets by content in any order, dates by time, buffers and
- * typed arrays by type and bytes, regular expressions by source and flags.
+ * typed arrays by type and bytes, regular expressions by source, flags and lastIndex; arrays, dates,
+ * Maps, Sets and regular expressions also by their extra own properties; arguments objects are
+ * their own type, compared by length and items.
  */
 export function equalByValue(a: unknown, b: unknown): boolean {
   if (typeof a !== typeof b) return false;
   if (typeof a === "number") return Object.is(a, b);
   if (typeof a !== "object" || a === null || b === null) return a === b;
   const y = b as object;
+  // An arguments object is its own type: equal to another one with the same length and items.
+  if (types.isArgumentsObject(a) || types.isArgumentsObject(y)) {
+    return types.isArgumentsObject(a) && types.isArgumentsObject(y) && a.length === y.length && equalByValue({ ...a }, { ...y });
+  }
   const plain = (o: object): boolean => [Object.prototype, null].includes(Object.getPrototypeOf(o) as object | null);
   if (plain(a) && plain(y)) {
     const keys = Object.keys(a).sort();
@@ -125,6 +187,7 @@ export function equalByValue(a: unknown, b: unknown): boolean {
     return keys.length === other.length && keys.every((k, i) => k === other[i] && equalByValue((a as Record<string, unknown>)[k], (y as Record<string, unknown>)[k]));
   }
   if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(y)) return false;
+  if (!sameExtras(a, y)) return false;
   if (Array.isArray(a)) {
     const other = y as unknown[];
     if (a.length !== other.length) return false;
