@@ -243,9 +243,12 @@ for (const pkg of PACKAGES) {
     ...stray.map((entry) => `packed but outside dist/: ${entry}`),
     ...missing.map((file) => `package.json points at ${file}, which is not in the tarball`),
     ...(hasWorkspaceRange(manifest) ? ["a workspace: range survived packing"] : []),
+    ...(entries.includes("package/LICENSE") ? [] : ["no LICENSE in the tarball"]),
+    ...["repository", "homepage", "bugs"].filter((field) => manifest[field] === undefined).map((field) => `package.json has no ${field}`),
+    ...(manifest.repository?.directory === pkg.dir ? [] : [`repository.directory is not "${pkg.dir}"`]),
   ];
   if (problems.length > 0) fail(`${pkg.name}: tarball contents (${tarball})`, problems.join("\n"));
-  else pass(`${pkg.name}: tarball ${tarball} (${entries.length} files, all under dist/ or package metadata)`);
+  else pass(`${pkg.name}: tarball ${tarball} (${entries.length} files, all under dist/ or package metadata; LICENSE, repository, homepage, bugs)`);
   packed.push({ ...pkg, tarballPath });
 }
 
