@@ -9,13 +9,15 @@ export const DO_NOT_STORE = Symbol("do not store");
 
 /**
  * The ttl (seconds, `null` = never expires) of one execution's result: the `ttl` option, or what
- * the ttl function computes from the result, called once per execution. `0`, and a ttl function
- * that throws or returns an invalid value, mean the result is returned but not stored; the latter is
- * reported to `onError` (an `InvalidTtlError` naming the value), never thrown.
+ * the ttl function computes from the result, called once per execution. A ttl function's `0`, and
+ * a ttl function that throws or returns an invalid value, mean the result is returned but not
+ * stored; the latter is reported to `onError` (an `InvalidTtlError` naming the value), never thrown.
  */
 export function ttlFor(memo: Memo, b: Binding, result: unknown, args: unknown[], key: () => string): number | null | typeof DO_NOT_STORE {
   const { ttl } = memo.settings;
-  if (typeof ttl !== "function") return ttl === 0 ? DO_NOT_STORE : ttl;
+  // A fixed `ttl: 0` writes entries that are expired at once (with a stale window, stale at once);
+  // only a ttl function's 0 means "do not store" this result.
+  if (typeof ttl !== "function") return ttl;
   let computed: unknown;
   try {
     computed = ttl(result, args);
