@@ -24,7 +24,8 @@ export interface ErrorContext {
  */
 export type ErrorHandler = (error: MimicError, context: ErrorContext) => void;
 
-interface ConfigBase {
+/** What every `Config` takes, whichever way its state is given. */
+export interface ConfigBase {
   /**
    * Called with every backend error Mimic absorbs. Per-function `onError` takes precedence.
    * @default a `process.emitWarning`, at most one per state every 30 seconds
@@ -38,14 +39,15 @@ interface ConfigBase {
 }
 
 /** A state instance the user created (and will close). */
-interface InstanceConfig extends ConfigBase {
+export interface InstanceConfig extends ConfigBase {
   /** The state to use; the user owns it and closes it. @default a `MemoryState` created on first use */
   state?: IState | undefined;
+  /** Only with a state class: an instance is already built. */
   stateOptions?: undefined;
 }
 
 /** A state class that `Config` instantiates once, lazily, with `stateOptions`, and closes when replaced. */
-interface ClassConfig<Options> extends ConfigBase {
+export interface ClassConfig<Options> extends ConfigBase {
   /** The state class to instantiate on first use. */
   state: StateClass<Options>;
   /** Passed to the state class's constructor (`state_kwargs` in the Python my-mimic). */

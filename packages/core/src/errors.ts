@@ -21,7 +21,9 @@ export type MimicErrorCode =
   | "MIMIC_BATCH_LENGTH"
   | (string & {});
 
-interface Branded {
+/** What every Mimic error carries, including those that extend `TypeError`/`RangeError`. */
+export interface Branded {
+  /** A stable identifier to branch on. */
   readonly code: MimicErrorCode;
 }
 

@@ -8,7 +8,8 @@ import { createDecorator, describe } from "./decorators.js";
 import { memoize } from "./memoize.js";
 import { type MimeOptions, validateMimeOptions } from "./options.js";
 
-type AnyFunction = (...args: never[]) => unknown;
+/** Any function Mime can memoize. */
+export type AnyFunction = (...args: never[]) => unknown;
 
 /**
  * What `Mime(options)` returns: wraps a function, or decorates a class method in either decorator

@@ -30,8 +30,10 @@ export interface PeekedEntry<T = unknown> extends CacheEntry<T> {
   stale?: true;
 }
 
-type Settled<F extends (...args: never[]) => unknown> = ReturnType<F> extends PromiseLike<infer V> ? V : ReturnType<F>;
-type SyncOrAsync<F extends (...args: never[]) => unknown, T> = ReturnType<F> extends PromiseLike<unknown> ? Promise<T> : T;
+/** What a call of `F` settles to: the promised value for an async function, the result otherwise. */
+export type Settled<F extends (...args: never[]) => unknown> = ReturnType<F> extends PromiseLike<infer V> ? V : ReturnType<F>;
+/** `T` for a sync function `F`, `Promise<T>` for an async one: how the handles answer. */
+export type SyncOrAsync<F extends (...args: never[]) => unknown, T> = ReturnType<F> extends PromiseLike<unknown> ? Promise<T> : T;
 
 /**
  * Handles on a memoized function: sync for a sync function, promises for an async one. On a
