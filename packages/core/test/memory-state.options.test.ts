@@ -5,7 +5,7 @@ describe("MemoryState options", () => {
     const make = () => new MemoryState({ max_entries: 10 } as never);
     expect(make).toThrow(InvalidOptionError);
     expect(make).toThrow(
-      'MemoryState: unknown option "max_entries" (did you mean "maxEntries"?); known options: maxEntries, sweepInterval, onEvict',
+      'MemoryState: unknown option "max_entries" (did you mean "maxEntries"?); known options: maxEntries, policy, sweepInterval, onEvict',
     );
     expect(() => new MemoryState({ ttl: 5 } as never)).toThrow(/MemoryState: unknown option "ttl"/);
   });

@@ -2,6 +2,25 @@ import { decodePrimitiveArguments } from "../keys/encode.js";
 import type { CacheEntry } from "./contract.js";
 import type { MemoryPartition } from "./memory-partition.js";
 
+/** `hits` wraps at this modulus (2^30), so it stays a small integer for V8 however hot the entry. */
+export const HITS_MODULUS = 0x40000000;
+
+/** Accesses since the policy last looked (`hits - seen`, modulo {@link HITS_MODULUS}). */
+export function unseenHits(entry: MemoryEntry): number {
+  return (entry.hits - entry.seen) & (HITS_MODULUS - 1);
+}
+
+/** The list of an eviction policy that holds an entry: none (being moved or evicted), or one of three. */
+export const Segment = {
+  None: 0,
+  /** The only list of the LRU policy; the admission window of W-TinyLFU. */
+  Window: 1,
+  Probation: 2,
+  Protected: 3,
+} as const;
+/** One of {@link Segment}'s values. */
+export type Segment = (typeof Segment)[keyof typeof Segment];
+
 /** A lone primitive argument, two primitive arguments, or any other argument list (by its encoding). */
 export type Shape = "lone" | "pair" | "encoded";
 
@@ -9,8 +28,18 @@ export type Shape = "lone" | "pair" | "encoded";
 export interface MemoryEntry extends CacheEntry {
   /** Expiry as `Date.now()` milliseconds; `Infinity` for never. */
   expiresAt: number;
-  /** Set on every hit; eviction gives such an entry a second chance. */
-  recent: boolean;
+  /**
+   * Accesses (hits and overwrites), modulo {@link HITS_MODULUS}: the only field a hit writes. The
+   * eviction policy reads it against {@link MemoryEntry.seen} to learn of the accesses since it last
+   * looked, so a hit needs no list reordering and no hashing.
+   */
+  hits: number;
+  /** The value of `hits` when the eviction policy last looked at the entry. */
+  seen: number;
+  /** The hash the frequency sketch counts the entry's key by (0 when the policy keeps no sketch). */
+  hash: number;
+  /** Which list of the eviction policy holds the entry ({@link Segment}). */
+  segment: Segment;
   readonly partition: MemoryPartition;
   /** How the entry is indexed in its partition. */
   readonly shape: Shape;

@@ -18,6 +18,8 @@ export class MemoryPartition implements LocalPartition {
   pairCount = 0;
   /** Handed out by `partition()`: kept even when empty, until disposed. */
   pinned = false;
+  /** The namespace's hash, for an eviction policy that counts keys (computed on first use). */
+  hashSeed: number | undefined = undefined;
 
   constructor(
     private readonly owner: MemoryState,
@@ -33,7 +35,7 @@ export class MemoryPartition implements LocalPartition {
     const entry = this.lone.get(arg);
     if (entry === undefined) return undefined;
     if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) return this.owner.touch(entry);
-    entry.recent = true;
+    entry.hits = (entry.hits + 1) & 0x3fffffff; // HITS_MODULUS - 1, inlined for the hit path
     return entry;
   }
 
@@ -45,7 +47,7 @@ export class MemoryPartition implements LocalPartition {
     const entry = this.pairs.get(first)?.get(second);
     if (entry === undefined) return undefined;
     if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) return this.owner.touch(entry);
-    entry.recent = true;
+    entry.hits = (entry.hits + 1) & 0x3fffffff; // HITS_MODULUS - 1, inlined for the hit path
     return entry;
   }
 

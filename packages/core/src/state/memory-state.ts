@@ -5,18 +5,39 @@ import { expiresAt } from "../ttl.js";
 import type { CacheEntry, SetOptions, TaggingState } from "./contract.js";
 import { ClockPolicy } from "./eviction/clock.js";
 import type { EvictionPolicy } from "./eviction/policy.js";
+import { TinyLfuPolicy } from "./eviction/tinylfu.js";
 import type { LocalPartition } from "./local-access.js";
-import { classify, type MemoryEntry, type Shape } from "./memory-entry.js";
+import { classify, HITS_MODULUS, Segment, type MemoryEntry, type Shape } from "./memory-entry.js";
 import { MemoryPartition } from "./memory-partition.js";
+
+/**
+ * Which entries a bounded {@link MemoryState} keeps when it is full:
+ * - `"lru"`: the least recently used go first (an approximate LRU, CLOCK). Best when recent keys are
+ *   the ones asked for again (a working set that moves), and the policy of almost every JS cache.
+ * - `"tinylfu"`: W-TinyLFU (as Caffeine): a new entry enters a small LRU window, and when the window
+ *   pushes it out it stays only if it is used more often than the entry it would displace (a
+ *   frequency sketch decides). It keeps a skewed workload's hot entries through scans of one-hit
+ *   keys and keeps part of a loop larger than the cache, where LRU keeps nothing; its window adapts
+ *   to recency-friendly workloads.
+ */
+export type MemoryStatePolicy = "lru" | "tinylfu";
+
+const POLICIES: readonly MemoryStatePolicy[] = ["lru", "tinylfu"];
 
 /** Options of {@link MemoryState}. */
 export interface MemoryStateOptions {
   /**
-   * The most entries kept; past it the least recently used are evicted (an approximate LRU:
-   * CLOCK, so that a hit costs one flag write instead of a reordering). `Infinity` disables the bound.
+   * The most entries kept, entries of every partition included; past it `policy` chooses which entry
+   * goes. `Infinity` disables the bound.
    * @default 10_000
    */
   maxEntries?: number;
+  /**
+   * How the entry to evict is chosen once `maxEntries` is reached (see {@link MemoryStatePolicy}). A hit
+   * costs the same under both: it bumps a counter on the entry.
+   * @default "lru"
+   */
+  policy?: MemoryStatePolicy;
   /**
    * Seconds between sweeps that delete expired entries nobody reads again. The sweep timer is
    * `unref`'d (it never keeps the process alive) and stops on `close()`; `0` disables it (expired
@@ -34,7 +55,7 @@ export interface MemoryStateOptions {
   onEvict?: ((key: string) => void) | undefined;
 }
 
-const KNOWN_OPTIONS: readonly (keyof MemoryStateOptions)[] = ["maxEntries", "sweepInterval", "onEvict"];
+const KNOWN_OPTIONS: readonly (keyof MemoryStateOptions)[] = ["maxEntries", "policy", "sweepInterval", "onEvict"];
 
 function checkCount(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
@@ -45,13 +66,17 @@ function checkCount(name: string, value: unknown, fallback: number): number {
 /**
  * The default state: entries live in this process's memory, values are kept by reference (a hit
  * returns the very object the function returned, so mutating it changes the cached value).
- * Bounded by `maxEntries`; expired entries are dropped on read and swept periodically.
+ * Bounded by `maxEntries` (which entries stay is the `policy`'s choice); expired entries are dropped
+ * on read and swept periodically. An entry is only ever removed by eviction, expiry, a delete, a
+ * clear or an invalidation: a hit never returns another key's value, under either policy.
  */
 export class MemoryState implements TaggingState {
   /** Entries never leave this process: each wrapper, and each instance of a method, has its own namespace. */
   readonly local = true;
   /** The bound on the number of entries. */
   readonly maxEntries: number;
+  /** How the entry to evict is chosen once the bound is reached. */
+  readonly policyName: MemoryStatePolicy;
   private readonly sweepIntervalMs: number;
   private readonly partitions = new Map<string, MemoryPartition>();
   /** Every entry, in the order that decides which one goes when the bound is reached. */
@@ -76,7 +101,13 @@ export class MemoryState implements TaggingState {
       throw new InvalidOptionError(`MemoryState: sweepInterval must be a finite number of seconds >= 0, got ${String(interval)}`);
     }
     this.sweepIntervalMs = interval * 1000;
-    this.policy = new ClockPolicy(this.maxEntries);
+    const policy = options.policy === undefined ? "lru" : options.policy;
+    if (!POLICIES.includes(policy)) {
+      throw new InvalidOptionError(`MemoryState: policy must be one of ${POLICIES.map((name) => `"${name}"`).join(", ")}; got ${describeValue(policy)}`);
+    }
+    this.policyName = policy;
+    // Without a bound nothing is evicted, and the LRU list is all a sweep needs.
+    this.policy = policy === "tinylfu" && this.maxEntries !== Infinity ? new TinyLfuPolicy(this.maxEntries) : new ClockPolicy(this.maxEntries);
   }
 
   /** The number of entries held, expired ones not yet swept included. */
@@ -194,7 +225,7 @@ export class MemoryState implements TaggingState {
       this.evict(entry);
       return undefined;
     }
-    entry.recent = true;
+    entry.hits = (entry.hits + 1) & (HITS_MODULUS - 1);
     return entry;
   }
 
@@ -208,7 +239,7 @@ export class MemoryState implements TaggingState {
     if (existing !== undefined) {
       existing.value = value;
       existing.expiresAt = expiry;
-      existing.recent = true;
+      existing.hits = (existing.hits + 1) & (HITS_MODULUS - 1);
       this.untag(existing);
       this.tag(existing, tags);
       return;
@@ -216,7 +247,10 @@ export class MemoryState implements TaggingState {
     const entry: MemoryEntry = {
       value,
       expiresAt: expiry,
-      recent: false,
+      hits: 0,
+      seen: 0,
+      hash: 0,
+      segment: Segment.None,
       partition,
       shape,
       index,

@@ -1,4 +1,4 @@
-import type { MemoryEntry } from "../memory-entry.js";
+import { Segment, type MemoryEntry } from "../memory-entry.js";
 import { EntryList } from "./entry-list.js";
 import type { EvictionPolicy } from "./policy.js";
 
@@ -6,7 +6,7 @@ import type { EvictionPolicy } from "./policy.js";
 const SECOND_CHANCES_PER_EVICTION = 8;
 
 /**
- * An approximate LRU (CLOCK): entries in insertion order, a hit only sets a flag, and eviction takes
+ * An approximate LRU (CLOCK): entries in insertion order, a hit only bumps a counter, and eviction takes
  * the oldest entry, moving a flagged one to the back once instead (a second chance). A hit thus costs
  * one field write instead of a reordering, and after a few second chances the oldest entry goes
  * anyway, so a write stays O(1).
@@ -24,6 +24,7 @@ export class ClockPolicy implements EvictionPolicy {
     // The victim is chosen before the new entry joins, so that second chances never leave the new
     // entry oldest and evict it at once.
     const victim = this.entries.count >= this.maxEntries ? this.victim() : undefined;
+    entry.segment = Segment.Window;
     this.entries.append(entry);
     return victim;
   }
@@ -43,8 +44,8 @@ export class ClockPolicy implements EvictionPolicy {
   private victim(): MemoryEntry | undefined {
     let chances = SECOND_CHANCES_PER_EVICTION;
     for (let entry = this.entries.oldest; entry !== undefined; entry = this.entries.oldest) {
-      if (entry.recent && chances-- > 0 && entry.expiresAt > Date.now()) {
-        entry.recent = false;
+      if (entry.hits !== entry.seen && chances-- > 0 && entry.expiresAt > Date.now()) {
+        entry.seen = entry.hits;
         this.entries.unlink(entry);
         this.entries.append(entry);
         continue;
