@@ -73,7 +73,7 @@ describe("the local option", () => {
     [{ maxBytes: -1 }, /local.maxBytes must be a positive integer or Infinity, got -1/],
     [{ ttl: 0 }, /local.ttl must be a positive number of seconds or null, got 0/],
     [{ ttl: "1" }, /local.ttl must be a positive number of seconds or null, got "1"/],
-    [{ maxentries: 5 }, /unknown option local.maxentries \(known: maxEntries, maxBytes, ttl\)/],
+    [{ maxentries: 5 }, /unknown option local.maxentries \(known: maxEntries, maxBytes, ttl, policy\)/],
   ])("rejects local: %j, naming the value", (local, message) => {
     expect(() => new RedisState({ url: server.url, local: local as never })).toThrow(InvalidOptionError);
     expect(() => new RedisState({ url: server.url, local: local as never })).toThrow(message);
