@@ -73,7 +73,8 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.sketch.add(entry.hash, 1);
     this.sampleMisses++;
     // The candidate is taken before the new entry joins the window, so it is never the new entry.
-    const candidate = this.window.count >= this.windowMax ? this.takeFromWindow() : undefined;
+    const now = Date.now();
+    const candidate = this.window.count >= this.windowMax ? this.takeFromWindow(now) : undefined;
     this.place(entry, this.window, Segment.Window);
     let evicted: MemoryEntry | undefined;
     if (candidate !== undefined) {
@@ -81,10 +82,10 @@ export class TinyLfuPolicy implements EvictionPolicy {
         this.place(candidate, this.probation, Segment.Probation);
       } else {
         this.full = true;
-        evicted = this.admit(candidate);
+        evicted = this.admit(candidate, now);
       }
     }
-    if (--this.addsUntilLook <= 0 || this.sampleHits + this.sampleMisses >= this.sampleSize) this.sample();
+    if (--this.addsUntilLook <= 0 || this.sampleHits + this.sampleMisses >= this.sampleSize) this.sample(now);
     return evicted;
   }
 
@@ -128,8 +129,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
   }
 
   /** Takes the window's least recently used entry out of it (CLOCK: reused ones move to the back). */
-  private takeFromWindow(): MemoryEntry | undefined {
-    const now = Date.now();
+  private takeFromWindow(now: number): MemoryEntry | undefined {
     let chances = SECOND_CHANCES;
     for (let entry = this.window.oldest; entry !== undefined; entry = this.window.oldest) {
       this.window.unlink(entry);
@@ -148,10 +148,9 @@ export class TinyLfuPolicy implements EvictionPolicy {
    * The candidate from the window against the main area's victim: the more frequent one stays, the
    * other is returned for eviction (still held by its list if it is the victim).
    */
-  private admit(candidate: MemoryEntry): MemoryEntry {
-    const victim = this.mainVictim();
+  private admit(candidate: MemoryEntry, now: number): MemoryEntry {
+    const victim = this.mainVictim(now);
     if (victim === undefined) return candidate;
-    const now = Date.now();
     let admitted: boolean;
     if (candidate.expiresAt <= now) admitted = false;
     else if (victim.expiresAt <= now) admitted = true;
@@ -174,8 +173,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
    * promoted to the protected segment on the way (a bounded number of them), whose overflow is
    * demoted to probation's back.
    */
-  private mainVictim(): MemoryEntry | undefined {
-    const now = Date.now();
+  private mainVictim(now: number): MemoryEntry | undefined {
     let chances = SECOND_CHANCES;
     for (let entry = this.probation.oldest; entry !== undefined; entry = this.probation.oldest) {
       if (unseenHits(entry) === 0 || chances-- <= 0 || entry.expiresAt <= now) return entry;
@@ -206,23 +204,22 @@ export class TinyLfuPolicy implements EvictionPolicy {
    * Reads every entry's hits into the sketch and the sample; once the sample holds enough requests,
    * adapts the window to the hit rate and ages the sketch.
    */
-  private sample(): void {
+  private sample(now: number): void {
     this.forEach((entry) => this.count(entry));
     const requests = this.sampleHits + this.sampleMisses;
     const complete = requests >= this.sampleSize;
-    if (complete && this.full) this.resize(this.climber.adjustment(this.sampleHits, this.sampleMisses));
+    if (complete && this.full) this.resize(this.climber.adjustment(this.sampleHits, this.sampleMisses), now);
     if (complete) this.sketch.halve();
     // Look again after as many writes as the rest of the sample should take at this miss rate, but
-    // at least every `maxEntries` writes and at most every 1/8 of it (a look reads every entry).
+    // at least every `maxEntries` writes and at most every 1/4 of it (a look reads every entry).
     const remaining = complete ? this.sampleSize : this.sampleSize - requests;
     const expected = Math.ceil((remaining * this.sampleMisses) / Math.max(1, requests));
-    this.addsUntilLook = Math.min(this.maxEntries, Math.max(Math.ceil(this.maxEntries / 8), expected));
+    this.addsUntilLook = Math.min(this.maxEntries, Math.max(Math.ceil(this.maxEntries / 4), expected));
     if (complete) this.sampleHits = this.sampleMisses = 0;
   }
 
   /** Grows the window by `delta` entries (shrinks it if negative), moving entries between areas. */
-  private resize(delta: number): void {
-    const now = Date.now();
+  private resize(delta: number, now: number): void {
     if (delta > 0) {
       const quota = Math.min(delta, this.protectedMax);
       this.windowMax += quota;
