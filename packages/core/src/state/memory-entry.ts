@@ -2,13 +2,8 @@ import { decodePrimitiveArguments } from "../keys/encode.js";
 import type { CacheEntry } from "./contract.js";
 import type { MemoryPartition } from "./memory-partition.js";
 
-/** `hits` wraps at this modulus (2^30), so it stays a small integer for V8 however hot the entry. */
+/** A counting policy's `hits` wrap at this modulus (2^30), so it stays a small integer for V8. */
 export const HITS_MODULUS = 0x40000000;
-
-/** Accesses since the policy last looked (`hits - seen`, modulo {@link HITS_MODULUS}). */
-export function unseenHits(entry: MemoryEntry): number {
-  return (entry.hits - entry.seen) & (HITS_MODULUS - 1);
-}
 
 /** The list of an eviction policy that holds an entry: none (being moved or evicted), or one of three. */
 export const Segment = {
@@ -29,13 +24,12 @@ export interface MemoryEntry extends CacheEntry {
   /** Expiry as `Date.now()` milliseconds; `Infinity` for never. */
   expiresAt: number;
   /**
-   * Accesses (hits and overwrites), modulo {@link HITS_MODULUS}: the only field a hit writes. The
-   * eviction policy reads it against {@link MemoryEntry.seen} to learn of the accesses since it last
-   * looked, so a hit needs no list reordering and no hashing.
+   * Accesses (hits and overwrites) since the eviction policy last looked at the entry, which resets
+   * it to 0: the only field a hit writes, so a hit needs no list reordering and no hashing. Under a
+   * policy that counts frequencies (tinylfu) it is a count, modulo {@link HITS_MODULUS}; under lru a
+   * flag (1), which a hit sets with one store.
    */
   hits: number;
-  /** The value of `hits` when the eviction policy last looked at the entry. */
-  seen: number;
   /** The hash the frequency sketch counts the entry's key by (0 when the policy keeps no sketch). */
   hash: number;
   /** Which list of the eviction policy holds the entry ({@link Segment}). */

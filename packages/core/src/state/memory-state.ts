@@ -8,7 +8,7 @@ import type { EvictionPolicy } from "./eviction/policy.js";
 import { TinyLfuPolicy } from "./eviction/tinylfu.js";
 import type { LocalPartition } from "./local-access.js";
 import { classify, HITS_MODULUS, Segment, type MemoryEntry, type Shape } from "./memory-entry.js";
-import { MemoryPartition } from "./memory-partition.js";
+import { CountingPartition, MemoryPartition } from "./memory-partition.js";
 
 /**
  * Which entries a bounded {@link MemoryState} keeps when it is full:
@@ -33,8 +33,9 @@ export interface MemoryStateOptions {
    */
   maxEntries?: number;
   /**
-   * How the entry to evict is chosen once `maxEntries` is reached (see {@link MemoryStatePolicy}). A hit
-   * costs the same under both: it bumps a counter on the entry.
+   * How the entry to evict is chosen once `maxEntries` is reached (see {@link MemoryStatePolicy}).
+   * Neither reorders anything on a hit: under lru a hit sets a flag on the entry, under tinylfu it
+   * increments a counter there (a few percent more per hit); the policy reads them when it evicts.
    * @default "lru"
    */
   policy?: MemoryStatePolicy;
@@ -81,6 +82,8 @@ export class MemoryState implements TaggingState {
   private readonly partitions = new Map<string, MemoryPartition>();
   /** Every entry, in the order that decides which one goes when the bound is reached. */
   private readonly policy: EvictionPolicy;
+  /** Whether hits are counted on the entries (tinylfu), not just flagged (lru). */
+  private readonly countsHits: boolean;
   /** Entries by tag. */
   private readonly tagged = new Map<string, Set<MemoryEntry>>();
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -107,7 +110,8 @@ export class MemoryState implements TaggingState {
     }
     this.policyName = policy;
     // Without a bound nothing is evicted, and the LRU list is all a sweep needs.
-    this.policy = policy === "tinylfu" && this.maxEntries !== Infinity ? new TinyLfuPolicy(this.maxEntries) : new ClockPolicy(this.maxEntries);
+    this.countsHits = policy === "tinylfu" && this.maxEntries !== Infinity;
+    this.policy = this.countsHits ? new TinyLfuPolicy(this.maxEntries) : new ClockPolicy(this.maxEntries);
   }
 
   /** The number of entries held, expired ones not yet swept included. */
@@ -225,7 +229,7 @@ export class MemoryState implements TaggingState {
       this.evict(entry);
       return undefined;
     }
-    entry.hits = (entry.hits + 1) & (HITS_MODULUS - 1);
+    entry.hits = this.countsHits ? (entry.hits + 1) & (HITS_MODULUS - 1) : 1;
     return entry;
   }
 
@@ -239,7 +243,7 @@ export class MemoryState implements TaggingState {
     if (existing !== undefined) {
       existing.value = value;
       existing.expiresAt = expiry;
-      existing.hits = (existing.hits + 1) & (HITS_MODULUS - 1);
+      existing.hits = this.countsHits ? (existing.hits + 1) & (HITS_MODULUS - 1) : 1;
       this.untag(existing);
       this.tag(existing, tags);
       return;
@@ -248,7 +252,6 @@ export class MemoryState implements TaggingState {
       value,
       expiresAt: expiry,
       hits: 0,
-      seen: 0,
       hash: 0,
       segment: Segment.None,
       partition,
@@ -277,7 +280,7 @@ export class MemoryState implements TaggingState {
   private partitionOf(namespace: string, create: boolean): MemoryPartition | undefined {
     let partition = this.partitions.get(namespace);
     if (partition === undefined && create) {
-      partition = new MemoryPartition(this, namespace);
+      partition = this.countsHits ? new CountingPartition(this, namespace) : new MemoryPartition(this, namespace);
       this.partitions.set(namespace, partition);
     }
     return partition;

@@ -44,8 +44,8 @@ export class ClockPolicy implements EvictionPolicy {
   private victim(): MemoryEntry | undefined {
     let chances = SECOND_CHANCES_PER_EVICTION;
     for (let entry = this.entries.oldest; entry !== undefined; entry = this.entries.oldest) {
-      if (entry.hits !== entry.seen && chances-- > 0 && entry.expiresAt > Date.now()) {
-        entry.seen = entry.hits;
+      if (entry.hits !== 0 && chances-- > 0 && entry.expiresAt > Date.now()) {
+        entry.hits = 0;
         this.entries.unlink(entry);
         this.entries.append(entry);
         continue;

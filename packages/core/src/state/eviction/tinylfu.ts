@@ -1,4 +1,4 @@
-import { Segment, unseenHits, type MemoryEntry } from "../memory-entry.js";
+import { Segment, type MemoryEntry } from "../memory-entry.js";
 import { EntryList } from "./entry-list.js";
 import { FrequencySketch, MAX_FREQUENCY } from "./frequency-sketch.js";
 import { HillClimber } from "./hill-climber.js";
@@ -29,8 +29,8 @@ const RANDOM_ADMISSION_FREQUENCY = 6;
  * The window's size adapts by hill climbing on the hit rate, so recency-friendly workloads get a
  * large, LRU-like window.
  *
- * Hits do not touch the policy: they bump the entry's `hits` counter, which the policy reads when it
- * looks at the entry (to give a second chance, to promote it, to compare it) and when it takes a
+ * Hits do not touch the policy: they bump the entry's `hits` counter, which the policy reads (and
+ * resets) when it looks at the entry (to give a second chance, to promote it, to compare it) and when it takes a
  * sample (once per about `maxEntries` writes), adding the new accesses to the sketch then. Each list
  * is a CLOCK approximation of an LRU for the same reason.
  */
@@ -109,11 +109,11 @@ export class TinyLfuPolicy implements EvictionPolicy {
 
   /** Counts the accesses `entry` had since the policy last looked, in the sketch and the sample. */
   private count(entry: MemoryEntry): void {
-    const unseen = unseenHits(entry);
-    if (unseen === 0) return;
-    entry.seen = entry.hits;
-    this.sampleHits += unseen;
-    this.sketch.add(entry.hash, Math.min(unseen, MAX_FREQUENCY));
+    const hits = entry.hits;
+    if (hits === 0) return;
+    entry.hits = 0;
+    this.sampleHits += hits;
+    this.sketch.add(entry.hash, Math.min(hits, MAX_FREQUENCY));
   }
 
   private listOf(segment: Segment): EntryList | undefined {
@@ -133,7 +133,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     let chances = SECOND_CHANCES;
     for (let entry = this.window.oldest; entry !== undefined; entry = this.window.oldest) {
       this.window.unlink(entry);
-      if (unseenHits(entry) !== 0 && chances-- > 0 && entry.expiresAt > now) {
+      if (entry.hits !== 0 && chances-- > 0 && entry.expiresAt > now) {
         this.count(entry);
         this.window.append(entry);
         continue;
@@ -176,7 +176,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
   private mainVictim(now: number): MemoryEntry | undefined {
     let chances = SECOND_CHANCES;
     for (let entry = this.probation.oldest; entry !== undefined; entry = this.probation.oldest) {
-      if (unseenHits(entry) === 0 || chances-- <= 0 || entry.expiresAt <= now) return entry;
+      if (entry.hits === 0 || chances-- <= 0 || entry.expiresAt <= now) return entry;
       this.count(entry);
       this.probation.unlink(entry);
       this.place(entry, this.protected, Segment.Protected);
@@ -191,7 +191,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     while (this.protected.count > this.protectedMax) {
       const entry = this.protected.oldest!;
       this.protected.unlink(entry);
-      if (unseenHits(entry) !== 0 && chances-- > 0 && entry.expiresAt > now) {
+      if (entry.hits !== 0 && chances-- > 0 && entry.expiresAt > now) {
         this.count(entry);
         this.protected.append(entry);
         continue;
