@@ -10,8 +10,8 @@ describe("MemoryState policy option", () => {
     expect(new MemoryState({ policy }).policyName).toBe(policy);
   });
 
-  it("uses lru by default", () => {
-    expect(new MemoryState().policyName).toBe("lru");
+  it("uses tinylfu by default", () => {
+    expect(new MemoryState().policyName).toBe("tinylfu");
   });
 
   it.each([["lfu", '"lfu"'], ["LRU", '"LRU"'], [5, "5"], [null, "null"]])("rejects policy %p naming it and the choices", (policy, shown) => {

@@ -261,7 +261,7 @@ describe("coherence: what drops an entry", () => {
 
 describe("bounds", () => {
   test("maxEntries: the least recently used go first, and the count never exceeds the bound", async () => {
-    const { reader, writer } = pair({ maxEntries: 5 });
+    const { reader, writer } = pair({ maxEntries: 5, policy: "lru" });
     for (let i = 0; i < 20; i++) await writer.set(`m1:a:f|${i}`, i, 60);
     await fill(reader, "m1:a:f|0");
     for (let i = 1; i < 20; i++) {

@@ -14,7 +14,7 @@ export interface LocalLayerOptions {
    * Which entries the layer keeps once `maxEntries` is reached: `"lru"` (the least recently used go
    * first) or `"tinylfu"` (W-TinyLFU: an entry displaces another only if it is read more often, so
    * hot entries survive scans). The same choice as `MemoryState`'s `policy`.
-   * @default `MemoryState`'s default (`"lru"`)
+   * @default `MemoryState`'s default (`"tinylfu"`)
    */
   policy?: MemoryStatePolicy;
   /**
