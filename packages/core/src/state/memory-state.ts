@@ -108,7 +108,8 @@ export class MemoryState implements TaggingState {
     this.sweepIntervalMs = interval * 1000;
     const policy = options.policy === undefined ? "tinylfu" : options.policy;
     if (!POLICIES.includes(policy)) {
-      throw new InvalidOptionError(`MemoryState: policy must be one of ${POLICIES.map((name) => `"${name}"`).join(", ")}; got ${describeValue(policy)}`);
+      const choices = POLICIES.map((name) => `"${name}"`).join(", ");
+      throw new InvalidOptionError(`MemoryState: policy must be one of ${choices}; got ${describeValue(policy)}`);
     }
     this.policyName = policy;
     // Without a bound nothing is evicted, and the LRU list is all a sweep needs.

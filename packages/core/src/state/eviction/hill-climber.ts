@@ -27,7 +27,8 @@ export class HillClimber {
     const hitRate = hits / requests;
     const change = hitRate - this.previousHitRate;
     const amount = change >= 0 ? this.step : -this.step;
-    this.step = Math.abs(change) >= RESTART_THRESHOLD ? STEP_SHARE * this.maxEntries * (amount >= 0 ? 1 : -1) : STEP_DECAY * amount;
+    this.step =
+      Math.abs(change) >= RESTART_THRESHOLD ? STEP_SHARE * this.maxEntries * (amount >= 0 ? 1 : -1) : STEP_DECAY * amount;
     this.previousHitRate = hitRate;
     return Math.trunc(amount);
   }

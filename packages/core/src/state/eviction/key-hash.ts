@@ -12,7 +12,9 @@ export function hashString(text: string, seed: number): number {
 export function hashPrimitive(value: unknown, seed: number): number {
   switch (typeof value) {
     case "number":
-      return (value | 0) === value ? mix(seed ^ Math.imul(value, 0x27d4eb2d) ^ 0x1b873593) : hashString(String(value), seed ^ 0x5bd1e995);
+      return (value | 0) === value
+        ? mix(seed ^ Math.imul(value, 0x27d4eb2d) ^ 0x1b873593)
+        : hashString(String(value), seed ^ 0x5bd1e995);
     case "string":
       return hashString(value, seed);
     case "bigint":

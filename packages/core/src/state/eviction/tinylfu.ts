@@ -29,10 +29,10 @@ const RANDOM_ADMISSION_FREQUENCY = 6;
  * The window's size adapts by hill climbing on the hit rate, so recency-friendly workloads get a
  * large, LRU-like window.
  *
- * Hits do not touch the policy: they bump the entry's `hits` counter, which the policy reads (and
- * resets) when it looks at the entry (to give a second chance, to promote it, to compare it) and when it takes a
- * sample (once per about `maxEntries` writes), adding the new accesses to the sketch then. Each list
- * is a CLOCK approximation of an LRU for the same reason.
+ * Hits do not touch the policy: they bump the entry's `hits` counter, which the policy reads and
+ * resets when it looks at the entry (to give it a second chance, to promote it, to compare it) and
+ * when it reads every entry to close a sample (every quarter to whole `maxEntries` of writes), adding
+ * the accesses to the sketch then. Each list is a CLOCK approximation of an LRU for the same reason.
  */
 export class TinyLfuPolicy implements EvictionPolicy {
   private readonly window = new EntryList();
