@@ -153,6 +153,18 @@ describe("MemoryState with policy tinylfu", () => {
     expect(run("tinylfu")).toBeGreaterThan(30_000 * 0.5);
   });
 
+  it("keeps a just-written entry for the next writes even on a long stream of one-off keys", () => {
+    const state = new MemoryState({ maxEntries: 1_000, policy: "tinylfu" });
+    const partition = state.partition("ns|");
+    let recentHits = 0;
+    for (let i = 0; i < 200_000; i++) {
+      partition.setLone(i, i, null);
+      // The key written 5 writes ago: within the admission window (1 % of the bound), never shrunk.
+      if (i >= 5 && partition.getLone(i - 5)?.value === i - 5) recentHits++;
+    }
+    expect(recentHits).toBe(200_000 - 5);
+  });
+
   it("sweeps expired entries, in every segment", () => {
     jest.useFakeTimers({ now: 0 });
     const evicted: string[] = [];

@@ -14,7 +14,7 @@ import { CountingPartition, MemoryPartition } from "./memory-partition.js";
  * Which entries a bounded {@link MemoryState} keeps when it is full:
  * - `"lru"`: the least recently used go first (an approximate LRU, CLOCK). Best when recent keys are
  *   the ones asked for again (a working set that moves), and the policy of almost every JS cache.
- * - `"tinylfu"`: W-TinyLFU (as Caffeine): a new entry enters a small LRU window, and when the window
+ * - `"tinylfu"`: W-TinyLFU (as Caffeine): a new entry enters a small window, and when the window
  *   pushes it out it stays only if it is used more often than the entry it would displace (a
  *   frequency sketch decides). It keeps a skewed workload's hot entries through scans of one-hit
  *   keys and keeps part of a loop larger than the cache, where LRU keeps nothing; its window adapts

@@ -20,14 +20,14 @@ const SECOND_CHANCES = 8;
 const RANDOM_ADMISSION_FREQUENCY = 6;
 
 /**
- * W-TinyLFU: new entries enter a small LRU admission window; the entry the window pushes out
- * (the candidate) enters the main area only if a frequency sketch says it is used more often than
- * the main area's victim, which goes instead. The main area is a segmented LRU: entries reused while
+ * W-TinyLFU: new entries enter a small admission window (first in, first out); the entry the window
+ * pushes out (the candidate) enters the main area only if a frequency sketch says it is used more
+ * often than the main area's victim, which goes instead. The main area is a segmented LRU: entries reused while
  * on probation are promoted to the protected segment (80 % of it), whose overflow is demoted back to
  * probation, where victims are taken. A one-hit scan thus passes through the window without
  * flushing the frequently used entries, and a loop larger than the cache keeps a stable part of it.
- * The window's size adapts by hill climbing on the hit rate, so recency-friendly workloads get a
- * large, LRU-like window.
+ * The window's size adapts by hill climbing on the hit rate (between 1 % and most of the bound), so
+ * recency-friendly workloads get a large window.
  *
  * Hits do not touch the policy: they bump the entry's `hits` counter, which the policy reads and
  * resets when it looks at the entry (to give it a second chance, to promote it, to compare it) and
@@ -41,6 +41,12 @@ export class TinyLfuPolicy implements EvictionPolicy {
   private readonly sketch: FrequencySketch;
   private readonly climber: HillClimber;
   private windowMax: number;
+  /**
+   * The window never shrinks below its initial 1 %: an entry just written stays for the next
+   * `minWindow` writes at least, so a call repeated soon after is a hit even when nothing repeats
+   * otherwise (the climber would otherwise shrink the window to one entry on a stream of one-hit keys).
+   */
+  private readonly minWindow: number;
   private protectedMax: number;
   private readonly sampleSize: number;
   /** Hits counted into the current sample (read from the entries' counters when the policy looks). */
@@ -58,6 +64,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.sketch = new FrequencySketch(maxEntries);
     this.climber = new HillClimber(maxEntries);
     this.windowMax = maxEntries - Math.floor((1 - WINDOW_SHARE) * maxEntries);
+    this.minWindow = this.windowMax;
     this.protectedMax = Math.floor(PROTECTED_SHARE * (maxEntries - this.windowMax));
     this.sampleSize = SAMPLE_PER_ENTRY * maxEntries;
     this.addsUntilLook = maxEntries;
@@ -74,7 +81,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.sampleMisses++;
     // The candidate is taken before the new entry joins the window, so it is never the new entry.
     const now = Date.now();
-    const candidate = this.window.count >= this.windowMax ? this.takeFromWindow(now) : undefined;
+    const candidate = this.window.count >= this.windowMax ? this.takeFromWindow() : undefined;
     this.place(entry, this.window, Segment.Window);
     let evicted: MemoryEntry | undefined;
     if (candidate !== undefined) {
@@ -128,20 +135,17 @@ export class TinyLfuPolicy implements EvictionPolicy {
     list.append(entry);
   }
 
-  /** Takes the window's least recently used entry out of it (CLOCK: reused ones move to the back). */
-  private takeFromWindow(now: number): MemoryEntry | undefined {
-    let chances = SECOND_CHANCES;
-    for (let entry = this.window.oldest; entry !== undefined; entry = this.window.oldest) {
-      this.window.unlink(entry);
-      if (entry.hits !== 0 && chances-- > 0 && entry.expiresAt > now) {
-        this.count(entry);
-        this.window.append(entry);
-        continue;
-      }
-      entry.segment = Segment.None;
-      return entry;
-    }
-    return undefined;
+  /**
+   * Takes the window's oldest entry out of it. The window is first in, first out: an entry reused
+   * while in it does not move (with a CLOCK's second chance it would move behind newer entries not
+   * yet reused and push them out first); its reuse counts instead when it competes for the main area.
+   */
+  private takeFromWindow(): MemoryEntry | undefined {
+    const entry = this.window.oldest;
+    if (entry === undefined) return undefined;
+    this.window.unlink(entry);
+    entry.segment = Segment.None;
+    return entry;
   }
 
   /**
@@ -232,7 +236,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
         this.place(entry, this.window, Segment.Window);
       }
     } else if (delta < 0) {
-      const quota = Math.min(-delta, this.windowMax - 1);
+      const quota = Math.min(-delta, this.windowMax - this.minWindow);
       this.windowMax -= quota;
       this.protectedMax += quota;
       while (this.window.count > this.windowMax) {
