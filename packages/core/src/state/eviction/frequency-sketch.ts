@@ -47,7 +47,7 @@ export class FrequencySketch {
     this.allocate(Math.min(this.capacity, Math.max(256, size * 4)));
   }
 
-  /** Adds `count` accesses (at most {@link MAX_FREQUENCY} count) to the key of hash `hash`. */
+  /** Adds `count` accesses to the key of hash `hash` (its counters stop at {@link MAX_FREQUENCY}). */
   add(hash: number, count: number): void {
     const table = this.table ?? this.allocate(Math.min(this.capacity, 256));
     const step = mix(hash ^ 0x9e3779b9) | 1;

@@ -79,8 +79,8 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.sketch.ensureCapacity(this.size + 1);
     this.sketch.add(entry.hash, 1);
     this.sampleMisses++;
-    // The candidate is taken before the new entry joins the window, so it is never the new entry.
     const now = Date.now();
+    // The candidate is taken before the new entry joins the window, so it is never the new entry.
     const candidate = this.window.count >= this.windowMax ? this.takeFromWindow() : undefined;
     this.place(entry, this.window, Segment.Window);
     let evicted: MemoryEntry | undefined;
