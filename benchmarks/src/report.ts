@@ -21,6 +21,7 @@ export function formatRatio(ratio: number): string {
 }
 
 function columnsOf(table: Table): string[] {
+  if (table.valueColumns !== undefined) return ["case", ...table.valueColumns];
   const extra = new Set<string>();
   for (const row of table.rows) for (const key of Object.keys(row.extra)) extra.add(key);
   return ["case", "median / op", "ops/s", "ratio", "±MAD", "p10 / op", ...extra];
@@ -62,7 +63,7 @@ export function renderText(table: Table): string {
   const columns = columnsOf(table);
   const body = [columns, ...table.rows.map((row) => cells(row, columns))];
   const widths = columns.map((_, i) => Math.max(...body.map((line) => line[i]!.length)));
-  const numeric = (i: number): boolean => i > 0 && i < 6;
+  const numeric = (i: number): boolean => i > 0 && (i < 6 || table.valueColumns !== undefined);
   const format = (line: string[]): string =>
     "   " + line.map((cell, i) => (numeric(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ");
   lines.push(format(columns), "   " + widths.map((w) => "-".repeat(w)).join("  "));

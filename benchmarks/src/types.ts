@@ -79,4 +79,9 @@ export interface Table {
   readonly notes: readonly string[];
   /** Why the table was not measured, when it was not. */
   readonly skipped?: string;
+  /**
+   * A table of values rather than timings (hit ratios, bytes per entry): its columns are these keys
+   * of each row's `extra`, after the row name, in place of the timing columns (whose fields are NaN).
+   */
+  readonly valueColumns?: readonly string[];
 }

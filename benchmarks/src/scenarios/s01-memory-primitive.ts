@@ -63,7 +63,7 @@ export const memoryPrimitive: Scenario = {
           fasterBy(`(1b) ≥ 3× faster than memoizee (its faster mode here: ${memoizeeBest})`, rows, MIMIC, memoizeeBest, 3),
         ],
         notes: [
-          "No row expires entries except the ttl row; Mimic rows use the default global MemoryState (LRU bound 10,000).",
+          "No row expires entries except the ttl row; Mimic rows use the default global MemoryState (bound 10,000).",
         ],
       },
     ];

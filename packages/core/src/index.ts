@@ -3,7 +3,7 @@ export type { BatchHandles, MemoizedBatch } from "./engine/batch.js";
 export type { MimeOptions } from "./options.js";
 export type { Memoized, MemoizedHandles, MimeStats, PeekedEntry, Settled, SyncOrAsync } from "./engine/handles.js";
 export { Config, type ClassConfig, type ConfigBase, type ConfigOptions, type InstanceConfig, type ErrorContext, type ErrorHandler, type StateOperation } from "./config.js";
-export { MemoryState, type MemoryStateOptions } from "./state/memory-state.js";
+export { MemoryState, type MemoryStateOptions, type MemoryStatePolicy } from "./state/memory-state.js";
 export { MIMIC_CHANNELS, type MimicErrorEvent, type MimicEvent } from "./events.js";
 export * from "./errors.js";
 export * from "./state/contract.js";

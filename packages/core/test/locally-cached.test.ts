@@ -114,7 +114,7 @@ describe("a shared state with a local copy (LocallyCachedState)", () => {
 describe("MemoryState onEvict", () => {
   test("is told the key of each entry evicted for capacity or found expired, not of deletes", () => {
     const evicted: string[] = [];
-    const state = new MemoryState({ maxEntries: 2, onEvict: (key) => evicted.push(key) });
+    const state = new MemoryState({ maxEntries: 2, policy: "lru", onEvict: (key) => evicted.push(key) });
     state.setSync("m1:a:f|A1:n:1", 1, null);
     state.setSync("m1:a:f|A1:n:2", 2, null);
     state.setSync("m1:a:f|A1:n:3", 3, null);

@@ -12,7 +12,7 @@ describe("MemoryState", () => {
   });
 
   it("evicts the least recently used entries past maxEntries", () => {
-    const state = new MemoryState({ maxEntries: 3 });
+    const state = new MemoryState({ maxEntries: 3, policy: "lru" });
     state.setSync("a", 1, null);
     state.setSync("b", 2, null);
     state.setSync("c", 3, null);

@@ -73,7 +73,7 @@ describe("the local option", () => {
     [{ maxBytes: -1 }, /local.maxBytes must be a positive integer or Infinity, got -1/],
     [{ ttl: 0 }, /local.ttl must be a positive number of seconds or null, got 0/],
     [{ ttl: "1" }, /local.ttl must be a positive number of seconds or null, got "1"/],
-    [{ maxentries: 5 }, /unknown option local.maxentries \(known: maxEntries, maxBytes, ttl\)/],
+    [{ maxentries: 5 }, /unknown option local.maxentries \(known: maxEntries, maxBytes, ttl, policy\)/],
   ])("rejects local: %j, naming the value", (local, message) => {
     expect(() => new RedisState({ url: server.url, local: local as never })).toThrow(InvalidOptionError);
     expect(() => new RedisState({ url: server.url, local: local as never })).toThrow(message);
@@ -261,7 +261,7 @@ describe("coherence: what drops an entry", () => {
 
 describe("bounds", () => {
   test("maxEntries: the least recently used go first, and the count never exceeds the bound", async () => {
-    const { reader, writer } = pair({ maxEntries: 5 });
+    const { reader, writer } = pair({ maxEntries: 5, policy: "lru" });
     for (let i = 0; i < 20; i++) await writer.set(`m1:a:f|${i}`, i, 60);
     await fill(reader, "m1:a:f|0");
     for (let i = 1; i < 20; i++) {

@@ -1,17 +1,46 @@
 import { InvalidOptionError } from "../errors.js";
-import { decodePrimitiveArguments, encodePrimitive, NAMESPACE_END } from "../keys/encode.js";
-import type { CacheEntry, IState, SetOptions, TaggingState } from "./contract.js";
-import type { LocalPartition } from "./local-access.js";
+import { NAMESPACE_END } from "../keys/encode.js";
+import { describeValue, rejectUnknownOptions } from "../option-kit.js";
 import { expiresAt } from "../ttl.js";
+import type { CacheEntry, SetOptions, TaggingState } from "./contract.js";
+import { ClockPolicy } from "./eviction/clock.js";
+import type { EvictionPolicy } from "./eviction/policy.js";
+import { TinyLfuPolicy } from "./eviction/tinylfu.js";
+import type { LocalPartition } from "./local-access.js";
+import { classify, HITS_MODULUS, Segment, type MemoryEntry, type Shape } from "./memory-entry.js";
+import { CountingPartition, MemoryPartition } from "./memory-partition.js";
+
+/**
+ * Which entries a bounded {@link MemoryState} keeps when it is full:
+ * - `"lru"`: the least recently used go first (an approximate LRU, CLOCK). Best when recent keys are
+ *   the ones asked for again (a working set that moves), and the policy of almost every JS cache.
+ * - `"tinylfu"`: W-TinyLFU (as Caffeine): a new entry enters a small window, and when the window
+ *   pushes it out it stays only if it is used more often than the entry it would displace (a
+ *   frequency sketch decides). It keeps a skewed workload's hot entries through scans of one-hit
+ *   keys and keeps part of a loop larger than the cache, where LRU keeps nothing; its window adapts
+ *   to recency-friendly workloads.
+ */
+export type MemoryStatePolicy = "lru" | "tinylfu";
+
+const POLICIES: readonly MemoryStatePolicy[] = ["lru", "tinylfu"];
 
 /** Options of {@link MemoryState}. */
 export interface MemoryStateOptions {
   /**
-   * The most entries kept; past it the least recently used are evicted (an approximate LRU:
-   * CLOCK, so that a hit costs one flag write instead of a reordering). `Infinity` disables the bound.
+   * The most entries kept, entries of every partition included; past it `policy` chooses which entry
+   * goes. `Infinity` disables the bound.
    * @default 10_000
    */
   maxEntries?: number;
+  /**
+   * How the entry to evict is chosen once `maxEntries` is reached (see {@link MemoryStatePolicy}).
+   * Neither reorders anything on a hit: under lru a hit sets a flag on the entry, under tinylfu it
+   * increments a counter there (a few percent more per hit); the policy reads them when it evicts.
+   * The default because it keeps more of what is asked again on every measured workload but one (a
+   * sliding working set, where it is within a point of LRU): see the core README.
+   * @default "tinylfu"
+   */
+  policy?: MemoryStatePolicy;
   /**
    * Seconds between sweeps that delete expired entries nobody reads again. The sweep timer is
    * `unref`'d (it never keeps the process alive) and stops on `close()`; `0` disables it (expired
@@ -29,160 +58,7 @@ export interface MemoryStateOptions {
   onEvict?: ((key: string) => void) | undefined;
 }
 
-interface MemoryEntry extends CacheEntry {
-  /** Expiry as `Date.now()` milliseconds; `Infinity` for never. */
-  expiresAt: number;
-  /** Set on every hit; eviction gives such an entry a second chance. */
-  recent: boolean;
-  readonly partition: Partition;
-  /** How the entry is indexed in its partition. */
-  readonly shape: Shape;
-  /** Its index there: the lone argument itself, the pair `[a, b]`, or the argument part of the key. */
-  readonly index: unknown;
-  /** Tags given when the entry was written. */
-  tags: readonly string[] | undefined;
-  /** Neighbours in the state's age order (oldest first). */
-  older: MemoryEntry | undefined;
-  newer: MemoryEntry | undefined;
-}
-
-/** A lone primitive argument, two primitive arguments, or any other argument list (by its encoding). */
-type Shape = "lone" | "pair" | "encoded";
-
-/**
- * Where an argument part is indexed: one or two keyable primitives by their values (so a hit needs
- * no key string), anything else by the encoding itself.
- */
-function classify(argumentsPart: string): { shape: Shape; index: unknown } {
-  if (argumentsPart.startsWith("A1:")) {
-    const lone = decodePrimitiveArguments(argumentsPart, 1);
-    if (lone !== undefined) return { shape: "lone", index: lone[0] };
-  } else if (argumentsPart.startsWith("A2:")) {
-    const pair = decodePrimitiveArguments(argumentsPart, 2);
-    if (pair !== undefined) return { shape: "pair", index: pair };
-  }
-  return { shape: "encoded", index: argumentsPart };
-}
-
-/** How many recently used entries one eviction may pass over before it evicts regardless. */
-const SECOND_CHANCES_PER_EVICTION = 8;
-
-/**
- * The entries of one namespace (one memoized function, or one instance of a method). A lone
- * primitive argument indexes its entry by its own value, so a hit is one `Map.get` on a number or
- * an already-hashed string instead of hashing a freshly built key.
- */
-class Partition implements LocalPartition {
-  readonly lone = new Map<unknown, MemoryEntry>();
-  readonly pairs = new Map<unknown, Map<unknown, MemoryEntry>>();
-  readonly encoded = new Map<string, MemoryEntry>();
-  pairCount = 0;
-  /** Handed out by `partition()`: kept even when empty, until disposed. */
-  pinned = false;
-
-  constructor(
-    private readonly owner: MemoryState,
-    readonly namespace: string,
-  ) {}
-
-  get size(): number {
-    return this.lone.size + this.pairCount + this.encoded.size;
-  }
-
-  getLone(arg: unknown): CacheEntry | undefined {
-    // The memory hit path: kept free of nested calls on purpose.
-    const entry = this.lone.get(arg);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) return this.owner.touch(entry);
-    entry.recent = true;
-    return entry;
-  }
-
-  setLone(arg: unknown, value: unknown, ttl: number | null, options?: SetOptions): void {
-    this.owner.write(this, "lone", arg, value, ttl, options?.tags);
-  }
-
-  getPair(first: unknown, second: unknown): CacheEntry | undefined {
-    const entry = this.pairs.get(first)?.get(second);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) return this.owner.touch(entry);
-    entry.recent = true;
-    return entry;
-  }
-
-  setPair(first: unknown, second: unknown, value: unknown, ttl: number | null, options?: SetOptions): void {
-    this.owner.write(this, "pair", [first, second], value, ttl, options?.tags);
-  }
-
-  get(argumentsKey: string): CacheEntry | undefined {
-    const { shape, index } = classify(argumentsKey);
-    const entry = this.find(shape, index);
-    return entry === undefined ? undefined : this.owner.touch(entry);
-  }
-
-  set(argumentsKey: string, value: unknown, ttl: number | null, options?: SetOptions): void {
-    const { shape, index } = classify(argumentsKey);
-    this.owner.write(this, shape, index, value, ttl, options?.tags);
-  }
-
-  /** The entry at an index of a given shape. */
-  find(shape: Shape, index: unknown): MemoryEntry | undefined {
-    if (shape === "lone") return this.lone.get(index);
-    if (shape === "encoded") return this.encoded.get(index as string);
-    const [first, second] = index as [unknown, unknown];
-    return this.pairs.get(first)?.get(second);
-  }
-
-  insert(entry: MemoryEntry): void {
-    if (entry.shape === "lone") this.lone.set(entry.index, entry);
-    else if (entry.shape === "encoded") this.encoded.set(entry.index as string, entry);
-    else {
-      const [first, second] = entry.index as [unknown, unknown];
-      let inner = this.pairs.get(first);
-      if (inner === undefined) this.pairs.set(first, (inner = new Map()));
-      inner.set(second, entry);
-      this.pairCount++;
-    }
-  }
-
-  unlink(entry: MemoryEntry): void {
-    if (entry.shape === "lone") this.lone.delete(entry.index);
-    else if (entry.shape === "encoded") this.encoded.delete(entry.index as string);
-    else {
-      const [first, second] = entry.index as [unknown, unknown];
-      const inner = this.pairs.get(first);
-      if (inner?.delete(second) === true) {
-        this.pairCount--;
-        if (inner.size === 0) this.pairs.delete(first);
-      }
-    }
-  }
-
-  /** A snapshot of every entry (safe to remove while iterating it). */
-  entries(): MemoryEntry[] {
-    const all = [...this.lone.values(), ...this.encoded.values()];
-    for (const inner of this.pairs.values()) all.push(...inner.values());
-    return all;
-  }
-
-  empty(): void {
-    this.lone.clear();
-    this.pairs.clear();
-    this.encoded.clear();
-    this.pairCount = 0;
-  }
-
-  fullKey(entry: MemoryEntry): string {
-    if (entry.shape === "encoded") return this.namespace + (entry.index as string);
-    if (entry.shape === "lone") return `${this.namespace}A1:${encodePrimitive(entry.index)!}`;
-    const [first, second] = entry.index as [unknown, unknown];
-    return `${this.namespace}A2:${encodePrimitive(first)!}${encodePrimitive(second)!}`;
-  }
-
-  dispose(): void {
-    this.owner.dropPartition(this);
-  }
-}
+const KNOWN_OPTIONS: readonly (keyof MemoryStateOptions)[] = ["maxEntries", "policy", "sweepInterval", "onEvict"];
 
 function checkCount(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
@@ -193,28 +69,33 @@ function checkCount(name: string, value: unknown, fallback: number): number {
 /**
  * The default state: entries live in this process's memory, values are kept by reference (a hit
  * returns the very object the function returned, so mutating it changes the cached value).
- * Bounded by `maxEntries`; expired entries are dropped on read and swept periodically.
+ * Bounded by `maxEntries` (which entries stay is the `policy`'s choice); expired entries are dropped
+ * on read and swept periodically. An entry is only ever removed by eviction, expiry, a delete, a
+ * clear or an invalidation: a hit never returns another key's value, under either policy.
  */
 export class MemoryState implements TaggingState {
   /** Entries never leave this process: each wrapper, and each instance of a method, has its own namespace. */
   readonly local = true;
   /** The bound on the number of entries. */
   readonly maxEntries: number;
+  /** How the entry to evict is chosen once the bound is reached. */
+  readonly policyName: MemoryStatePolicy;
   private readonly sweepIntervalMs: number;
-  private readonly partitions = new Map<string, Partition>();
-  /** Every entry, oldest first: the CLOCK's hand walks it from the front. */
-  // Every entry, oldest first, as a linked list: the CLOCK's hand walks it from the front. (A Set
-  // would do, but a fresh iterator over a Set must step over every slot deleted at its front, which
-  // made each eviction cost microseconds once the bound was reached.)
-  private oldest: MemoryEntry | undefined;
-  private newest: MemoryEntry | undefined;
-  private count = 0;
+  private readonly partitions = new Map<string, MemoryPartition>();
+  /** Every entry, in the order that decides which one goes when the bound is reached. */
+  private readonly policy: EvictionPolicy;
+  /** Whether hits are counted on the entries (tinylfu), not just flagged (lru). */
+  private readonly countsHits: boolean;
   /** Entries by tag. */
   private readonly tagged = new Map<string, Set<MemoryEntry>>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly onEvict: ((key: string) => void) | undefined;
 
   constructor(options: MemoryStateOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new InvalidOptionError(`MemoryState: options must be an object, got ${describeValue(options)}`);
+    }
+    rejectUnknownOptions("MemoryState", options, KNOWN_OPTIONS);
     this.maxEntries = checkCount("maxEntries", options.maxEntries, 10_000);
     if (options.onEvict !== undefined && typeof options.onEvict !== "function") {
       throw new InvalidOptionError(`MemoryState: onEvict must be a function, got ${typeof options.onEvict}`);
@@ -225,11 +106,20 @@ export class MemoryState implements TaggingState {
       throw new InvalidOptionError(`MemoryState: sweepInterval must be a finite number of seconds >= 0, got ${String(interval)}`);
     }
     this.sweepIntervalMs = interval * 1000;
+    const policy = options.policy === undefined ? "tinylfu" : options.policy;
+    if (!POLICIES.includes(policy)) {
+      const choices = POLICIES.map((name) => `"${name}"`).join(", ");
+      throw new InvalidOptionError(`MemoryState: policy must be one of ${choices}; got ${describeValue(policy)}`);
+    }
+    this.policyName = policy;
+    // Without a bound nothing is evicted, and the LRU list is all a sweep needs.
+    this.countsHits = policy === "tinylfu" && this.maxEntries !== Infinity;
+    this.policy = this.countsHits ? new TinyLfuPolicy(this.maxEntries) : new ClockPolicy(this.maxEntries);
   }
 
   /** The number of entries held, expired ones not yet swept included. */
   get size(): number {
-    return this.count;
+    return this.policy.size;
   }
 
   /**
@@ -265,8 +155,7 @@ export class MemoryState implements TaggingState {
       partition.empty();
       if (!partition.pinned) this.partitions.delete(partition.namespace);
     }
-    this.oldest = this.newest = undefined;
-    this.count = 0;
+    this.policy.clear();
     this.tagged.clear();
   }
 
@@ -324,12 +213,10 @@ export class MemoryState implements TaggingState {
 
   /** Deletes every expired entry now; the sweep timer calls this. */
   sweep(now: number = Date.now()): void {
-    for (let entry = this.oldest; entry !== undefined; ) {
-      const next = entry.newer;
+    this.policy.forEach((entry) => {
       if (entry.expiresAt <= now) this.evict(entry);
-      entry = next;
-    }
-    if (this.count === 0) this.stopSweeping();
+    });
+    if (this.policy.size === 0) this.stopSweeping();
   }
 
   /** Stops the sweep timer and drops every entry. */
@@ -345,12 +232,12 @@ export class MemoryState implements TaggingState {
       this.evict(entry);
       return undefined;
     }
-    entry.recent = true;
+    entry.hits = this.countsHits ? (entry.hits + 1) & (HITS_MODULUS - 1) : 1;
     return entry;
   }
 
   /** @internal Stores a value in a partition, replacing the previous entry and its expiry. */
-  write(partition: Partition, shape: Shape, index: unknown, value: unknown, ttl: number | null, tags?: readonly string[]): void {
+  write(partition: MemoryPartition, shape: Shape, index: unknown, value: unknown, ttl: number | null, tags?: readonly string[]): void {
     const attached = this.partitions.get(partition.namespace);
     if (attached === undefined) this.partitions.set(partition.namespace, partition);
     else partition = attached; // a partition dropped while empty and recreated since: one per namespace
@@ -359,7 +246,7 @@ export class MemoryState implements TaggingState {
     if (existing !== undefined) {
       existing.value = value;
       existing.expiresAt = expiry;
-      existing.recent = true;
+      existing.hits = this.countsHits ? (existing.hits + 1) & (HITS_MODULUS - 1) : 1;
       this.untag(existing);
       this.tag(existing, tags);
       return;
@@ -367,7 +254,9 @@ export class MemoryState implements TaggingState {
     const entry: MemoryEntry = {
       value,
       expiresAt: expiry,
-      recent: false,
+      hits: 0,
+      hash: 0,
+      segment: Segment.None,
       partition,
       shape,
       index,
@@ -377,31 +266,31 @@ export class MemoryState implements TaggingState {
     };
     this.tag(entry, tags);
     partition.insert(entry);
-    this.append(entry);
-    if (this.count > this.maxEntries) this.evictOne();
+    const victim = this.policy.add(entry);
+    if (victim !== undefined) this.evict(victim);
     if (expiry !== Infinity) this.startSweeping();
   }
 
   /** @internal Drops a partition and its entries (a method's instance was garbage-collected). */
-  dropPartition(partition: Partition): void {
+  dropPartition(partition: MemoryPartition): void {
     for (const entry of partition.entries()) this.remove(entry);
     partition.pinned = false;
     if (this.partitions.get(partition.namespace) === partition) this.partitions.delete(partition.namespace);
   }
 
-  private partitionOf(namespace: string, create: true): Partition;
-  private partitionOf(namespace: string, create: boolean): Partition | undefined;
-  private partitionOf(namespace: string, create: boolean): Partition | undefined {
+  private partitionOf(namespace: string, create: true): MemoryPartition;
+  private partitionOf(namespace: string, create: boolean): MemoryPartition | undefined;
+  private partitionOf(namespace: string, create: boolean): MemoryPartition | undefined {
     let partition = this.partitions.get(namespace);
     if (partition === undefined && create) {
-      partition = new Partition(this, namespace);
+      partition = this.countsHits ? new CountingPartition(this, namespace) : new MemoryPartition(this, namespace);
       this.partitions.set(namespace, partition);
     }
     return partition;
   }
 
   /** Splits a key into its partition (namespace up to the first `|`) and its index there. */
-  private locate(key: string, create: boolean): { partition: Partition | undefined; shape: Shape; index: unknown } {
+  private locate(key: string, create: boolean): { partition: MemoryPartition | undefined; shape: Shape; index: unknown } {
     const end = key.indexOf(NAMESPACE_END) + 1;
     const namespace = key.slice(0, end);
     const argumentsPart = key.slice(end);
@@ -432,24 +321,8 @@ export class MemoryState implements TaggingState {
     const { partition } = entry;
     this.untag(entry);
     partition.unlink(entry);
-    this.unlink(entry);
+    this.policy.remove(entry);
     if (!partition.pinned && partition.size === 0) this.partitions.delete(partition.namespace);
-  }
-
-  private evictOne(): void {
-    // Oldest first. A recently used entry is moved to the back once (CLOCK); after a few such
-    // second chances the oldest entry goes anyway, so a write stays O(1).
-    let chances = SECOND_CHANCES_PER_EVICTION;
-    for (let entry = this.oldest; entry !== undefined; entry = this.oldest) {
-      if (entry.recent && chances-- > 0 && entry.expiresAt > Date.now()) {
-        entry.recent = false;
-        this.unlink(entry);
-        this.append(entry);
-        continue;
-      }
-      this.evict(entry);
-      return;
-    }
   }
 
   /** Removes an entry the state drops by itself (capacity, expiry), telling `onEvict`. */
@@ -461,25 +334,6 @@ export class MemoryState implements TaggingState {
     } catch {
       // documented: an eviction listener must not break the operation that evicted
     }
-  }
-
-  private append(entry: MemoryEntry): void {
-    entry.older = this.newest;
-    entry.newer = undefined;
-    if (this.newest === undefined) this.oldest = entry;
-    else this.newest.newer = entry;
-    this.newest = entry;
-    this.count++;
-  }
-
-  private unlink(entry: MemoryEntry): void {
-    if (entry.older === undefined && this.oldest !== entry) return; // not in the list (removed already)
-    if (entry.older === undefined) this.oldest = entry.newer;
-    else entry.older.newer = entry.newer;
-    if (entry.newer === undefined) this.newest = entry.older;
-    else entry.newer.older = entry.older;
-    entry.older = entry.newer = undefined;
-    this.count--;
   }
 
   private startSweeping(): void {

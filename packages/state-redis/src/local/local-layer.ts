@@ -37,7 +37,7 @@ let nextSession = 1;
 
 /**
  * The calling thread's half of the local layer: deserialized entries kept in a {@link MemoryState}
- * (LRU by count, optional byte bound), filled only by reads sent while tracking held, and emptied as
+ * (bounded by count under the chosen policy, optional byte bound), filled only by reads sent while tracking held, and emptied as
  * the worker thread's tracking session reports invalidations or loses tracking.
  *
  * Coherence rests on two rules. A read fills the layer only if no invalidation of its key (nor a
@@ -86,6 +86,7 @@ export class LocalLayer {
     this.#onError = onError;
     this.#store = new MemoryState({
       maxEntries: options.maxEntries,
+      ...(options.policy === undefined ? {} : { policy: options.policy }),
       onEvict: (key) => this.#forgetSize(key),
     });
   }

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "@mimic/core";
+import { InvalidOptionError, type MemoryStatePolicy } from "@mimic/core";
 
 /**
  * Options of the local layer ({@link RedisStateOptions.local}): a per-process copy of recently read
@@ -6,10 +6,17 @@ import { InvalidOptionError } from "@mimic/core";
  */
 export interface LocalLayerOptions {
   /**
-   * The most entries held per process; past it the least recently used go first (an approximate LRU).
+   * The most entries held per process; past it `policy` chooses which entry goes.
    * @default 10_000
    */
   maxEntries?: number;
+  /**
+   * Which entries the layer keeps once `maxEntries` is reached: `"lru"` (the least recently used go
+   * first) or `"tinylfu"` (W-TinyLFU: an entry displaces another only if it is read more often, so
+   * hot entries survive scans). The same choice as `MemoryState`'s `policy`.
+   * @default `MemoryState`'s default (`"tinylfu"`)
+   */
+  policy?: MemoryStatePolicy;
   /**
    * The most bytes of entries (as stored in Redis, serialized) held per process; past it the entries
    * filled longest ago go first. The deserialized objects usually take more heap than their bytes.
@@ -28,6 +35,8 @@ export interface LocalLayerOptions {
 /** {@link LocalLayerOptions} checked, with defaults applied. */
 export interface ResolvedLocalOptions {
   readonly maxEntries: number;
+  /** `undefined`: `MemoryState`'s default. */
+  readonly policy: MemoryStatePolicy | undefined;
   readonly maxBytes: number;
   /** Milliseconds, or `Infinity`. */
   readonly ttlMs: number;
@@ -36,7 +45,9 @@ export interface ResolvedLocalOptions {
 /** The default {@link LocalLayerOptions.maxEntries}. */
 export const DEFAULT_LOCAL_MAX_ENTRIES = 10_000;
 
-const knownLocalOptions = new Set(["maxEntries", "maxBytes", "ttl"]);
+const knownLocalOptions = new Set(["maxEntries", "maxBytes", "ttl", "policy"]);
+
+const POLICIES: readonly MemoryStatePolicy[] = ["lru", "tinylfu"];
 
 function positiveCount(name: string, value: unknown, fallback: number, integer: boolean): number {
   if (value === undefined) return fallback;
@@ -62,7 +73,7 @@ function describe(value: unknown): string {
 /** Checks `local` (`true`, `false`/absent, or an options object); `undefined` when the layer is off. */
 export function resolveLocalOptions(local: unknown): ResolvedLocalOptions | undefined {
   if (local === undefined || local === false) return undefined;
-  if (local === true) return { maxEntries: DEFAULT_LOCAL_MAX_ENTRIES, maxBytes: Infinity, ttlMs: Infinity };
+  if (local === true) return { maxEntries: DEFAULT_LOCAL_MAX_ENTRIES, policy: undefined, maxBytes: Infinity, ttlMs: Infinity };
   if (typeof local !== "object" || local === null || Array.isArray(local)) {
     throw new InvalidOptionError(`RedisState: local must be true, false or { maxEntries, maxBytes, ttl }, got ${describe(local)}`);
   }
@@ -80,8 +91,14 @@ export function resolveLocalOptions(local: unknown): ResolvedLocalOptions | unde
     }
     ttlMs = ttl * 1000;
   }
+  if (given.policy !== undefined && !POLICIES.includes(given.policy)) {
+    throw new InvalidOptionError(
+      `RedisState: local.policy must be one of ${POLICIES.map((name) => `"${name}"`).join(", ")}; got ${describe(given.policy)}`,
+    );
+  }
   return {
     maxEntries: positiveCount("maxEntries", given.maxEntries, DEFAULT_LOCAL_MAX_ENTRIES, true),
+    policy: given.policy,
     maxBytes: positiveCount("maxBytes", given.maxBytes, Infinity, true),
     ttlMs,
   };

@@ -1,0 +1,62 @@
+import { decodePrimitiveArguments } from "../keys/encode.js";
+import type { CacheEntry } from "./contract.js";
+import type { MemoryPartition } from "./memory-partition.js";
+
+/** A counting policy's `hits` wrap at this modulus (2^30), so it stays a small integer for V8. */
+export const HITS_MODULUS = 0x40000000;
+
+/** The list of an eviction policy that holds an entry: none (being moved or evicted), or one of three. */
+export const Segment = {
+  None: 0,
+  /** The only list of the LRU policy; the admission window of W-TinyLFU. */
+  Window: 1,
+  Probation: 2,
+  Protected: 3,
+} as const;
+/** One of {@link Segment}'s values. */
+export type Segment = (typeof Segment)[keyof typeof Segment];
+
+/** A lone primitive argument, two primitive arguments, or any other argument list (by its encoding). */
+export type Shape = "lone" | "pair" | "encoded";
+
+/** One entry of a {@link MemoryState}: the value handed out on a hit, and the state's bookkeeping. */
+export interface MemoryEntry extends CacheEntry {
+  /** Expiry as `Date.now()` milliseconds; `Infinity` for never. */
+  expiresAt: number;
+  /**
+   * Accesses (hits and overwrites) since the eviction policy last looked at the entry, which resets
+   * it to 0: the only field a hit writes, so a hit needs no list reordering and no hashing. Under a
+   * policy that counts frequencies (tinylfu) it is a count, modulo {@link HITS_MODULUS}; under lru a
+   * flag (1), which a hit sets with one store.
+   */
+  hits: number;
+  /** The hash the frequency sketch counts the entry's key by (0 when the policy keeps no sketch). */
+  hash: number;
+  /** Which list of the eviction policy holds the entry ({@link Segment}). */
+  segment: Segment;
+  readonly partition: MemoryPartition;
+  /** How the entry is indexed in its partition. */
+  readonly shape: Shape;
+  /** Its index there: the lone argument itself, the pair `[a, b]`, or the argument part of the key. */
+  readonly index: unknown;
+  /** Tags given when the entry was written. */
+  tags: readonly string[] | undefined;
+  /** Neighbours in the eviction policy's order (oldest first). */
+  older: MemoryEntry | undefined;
+  newer: MemoryEntry | undefined;
+}
+
+/**
+ * Where an argument part is indexed: one or two keyable primitives by their values (so a hit needs
+ * no key string), anything else by the encoding itself.
+ */
+export function classify(argumentsPart: string): { shape: Shape; index: unknown } {
+  if (argumentsPart.startsWith("A1:")) {
+    const lone = decodePrimitiveArguments(argumentsPart, 1);
+    if (lone !== undefined) return { shape: "lone", index: lone[0] };
+  } else if (argumentsPart.startsWith("A2:")) {
+    const pair = decodePrimitiveArguments(argumentsPart, 2);
+    if (pair !== undefined) return { shape: "pair", index: pair };
+  }
+  return { shape: "encoded", index: argumentsPart };
+}
