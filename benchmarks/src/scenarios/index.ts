@@ -10,6 +10,7 @@ import { redisSync } from "./s08-redis-sync.js";
 import { tempFileHits } from "./s09-tempfile.js";
 import { missAndStore } from "./s10-miss-store.js";
 import { redisLocalLayer } from "./s11-redis-local-layer.js";
+import { freshness } from "./s14-freshness.js";
 
 /** Every scenario, in the order. */
 export const scenarios: readonly Scenario[] = [
@@ -25,4 +26,5 @@ export const scenarios: readonly Scenario[] = [
   tempFileHits,
   missAndStore,
   redisLocalLayer,
+  freshness,
 ];
