@@ -10,6 +10,7 @@ import { redisSync } from "./s08-redis-sync.js";
 import { tempFileHits } from "./s09-tempfile.js";
 import { missAndStore } from "./s10-miss-store.js";
 import { redisLocalLayer } from "./s11-redis-local-layer.js";
+import { redisBatch } from "./s13-redis-batch.js";
 import { freshness } from "./s14-freshness.js";
 
 /** Every scenario, in the order. */
@@ -26,5 +27,6 @@ export const scenarios: readonly Scenario[] = [
   tempFileHits,
   missAndStore,
   redisLocalLayer,
+  redisBatch,
   freshness,
 ];
