@@ -16,7 +16,7 @@ export const benchmarksDir = path.resolve(here, "..");
 
 const usage = `Usage: pnpm bench [--quick] [--only 1,2,9] [--out results/latest.json]
   --quick        run each case briefly (checks the harness; numbers are not meaningful)
-  --only <ids>   run only these scenarios (ids 1-12 and 5b)
+  --only <ids>   run only these scenarios (ids 1-14 and 5b)
   --out <file>   where to write the JSON results (default: benchmarks/results/latest.json)`;
 
 export function parseArguments(argv: readonly string[]): CliOptions {

@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   const tables: Table[] = [];
   const failures: string[] = [];
   const selected = scenarios.filter((s) => options.only.length === 0 || options.only.includes(s.id));
-  if (selected.length === 0) throw new Error(`--only ${options.only.join(",")} matches no scenario (ids 1-12 and 5b)`);
+  if (selected.length === 0) throw new Error(`--only ${options.only.join(",")} matches no scenario (ids 1-14 and 5b)`);
   try {
     for (const scenario of selected) {
       const scenarioStart = Date.now();

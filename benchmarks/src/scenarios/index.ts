@@ -11,6 +11,8 @@ import { tempFileHits } from "./s09-tempfile.js";
 import { missAndStore } from "./s10-miss-store.js";
 import { redisLocalLayer } from "./s11-redis-local-layer.js";
 import { hitRatiosScenario } from "./s12-hit-ratios.js";
+import { redisBatch } from "./s13-redis-batch.js";
+import { freshness } from "./s14-freshness.js";
 
 /** Every scenario, in the order. */
 export const scenarios: readonly Scenario[] = [
@@ -27,4 +29,6 @@ export const scenarios: readonly Scenario[] = [
   missAndStore,
   redisLocalLayer,
   hitRatiosScenario,
+  redisBatch,
+  freshness,
 ];
