@@ -17,7 +17,7 @@ import {
   trashOwner,
 } from "./paths.js";
 import { removeLegacyShard } from "./removal.js";
-import { sweepTagDirectory, type MarkerSweep } from "./tags.js";
+import { sweepTagDirectory, type MarkerSweep } from "./tag-markers.js";
 
 export { STALE_TEMP_MS } from "./liveness.js";
 

@@ -1,5 +1,4 @@
-import { readFileSync, unlinkSync } from "node:fs";
-import { readFile, rm, unlink } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import {
   InvalidTtlError,
   StateClosedError,
@@ -11,19 +10,21 @@ import {
   type SetOptions,
   type TaggingState,
 } from "@mimic/core";
-import { writeEntry, writeEntrySync } from "./atomic-write.js";
 import { createPrivateDirectory, openStaticDirectory } from "./directory.js";
-import { decodeEntry, encodeEntry, type EntryCodec } from "./entry.js";
-import { FileSystemStateError, isNotFound } from "./errors.js";
+import { encodeEntry, type EntryCodec } from "./entry.js";
+import { deleteEntry, readEntry, storeEntry } from "./entry-steps.js";
+import { FileSystemStateError } from "./errors.js";
 import { keepAtExit, removeAtExit } from "./exit-cleanup.js";
 import { encodeSerializerName } from "./format.js";
-import { runAsync, runSync, type Steps } from "./fs-steps.js";
+import { runAsync, runSync } from "./fs-drivers.js";
+import type { Steps } from "./fs-steps.js";
 import { acquireLease, releaseLease } from "./locks.js";
 import { resolveOptions, type ResolvedOptions, type TempFileStateOptions } from "./options.js";
 import { EntryLocator, type EntryLocation } from "./paths.js";
 import { clearSteps, deletePrefixSteps } from "./removal.js";
 import { sweepDirectory, type SweepPlan, type SweepReport } from "./sweep.js";
-import { addMarkers, invalidateTagsSteps, normalizeTags } from "./tags.js";
+import { SweepSchedule } from "./sweep-schedule.js";
+import { invalidateTagsSteps, normalizeTags } from "./tag-markers.js";
 
 /**
  * A Mimic state that keeps each entry in a file: one file per key, written atomically (temporary
@@ -66,12 +67,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<SweepReport> | undefined;
-  // Bookkeeping that decides when a write triggers a sweep. What other processes wrote is learnt
-  // at the next sweep; until a first sweep, a shared directory's content is unknown (Infinity).
-  private writesSinceSweep = 0;
-  private bytesSinceSweep = 0;
-  private entriesAtSweep = 0;
-  private bytesAtSweep = 0;
+  private schedule: SweepSchedule | undefined;
 
   /**
    * Checks the options; the directory is made on first use.
@@ -111,40 +107,12 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   /** @inheritDoc IState.get */
   async get(key: string): Promise<CacheEntry | undefined> {
-    const location = this.locate(key);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(location.file);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw new FileSystemStateError("read", location.file, error);
-    }
-    const decoded = decodeEntry(bytes, location.file, location.keyBytes, this.codec, Date.now());
-    if (decoded.kind === "hit") return decoded.entry;
-    await unlink(location.file).catch(() => undefined);
-    if (decoded.kind === "corrupt") throw decoded.error;
-    return undefined;
+    return runAsync(readEntry(this.locate(key), this.codec));
   }
 
   /** @inheritDoc IState.getSync */
   getSync(key: string): CacheEntry | undefined {
-    const location = this.locate(key);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(location.file);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw new FileSystemStateError("read", location.file, error);
-    }
-    const decoded = decodeEntry(bytes, location.file, location.keyBytes, this.codec, Date.now());
-    if (decoded.kind === "hit") return decoded.entry;
-    try {
-      unlinkSync(location.file);
-    } catch {
-      // Another process removed or replaced it; either way this read is a miss.
-    }
-    if (decoded.kind === "corrupt") throw decoded.error;
-    return undefined;
+    return runSync(readEntry(this.locate(key), this.codec));
   }
 
   /**
@@ -155,42 +123,18 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    *   that carries a tag the index does not know), StateError when the value cannot be serialized.
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
-    const location = this.locate(key);
-    const tags = normalizeTags(options?.tags, "TempFileState.set");
-    const chunks = this.encode(location, value, ttl, tags);
-    await writeEntry(location, chunks, this.options.fsync);
-    if (tags.length > 0) {
-      try {
-        await runAsync(addMarkers(this.open(), location, tags));
-      } catch (error) {
-        await unlink(location.file).catch(() => undefined);
-        throw error;
-      }
-    }
-    if (this.countWrite(chunks)) {
+    const write = this.prepareWrite(key, value, ttl, options, "TempFileState.set");
+    await runAsync(write.steps);
+    if (this.countWrite(write.chunks)) {
       await this.sweep().catch((error: unknown) => this.report(error));
     }
   }
 
   /** Synchronous {@link TempFileState.set}. */
   setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
-    const location = this.locate(key);
-    const tags = normalizeTags(options?.tags, "TempFileState.setSync");
-    const chunks = this.encode(location, value, ttl, tags);
-    writeEntrySync(location, chunks, this.options.fsync);
-    if (tags.length > 0) {
-      try {
-        runSync(addMarkers(this.open(), location, tags));
-      } catch (error) {
-        try {
-          unlinkSync(location.file);
-        } catch {
-          // Already gone; the marker failure is what to report.
-        }
-        throw error;
-      }
-    }
-    if (this.countWrite(chunks)) {
+    const write = this.prepareWrite(key, value, ttl, options, "TempFileState.setSync");
+    runSync(write.steps);
+    if (this.countWrite(write.chunks)) {
       try {
         this.sweepSync();
       } catch (error) {
@@ -201,22 +145,12 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   /** @inheritDoc IState.delete */
   async delete(key: string): Promise<void> {
-    const { file } = this.locate(key);
-    try {
-      await unlink(file);
-    } catch (error) {
-      if (!isNotFound(error)) throw new FileSystemStateError("remove", file, error);
-    }
+    await runAsync(deleteEntry(this.locate(key)));
   }
 
   /** @inheritDoc IState.deleteSync */
   deleteSync(key: string): void {
-    const { file } = this.locate(key);
-    try {
-      unlinkSync(file);
-    } catch (error) {
-      if (!isNotFound(error)) throw new FileSystemStateError("remove", file, error);
-    }
+    runSync(deleteEntry(this.locate(key)));
   }
 
   /**
@@ -306,9 +240,10 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    const started = this.startSweep();
+    const schedule = this.scheduleOf();
+    const started = schedule.start();
     const sweeping = runAsync(sweepDirectory(directory, this.plan()))
-      .then((report) => this.afterSweep(report, started))
+      .then((report) => schedule.finish(report, started))
       .finally(() => {
         this.sweeping = undefined;
       });
@@ -319,8 +254,9 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   /** Synchronous {@link TempFileState.sweep}. */
   sweepSync(): SweepReport {
     const directory = this.open();
-    const started = this.startSweep();
-    return this.afterSweep(runSync(sweepDirectory(directory, this.plan())), started);
+    const schedule = this.scheduleOf();
+    const started = schedule.start();
+    return schedule.finish(runSync(sweepDirectory(directory, this.plan())), started);
   }
 
   /**
@@ -352,8 +288,8 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     const directory = this.options.static ? openStaticDirectory(basePath) : createPrivateDirectory(basePath);
     if (!this.options.static) removeAtExit(directory);
     this.path = directory;
-    this.entriesAtSweep = this.options.static ? Infinity : 0;
-    this.bytesAtSweep = this.options.static ? Infinity : 0;
+    const { sweepEvery, maxEntries, maxBytes } = this.options;
+    this.schedule = new SweepSchedule(sweepEvery, maxEntries, maxBytes, this.options.static);
     if (this.options.sweepIntervalMs > 0) {
       this.timer = setInterval(() => {
         this.sweep().catch((error: unknown) => this.report(error));
@@ -375,40 +311,33 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     return deletePrefixSteps(this.open(), prefix, this.codec, (error) => this.report(error));
   }
 
-  private encode(location: EntryLocation, value: unknown, ttl: number | null, tags: readonly string[]): Buffer[] {
-    return encodeEntry(value, validateTtl(ttl, "TempFileState.set"), location.keyBytes, tags, this.codec, Date.now());
+  /** Checks and encodes a write; its steps are run by the caller's driver. */
+  private prepareWrite(
+    key: string,
+    value: unknown,
+    ttl: number | null,
+    options: SetOptions | undefined,
+    where: string,
+  ): { steps: Steps<void>; chunks: readonly Buffer[] } {
+    const location = this.locate(key);
+    const tags = normalizeTags(options?.tags, where);
+    const chunks = encodeEntry(value, validateTtl(ttl, "TempFileState.set"), location.keyBytes, tags, this.codec, Date.now());
+    return { steps: storeEntry(this.open(), location, chunks, tags, this.options.fsync), chunks };
+  }
+
+  /** The sweep schedule of the open directory. */
+  private scheduleOf(): SweepSchedule {
+    this.open();
+    return this.schedule as SweepSchedule;
   }
 
   /** Counts a write; whether it calls for a sweep. */
   private countWrite(chunks: readonly Buffer[]): boolean {
-    this.writesSinceSweep++;
-    for (const chunk of chunks) this.bytesSinceSweep += chunk.length;
-    const { sweepEvery, maxEntries, maxBytes } = this.options;
-    return (
-      (sweepEvery > 0 && this.writesSinceSweep >= sweepEvery) ||
-      this.entriesAtSweep + this.writesSinceSweep > maxEntries ||
-      this.bytesAtSweep + this.bytesSinceSweep > maxBytes
-    );
-  }
-
-  private startSweep(): { writes: number; bytes: number } {
-    return { writes: this.writesSinceSweep, bytes: this.bytesSinceSweep };
-  }
-
-  // Writes made while an async sweep ran may or may not have been seen by it; they stay counted.
-  private afterSweep(report: SweepReport, started: { writes: number; bytes: number }): SweepReport {
-    this.writesSinceSweep -= started.writes;
-    this.bytesSinceSweep -= started.bytes;
-    this.entriesAtSweep = report.entries;
-    this.bytesAtSweep = report.bytes;
-    return report;
+    return this.scheduleOf().countWrite(chunks);
   }
 
   private afterClear(problems: readonly Error[]): void {
-    this.writesSinceSweep = 0;
-    this.bytesSinceSweep = 0;
-    this.entriesAtSweep = 0;
-    this.bytesAtSweep = 0;
+    this.scheduleOf().cleared();
     this.throwFirst(problems);
   }
 
