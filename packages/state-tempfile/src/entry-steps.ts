@@ -1,31 +1,37 @@
 import type { CacheEntry } from "@mimic/core";
 import { writeEntry } from "./atomic-write.js";
 import { decodeEntry, type EntryCodec } from "./entry.js";
-import { FileSystemStateError, isNotFound } from "./errors.js";
-import { readWhole, remove, type Steps } from "./fs-steps.js";
+import { FileSystemStateError, errnoCode, isNotFound } from "./errors.js";
+import { readOwned, remove, type OwnedBytes, type Steps } from "./fs-steps.js";
 import type { EntryLocation } from "./paths.js";
 import { addMarkers } from "./tag-markers.js";
+import { verifyDirectory, type TrustedDirectory } from "./trusted-directory.js";
 
 /*
  * The operations on one key's entry, each written once and run by either driver of `fs-drivers.ts`.
  */
 
 /**
- * Reads the entry at `location`: a hit, or `undefined` when it is missing or expired. An expired or
- * corrupt file is removed (another process may have removed or replaced it first; either way this
- * read is a miss).
- * @throws CorruptEntryError for a file that is not a complete entry of this codec and key;
- *   FileSystemStateError when it cannot be read
+ * Reads the entry at `location` in the cache directory `trusted`: a hit, or `undefined` when it is
+ * missing or expired. An expired or corrupt file is removed (another process may have removed or
+ * replaced it first; either way this read is a miss). Nothing is decoded before the file's owner and
+ * the directory are verified (see `trusted-directory.ts`).
+ * @throws UnsafeDirectoryError for a file another user made, a symbolic link, or a directory that is
+ *   no longer the one verified; CorruptEntryError for a file that is not a complete entry of this
+ *   codec and key; FileSystemStateError when it cannot be read
  */
-export function* readEntry(location: EntryLocation, codec: EntryCodec): Steps<CacheEntry | undefined> {
-  let bytes: Buffer;
+export function* readEntry(trusted: TrustedDirectory, location: EntryLocation, codec: EntryCodec): Steps<CacheEntry | undefined> {
+  let file: OwnedBytes;
   try {
-    bytes = yield* readWhole(location.file);
+    file = yield* readOwned(location.file);
   } catch (error) {
     if (isNotFound(error)) return undefined;
+    if (errnoCode(error) === "ELOOP") throw trusted.symbolicLinkEntry(location.file);
     throw new FileSystemStateError("read", location.file, error);
   }
-  const decoded = decodeEntry(bytes, location.file, location.keyBytes, codec, Date.now());
+  yield* verifyDirectory(trusted);
+  trusted.acceptEntryOwner(location.file, file.owner);
+  const decoded = decodeEntry(file.bytes, location.file, location.keyBytes, codec, Date.now());
   if (decoded.kind === "hit") return decoded.entry;
   try {
     yield* remove(location.file);
@@ -37,22 +43,24 @@ export function* readEntry(location: EntryLocation, codec: EntryCodec): Steps<Ca
 }
 
 /**
- * Stores the encoded entry `chunks` at `location` and records its `tags` in the tag index of `root`
- * (after the entry: see `tag-markers.ts`).
- * @throws FileSystemStateError when the file system fails; no partial entry is left, and no entry
- *   that carries a tag the index does not know
+ * Stores the encoded entry `chunks` at `location` and records its `tags` in the tag index of the
+ * cache directory `trusted` (after the entry: see `tag-markers.ts`), once the directory is verified.
+ * @throws UnsafeDirectoryError when the directory is no longer the one verified; FileSystemStateError
+ *   when the file system fails (no partial entry is left, and no entry that carries a tag the index
+ *   does not know)
  */
 export function* storeEntry(
-  root: string,
+  trusted: TrustedDirectory,
   location: EntryLocation,
   chunks: readonly Buffer[],
   tags: readonly string[],
   durable: boolean,
 ): Steps<void> {
+  yield* verifyDirectory(trusted);
   yield* writeEntry(location, chunks, durable);
   if (tags.length === 0) return;
   try {
-    yield* addMarkers(root, location, tags);
+    yield* addMarkers(trusted.path, location, tags);
   } catch (error) {
     try {
       yield* remove(location.file);
@@ -65,9 +73,11 @@ export function* storeEntry(
 
 /**
  * Removes the entry at `location`; a missing one is not an error.
- * @throws FileSystemStateError when it cannot be removed
+ * @throws UnsafeDirectoryError when the directory is no longer the one verified;
+ *   FileSystemStateError when the entry cannot be removed
  */
-export function* deleteEntry(location: EntryLocation): Steps<void> {
+export function* deleteEntry(trusted: TrustedDirectory, location: EntryLocation): Steps<void> {
+  yield* verifyDirectory(trusted);
   try {
     yield* remove(location.file);
   } catch (error) {

@@ -1,11 +1,12 @@
 import {
   closeSync,
+  constants,
   fstatSync,
+  lstatSync,
   fsyncSync,
   linkSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readSync,
   readdirSync,
   renameSync,
@@ -16,10 +17,10 @@ import {
   writeSync,
   writevSync,
 } from "node:fs";
-import { link, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
+import { link, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
 import { DIRECTORY_MODE, FILE_MODE } from "./directory.js";
 import { errnoCode, isNotFound } from "./errors.js";
-import type { FileHead, FsRequest, OpenFile, Steps } from "./fs-steps.js";
+import { pathStatsOf, type FileHead, type FsRequest, type OpenFile, type OwnedBytes, type Steps } from "./fs-steps.js";
 
 /*
  * The two drivers of the steps of `fs-steps.ts`: one carries each request out with `node:fs`, the
@@ -32,6 +33,9 @@ const TREE_REMOVAL = { recursive: true, force: true, maxRetries: 3, retryDelay: 
 
 // O_CREAT | O_EXCL | O_WRONLY: a temp file name is never shared, even with a writer that died.
 const CREATE_NEW = "wx";
+
+// A symbolic link in place of an entry fails with ELOOP instead of being followed.
+const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 function isGoneOrFull(error: unknown): boolean {
   const code = errnoCode(error);
@@ -85,6 +89,42 @@ async function readAsyncHead(path: string, length: number): Promise<FileHead> {
     const bytes = Buffer.allocUnsafe(Math.min(size, length));
     const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0);
     return { bytes: bytes.subarray(0, bytesRead), size };
+  } finally {
+    await handle.close();
+  }
+}
+
+// Entries are never changed in place (writes rename a new file over them), so the size read by fstat
+// is the size of the file the descriptor holds; a short read (a file truncated by a crash) ends early.
+function readOwnedSync(path: string): OwnedBytes {
+  const fd = openSync(path, READ_NO_FOLLOW);
+  try {
+    const { size, uid } = fstatSync(fd);
+    const bytes = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const read = readSync(fd, bytes, got, size - got, got);
+      if (read === 0) break;
+      got += read;
+    }
+    return { bytes: got === size ? bytes : bytes.subarray(0, got), owner: uid };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function readOwnedAsync(path: string): Promise<OwnedBytes> {
+  const handle = await open(path, READ_NO_FOLLOW);
+  try {
+    const { size, uid } = await handle.stat();
+    const bytes = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await handle.read(bytes, got, size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return { bytes: got === size ? bytes : bytes.subarray(0, got), owner: uid };
   } finally {
     await handle.close();
   }
@@ -151,8 +191,10 @@ function performSync(request: FsRequest): unknown {
       return readdirSync(request.path);
     case "read":
       return readSyncHead(request.path, request.length);
-    case "readWhole":
-      return readFileSync(request.path);
+    case "readOwned":
+      return readOwnedSync(request.path);
+    case "inspect":
+      return pathStatsOf(lstatSync(request.path));
     case "mtime":
       return statSync(request.path).mtimeMs;
     case "remove":
@@ -213,8 +255,10 @@ async function performAsync(request: FsRequest): Promise<unknown> {
       return readdir(request.path);
     case "read":
       return readAsyncHead(request.path, request.length);
-    case "readWhole":
-      return readFile(request.path);
+    case "readOwned":
+      return readOwnedAsync(request.path);
+    case "inspect":
+      return pathStatsOf(await lstat(request.path));
     case "mtime":
       return (await stat(request.path)).mtimeMs;
     case "remove":

@@ -9,7 +9,8 @@ import { FileSystemStateError, isNotFound } from "./errors.js";
 export type FsRequest =
   | { readonly op: "list"; readonly path: string }
   | { readonly op: "read"; readonly path: string; readonly length: number }
-  | { readonly op: "readWhole"; readonly path: string }
+  | { readonly op: "readOwned"; readonly path: string }
+  | { readonly op: "inspect"; readonly path: string }
   | { readonly op: "mtime"; readonly path: string }
   | { readonly op: "remove"; readonly path: string }
   | { readonly op: "removeDirectory"; readonly path: string }
@@ -74,9 +75,47 @@ export function* read(path: string, length: number): Steps<FileHead> {
   return (yield { op: "read", path, length }) as FileHead;
 }
 
-/** Reads a whole file. */
-export function* readWhole(path: string): Steps<Buffer> {
-  return (yield { op: "readWhole", path }) as Buffer;
+/** A whole file's bytes and its owner. */
+export interface OwnedBytes {
+  readonly bytes: Buffer;
+  /** The uid owning the file that was read. */
+  readonly owner: number;
+}
+
+/**
+ * Reads a whole file, opened with `O_NOFOLLOW` (a symbolic link fails with `ELOOP`), and its owner
+ * (of the file read, whatever is at the path afterwards).
+ */
+export function* readOwned(path: string): Steps<OwnedBytes> {
+  return (yield { op: "readOwned", path }) as OwnedBytes;
+}
+
+/** What `lstat` says about a path (a symbolic link is not followed). */
+export interface PathStats {
+  readonly dev: number;
+  readonly ino: number;
+  readonly uid: number;
+  /** Type and permission bits, as `stat`'s `mode`. */
+  readonly mode: number;
+  readonly kind: "directory" | "symlink" | "other";
+}
+
+/** The {@link PathStats} of a `node:fs` `Stats`. */
+export function pathStatsOf(stats: {
+  dev: number;
+  ino: number;
+  uid: number;
+  mode: number;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}): PathStats {
+  const kind = stats.isDirectory() ? "directory" : stats.isSymbolicLink() ? "symlink" : "other";
+  return { dev: stats.dev, ino: stats.ino, uid: stats.uid, mode: stats.mode, kind };
+}
+
+/** `lstat`s a path. */
+export function* inspect(path: string): Steps<PathStats> {
+  return (yield { op: "inspect", path }) as PathStats;
 }
 
 /** A file's modification time in ms since the epoch. */

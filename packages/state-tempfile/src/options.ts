@@ -7,7 +7,9 @@ import { MIN_SECRET_BYTES, describeValue, rejectUnknownOptions } from "@mimic/co
 export interface TempFileStateOptions {
   /**
    * The directory under which the cache directory is made. Created (mode 0700, with its parents)
-   * when it does not exist.
+   * when it does not exist. It must belong to this user or root and, if group or others can write
+   * it, have the sticky bit (as `/tmp` has); otherwise the state refuses it with an
+   * `UnsafeDirectoryError` (see the README's Security section).
    * @default os.tmpdir()
    */
   basePath?: string | undefined;

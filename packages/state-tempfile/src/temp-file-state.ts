@@ -13,7 +13,7 @@ import {
 import { createPrivateDirectory, openStaticDirectory } from "./directory.js";
 import { encodeEntry, type EntryCodec } from "./entry.js";
 import { deleteEntry, readEntry, storeEntry } from "./entry-steps.js";
-import { FileSystemStateError } from "./errors.js";
+import { FileSystemStateError, type UnsafeDirectoryError } from "./errors.js";
 import { keepAtExit, removeAtExit } from "./exit-cleanup.js";
 import { encodeSerializerName } from "./format.js";
 import { runAsync, runSync } from "./fs-drivers.js";
@@ -25,6 +25,7 @@ import { clearSteps, deletePrefixSteps } from "./removal.js";
 import { sweepDirectory, type SweepPlan, type SweepReport } from "./sweep.js";
 import { SweepSchedule } from "./sweep-schedule.js";
 import { invalidateTagsSteps, normalizeTags } from "./tag-markers.js";
+import { inTrustedDirectory, verifyDirectory, type TrustedDirectory } from "./trusted-directory.js";
 
 /**
  * A Mimic state that keeps each entry in a file: one file per key, written atomically (temporary
@@ -39,10 +40,11 @@ import { invalidateTagsSteps, normalizeTags } from "./tag-markers.js";
  * for the `tags` option and `Mime.invalidateTags`) and leases (`lock`/`unlock`, for the `lock`
  * option: one execution across processes).
  *
- * Operations throw (or reject with) a {@link FileSystemStateError} when the file system fails and a
+ * Operations throw (or reject with) a {@link FileSystemStateError} when the file system fails, a
  * `CorruptEntryError` for a file that is not a complete entry, or not correctly signed with the
- * `secret` (the file is removed); Mimic treats both as a miss and reports them. They never return a
- * wrong or partial value.
+ * `secret` (the file is removed), and an {@link UnsafeDirectoryError} when the directory, its
+ * `basePath` or an entry file could have been written by another user (nothing there is read);
+ * Mimic treats all three as a miss and reports them. They never return a wrong or partial value.
  *
  * @example
  * ```ts
@@ -62,7 +64,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   private readonly options: ResolvedOptions;
   private readonly codec: EntryCodec;
-  private path: string | undefined;
+  private trusted: TrustedDirectory | undefined;
   private locator: EntryLocator | undefined;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
@@ -85,11 +87,11 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   /**
    * The directory holding the entries; creates it on first access.
-   * @throws FileSystemStateError when it cannot be created, StateError when a static directory
-   *   is not safe to use (another owner, writable by others, a symbolic link).
+   * @throws FileSystemStateError when it cannot be created, UnsafeDirectoryError when it or its
+   *   `basePath` is not safe to use (another owner, writable by others, a symbolic link).
    */
   get directory(): string {
-    return this.open();
+    return this.open().path;
   }
 
   /** Whether `close()` has been called. */
@@ -107,12 +109,14 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   /** @inheritDoc IState.get */
   async get(key: string): Promise<CacheEntry | undefined> {
-    return runAsync(readEntry(this.locate(key), this.codec));
+    const location = this.locate(key);
+    return runAsync(readEntry(this.open(), location, this.codec));
   }
 
   /** @inheritDoc IState.getSync */
   getSync(key: string): CacheEntry | undefined {
-    return runSync(readEntry(this.locate(key), this.codec));
+    const location = this.locate(key);
+    return runSync(readEntry(this.open(), location, this.codec));
   }
 
   /**
@@ -145,12 +149,14 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   /** @inheritDoc IState.delete */
   async delete(key: string): Promise<void> {
-    await runAsync(deleteEntry(this.locate(key)));
+    const location = this.locate(key);
+    await runAsync(deleteEntry(this.open(), location));
   }
 
   /** @inheritDoc IState.deleteSync */
   deleteSync(key: string): void {
-    runSync(deleteEntry(this.locate(key)));
+    const location = this.locate(key);
+    runSync(deleteEntry(this.open(), location));
   }
 
   /**
@@ -160,14 +166,12 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    * @throws FileSystemStateError for the first directory that could not be removed (after trying all).
    */
   async clear(): Promise<void> {
-    const root = this.open();
-    this.afterClear(await runAsync(clearSteps(root, (error) => this.report(error))));
+    this.afterClear(await runAsync(this.clearSteps()));
   }
 
   /** Synchronous {@link TempFileState.clear}. */
   clearSync(): void {
-    const root = this.open();
-    this.afterClear(runSync(clearSteps(root, (error) => this.report(error))));
+    this.afterClear(runSync(this.clearSteps()));
   }
 
   /**
@@ -195,9 +199,10 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     const wanted = normalizeTags(tags, "TempFileState.invalidateTags");
-    const root = this.open();
+    const trusted = this.open();
     if (wanted.length === 0) return;
-    this.throwFirst(await runAsync(invalidateTagsSteps(root, wanted, this.codec, Date.now())));
+    const steps = invalidateTagsSteps(trusted.path, wanted, this.codec, Date.now());
+    this.throwFirst(await runAsync(inTrustedDirectory(trusted, steps)));
   }
 
   /**
@@ -213,7 +218,9 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
       throw new InvalidTtlError(`TempFileState.lock: lease must be a positive number of seconds, got ${String(lease)}`);
     }
     const { digest } = this.locate(key);
-    return acquireLease(this.open(), digest, seconds * 1000);
+    const trusted = this.open();
+    await runAsync(verifyDirectory(trusted));
+    return acquireLease(trusted.path, digest, seconds * 1000);
   }
 
   /**
@@ -223,7 +230,9 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    */
   async unlock(key: string, token: string): Promise<void> {
     const { digest } = this.locate(key);
-    await releaseLease(this.open(), digest, token);
+    const trusted = this.open();
+    await runAsync(verifyDirectory(trusted));
+    await releaseLease(trusted.path, digest, token);
   }
 
   /**
@@ -234,15 +243,15 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    */
   sweep(): Promise<SweepReport> {
     if (this.sweeping) return this.sweeping;
-    let directory: string;
+    let trusted: TrustedDirectory;
     try {
-      directory = this.open();
+      trusted = this.open();
     } catch (error) {
       return Promise.reject(error as Error);
     }
     const schedule = this.scheduleOf();
     const started = schedule.start();
-    const sweeping = runAsync(sweepDirectory(directory, this.plan()))
+    const sweeping = runAsync(inTrustedDirectory(trusted, sweepDirectory(trusted.path, this.plan())))
       .then((report) => schedule.finish(report, started))
       .finally(() => {
         this.sweeping = undefined;
@@ -253,10 +262,10 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   /** Synchronous {@link TempFileState.sweep}. */
   sweepSync(): SweepReport {
-    const directory = this.open();
+    const trusted = this.open();
     const schedule = this.scheduleOf();
     const started = schedule.start();
-    return schedule.finish(runSync(sweepDirectory(directory, this.plan())), started);
+    return schedule.finish(runSync(inTrustedDirectory(trusted, sweepDirectory(trusted.path, this.plan()))), started);
   }
 
   /**
@@ -271,7 +280,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.sweeping?.catch(() => undefined);
-    const directory = this.path;
+    const directory = this.trusted?.path;
     if (directory === undefined || this.options.static) return;
     try {
       await rm(directory, { recursive: true, force: true });
@@ -281,13 +290,14 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     keepAtExit(directory);
   }
 
-  private open(): string {
+  /** The verified cache directory; made and checked on first use. */
+  private open(): TrustedDirectory {
     if (this.closed) throw new StateClosedError("TempFileState");
-    if (this.path !== undefined) return this.path;
+    if (this.trusted !== undefined) return this.trusted;
     const { basePath } = this.options;
     const directory = this.options.static ? openStaticDirectory(basePath) : createPrivateDirectory(basePath);
-    if (!this.options.static) removeAtExit(directory);
-    this.path = directory;
+    if (!this.options.static) removeAtExit(directory.path);
+    this.trusted = directory;
     const { sweepEvery, maxEntries, maxBytes } = this.options;
     this.schedule = new SweepSchedule(sweepEvery, maxEntries, maxBytes, this.options.static);
     if (this.options.sweepIntervalMs > 0) {
@@ -300,15 +310,21 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   }
 
   private locate(key: string): EntryLocation {
-    if (this.locator === undefined || this.closed) this.locator = new EntryLocator(this.open());
+    if (this.locator === undefined || this.closed) this.locator = new EntryLocator(this.open().path);
     return this.locator.locate(key);
+  }
+
+  private clearSteps(): Steps<Error[]> {
+    const trusted = this.open();
+    return inTrustedDirectory(trusted, clearSteps(trusted.path, (error) => this.report(error)));
   }
 
   private prefixSteps(prefix: string): Steps<Error[]> {
     if (typeof prefix !== "string") {
       throw new TypeError(`TempFileState.deletePrefix: prefix must be a string, got ${typeof prefix}`);
     }
-    return deletePrefixSteps(this.open(), prefix, this.codec, (error) => this.report(error));
+    const trusted = this.open();
+    return inTrustedDirectory(trusted, deletePrefixSteps(trusted.path, prefix, this.codec, (error) => this.report(error)));
   }
 
   /** Checks and encodes a write; its steps are run by the caller's driver. */
