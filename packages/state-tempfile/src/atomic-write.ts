@@ -48,13 +48,21 @@ function* quietly(steps: Steps<void>): Steps<void> {
  * same directory, then `rename` over the entry. A reader sees the old entry or the new one, never a
  * mix; a failed write leaves no temporary file and no partial entry behind.
  *
- * A write that loses a race with `clear`/`deletePrefix` (its directory was moved away and removed
- * before the rename) counts as done before the removal: the entry is gone, which is what the
- * removal promised, and nothing is reported.
+ * A write that loses a race with a removal (`delete`, `clear`, `deletePrefix`, `invalidateTags`
+ * removed its temporary file, or moved its directory away, before the rename) counts as done before
+ * the removal: the entry is gone, which is what the removal promised, and nothing is reported.
  * @param durable also `fsync` the file before the rename and the directory after it.
+ * @param beforePublish run once the temporary file is complete, before the rename; `false` drops the
+ *   write (the temporary file is removed). Its error drops the write too, and is thrown.
+ * @returns whether the entry was put in place (not dropped, and not lost to a removal)
  * @throws FileSystemStateError naming the path and the system's code (`ENOSPC`, `EROFS`…).
  */
-export function* writeEntry(location: EntryLocation, chunks: readonly Buffer[], durable: boolean): Steps<void> {
+export function* writeEntry(
+  location: EntryLocation,
+  chunks: readonly Buffer[],
+  durable: boolean,
+  beforePublish?: () => Steps<boolean>,
+): Steps<boolean> {
   const temp = tempFileFor(location);
   const file = yield* createTemp(temp, location.shard);
   try {
@@ -67,17 +75,36 @@ export function* writeEntry(location: EntryLocation, chunks: readonly Buffer[], 
   }
   try {
     yield* close(file);
+  } catch (error) {
+    yield* quietly(remove(temp));
+    throw new FileSystemStateError("store the entry", location.file, error);
+  }
+  if (beforePublish !== undefined) {
+    let publish: boolean;
+    try {
+      publish = yield* beforePublish();
+    } catch (error) {
+      yield* quietly(remove(temp));
+      throw error;
+    }
+    if (!publish) {
+      yield* quietly(remove(temp));
+      return false;
+    }
+  }
+  try {
     yield* renameTo(temp, location.file);
   } catch (error) {
     yield* quietly(remove(temp));
-    if (isNotFound(error)) return;
+    if (isNotFound(error)) return false;
     throw new FileSystemStateError("store the entry", location.file, error);
   }
-  if (!durable) return;
+  if (!durable) return true;
   // The rename is durable only once the directory itself is flushed.
   try {
     yield* syncDirectory(location.shard);
   } catch (error) {
     throw new FileSystemStateError("fsync", location.shard, error);
   }
+  return true;
 }

@@ -2,8 +2,10 @@ import type { CacheEntry } from "@mimic/core";
 import { writeEntry } from "./atomic-write.js";
 import { decodeEntry, type EntryCodec } from "./entry.js";
 import { FileSystemStateError, errnoCode, isNotFound } from "./errors.js";
+import { isFenced, stampInvalidation, type Fence } from "./fences.js";
 import { readOwned, remove, type OwnedBytes, type Steps } from "./fs-steps.js";
 import type { EntryLocation } from "./paths.js";
+import { removePendingWrites } from "./removal.js";
 import { addMarkers } from "./tag-markers.js";
 import { verifyDirectory, type TrustedDirectory } from "./trusted-directory.js";
 
@@ -43,8 +45,11 @@ export function* readEntry(trusted: TrustedDirectory, location: EntryLocation, c
 }
 
 /**
- * Stores the encoded entry `chunks` at `location` and records its `tags` in the tag index of the
- * cache directory `trusted` (after the entry: see `tag-markers.ts`), once the directory is verified.
+ * Stores the encoded entry `chunks` at `location` in the cache directory `trusted`, once the directory
+ * is verified. The entry is written to a temporary file, its `tags` are recorded in the tag index
+ * (see `tag-markers.ts`), and, for a fenced write, the invalidation stamps are checked (see
+ * `fences.ts`); only then is it renamed into place.
+ * @returns whether it was stored: `false` when an invalidation fenced it off, or removed it meanwhile
  * @throws UnsafeDirectoryError when the directory is no longer the one verified; FileSystemStateError
  *   when the file system fails (no partial entry is left, and no entry that carries a tag the index
  *   does not know)
@@ -55,32 +60,33 @@ export function* storeEntry(
   chunks: readonly Buffer[],
   tags: readonly string[],
   durable: boolean,
-): Steps<void> {
+  fence: Fence | undefined,
+): Steps<boolean> {
   yield* verifyDirectory(trusted);
-  yield* writeEntry(location, chunks, durable);
-  if (tags.length === 0) return;
-  try {
-    yield* addMarkers(trusted.path, location, tags);
-  } catch (error) {
-    try {
-      yield* remove(location.file);
-    } catch {
-      // Already gone; the marker failure is what to report.
-    }
-    throw error;
-  }
+  const root = trusted.path;
+  if (tags.length === 0 && fence === undefined) return yield* writeEntry(location, chunks, durable);
+  return yield* writeEntry(location, chunks, durable, function* beforePublish() {
+    if (tags.length > 0) yield* addMarkers(root, location, tags);
+    return fence === undefined || !(yield* isFenced(root, fence, Date.now()));
+  });
 }
 
 /**
- * Removes the entry at `location`; a missing one is not an error.
+ * Removes the entry at `location`, and the writes of it in progress, after stamping the invalidation
+ * (at `time`) so that fenced writes that began before it are not stored; a missing entry is not an
+ * error.
  * @throws UnsafeDirectoryError when the directory is no longer the one verified;
- *   FileSystemStateError when the entry cannot be removed
+ *   FileSystemStateError when the stamp cannot be written or a file cannot be removed
  */
-export function* deleteEntry(trusted: TrustedDirectory, location: EntryLocation): Steps<void> {
+export function* deleteEntry(trusted: TrustedDirectory, location: EntryLocation, time: number): Steps<void> {
   yield* verifyDirectory(trusted);
+  yield* stampInvalidation(trusted.path, { kind: "key", location }, time);
+  const problems: Error[] = [];
+  yield* removePendingWrites(location.shard, location.digest, (error) => problems.push(error));
   try {
     yield* remove(location.file);
   } catch (error) {
     throw new FileSystemStateError("remove", location.file, error);
   }
+  if (problems[0] !== undefined) throw problems[0];
 }

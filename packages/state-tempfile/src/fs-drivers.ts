@@ -14,10 +14,11 @@ import {
   rmdirSync,
   statSync,
   unlinkSync,
+  writeFileSync,
   writeSync,
   writevSync,
 } from "node:fs";
-import { link, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
+import { appendFile, link, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
 import { DIRECTORY_MODE, FILE_MODE } from "./directory.js";
 import { errnoCode, isNotFound } from "./errors.js";
 import { pathStatsOf, type FileHead, type FsRequest, type OpenFile, type OwnedBytes, type Steps } from "./fs-steps.js";
@@ -234,6 +235,9 @@ function performSync(request: FsRequest): unknown {
       }
     case "createNew":
       return openSync(request.path, CREATE_NEW, FILE_MODE);
+    case "append":
+      writeFileSync(request.path, request.bytes, { flag: "a", mode: FILE_MODE });
+      return undefined;
     case "writeAll":
       writeAllSync(fdOf(request.file), request.chunks);
       return undefined;
@@ -298,6 +302,9 @@ async function performAsync(request: FsRequest): Promise<unknown> {
       }
     case "createNew":
       return open(request.path, CREATE_NEW, FILE_MODE);
+    case "append":
+      await appendFile(request.path, request.bytes, { mode: FILE_MODE });
+      return undefined;
     case "writeAll":
       await writeAllAsync(handleOf(request.file), request.chunks);
       return undefined;

@@ -20,6 +20,7 @@ export type FsRequest =
   | { readonly op: "removeTree"; readonly path: string }
   | { readonly op: "createEmpty"; readonly path: string }
   | { readonly op: "createNew"; readonly path: string }
+  | { readonly op: "append"; readonly path: string; readonly bytes: Buffer }
   | { readonly op: "writeAll"; readonly file: OpenFile; readonly chunks: readonly Buffer[] }
   | { readonly op: "flush"; readonly file: OpenFile }
   | { readonly op: "close"; readonly file: OpenFile }
@@ -185,4 +186,12 @@ export function* close(file: OpenFile): Steps<void> {
  */
 export function* syncDirectory(path: string): Steps<void> {
   yield { op: "syncDirectory", path };
+}
+
+/**
+ * Appends `bytes` to a file (made, mode 0600, if missing) in one `O_APPEND` write: appends of several
+ * processes never overwrite each other.
+ */
+export function* append(path: string, bytes: Buffer): Steps<void> {
+  yield { op: "append", path, bytes };
 }

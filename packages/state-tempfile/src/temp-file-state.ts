@@ -1,15 +1,18 @@
 import { rm } from "node:fs/promises";
 import {
+  InvalidOptionError,
   InvalidTtlError,
   StateClosedError,
   StateError,
   validateTtl,
   type CacheEntry,
+  type FencingState,
   type LockingState,
   type PrefixDeletingState,
   type SetOptions,
   type TaggingState,
 } from "@mimic/core";
+import { describeValue } from "@mimic/core/state-kit";
 import { createPrivateDirectory, openStaticDirectory } from "./directory.js";
 import { encodeEntry, type EntryCodec } from "./entry.js";
 import { deleteEntry, readEntry, storeEntry } from "./entry-steps.js";
@@ -55,7 +58,15 @@ import { inTrustedDirectory, verifyDirectory, type TrustedDirectory } from "./tr
  * const slowSquare = Mime({ ttl: 60, state, name: "slowSquare" })((n: number) => n * n);
  * ```
  */
-export class TempFileState implements TaggingState, PrefixDeletingState, LockingState {
+export class TempFileState implements TaggingState, PrefixDeletingState, LockingState, FencingState {
+  /**
+   * Writes are fenced by invalidations: a `set` given `startedAt` stores nothing when an invalidation
+   * of its key (`delete`, a `deletePrefix` covering it, `clear`, `invalidateTags` of one of its tags)
+   * began at or after that moment, in any process sharing the directory, or when the execution began
+   * more than 10 minutes ago. See the README's "Invalidation and writes in flight".
+   */
+  readonly fencesWrites = true as const;
+
   /**
    * `true` for a private directory (entries never leave this process), `false` for a static one
    * (shared with other processes, so Mimic uses stable function identities as keys).
@@ -123,13 +134,14 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    * Stores `value` under `key`, replacing any previous entry, its expiry and its tags.
    * @param ttl seconds until the entry expires (fractions allowed); `null` means never.
    * @param options `tags`: the entry goes when any of them is invalidated (`invalidateTags`).
+   *   `startedAt` (ms since the epoch): when the execution that produced `value` began; the value is
+   *   not stored if an invalidation covering it began at or after then (see {@link fencesWrites}).
    * @throws FileSystemStateError when the file system fails (no partial entry is left, and no entry
    *   that carries a tag the index does not know), StateError when the value cannot be serialized.
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     const write = this.prepareWrite(key, value, ttl, options, "TempFileState.set");
-    await runAsync(write.steps);
-    if (this.countWrite(write.chunks)) {
+    if ((await runAsync(write.steps)) && this.countWrite(write.chunks)) {
       await this.sweep().catch((error: unknown) => this.report(error));
     }
   }
@@ -137,8 +149,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   /** Synchronous {@link TempFileState.set}. */
   setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
     const write = this.prepareWrite(key, value, ttl, options, "TempFileState.setSync");
-    runSync(write.steps);
-    if (this.countWrite(write.chunks)) {
+    if (runSync(write.steps) && this.countWrite(write.chunks)) {
       try {
         this.sweepSync();
       } catch (error) {
@@ -150,13 +161,13 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   /** @inheritDoc IState.delete */
   async delete(key: string): Promise<void> {
     const location = this.locate(key);
-    await runAsync(deleteEntry(this.open(), location));
+    await runAsync(deleteEntry(this.open(), location, Date.now()));
   }
 
   /** @inheritDoc IState.deleteSync */
   deleteSync(key: string): void {
     const location = this.locate(key);
-    runSync(deleteEntry(this.open(), location));
+    runSync(deleteEntry(this.open(), location, Date.now()));
   }
 
   /**
@@ -316,7 +327,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   private clearSteps(): Steps<Error[]> {
     const trusted = this.open();
-    return inTrustedDirectory(trusted, clearSteps(trusted.path, (error) => this.report(error)));
+    return inTrustedDirectory(trusted, clearSteps(trusted.path, Date.now(), (error) => this.report(error)));
   }
 
   private prefixSteps(prefix: string): Steps<Error[]> {
@@ -324,7 +335,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
       throw new TypeError(`TempFileState.deletePrefix: prefix must be a string, got ${typeof prefix}`);
     }
     const trusted = this.open();
-    return inTrustedDirectory(trusted, deletePrefixSteps(trusted.path, prefix, this.codec, (error) => this.report(error)));
+    return inTrustedDirectory(trusted, deletePrefixSteps(trusted.path, prefix, Date.now(), this.codec, (error) => this.report(error)));
   }
 
   /** Checks and encodes a write; its steps are run by the caller's driver. */
@@ -334,11 +345,16 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     ttl: number | null,
     options: SetOptions | undefined,
     where: string,
-  ): { steps: Steps<void>; chunks: readonly Buffer[] } {
+  ): { steps: Steps<boolean>; chunks: readonly Buffer[] } {
     const location = this.locate(key);
     const tags = normalizeTags(options?.tags, where);
+    const startedAt = options?.startedAt;
+    if (startedAt !== undefined && (typeof startedAt !== "number" || Number.isNaN(startedAt))) {
+      throw new InvalidOptionError(`${where}: startedAt must be a time in ms since the epoch, got ${describeValue(startedAt)}`);
+    }
     const chunks = encodeEntry(value, validateTtl(ttl, "TempFileState.set"), location.keyBytes, tags, this.codec, Date.now());
-    return { steps: storeEntry(this.open(), location, chunks, tags, this.options.fsync), chunks };
+    const fence = startedAt === undefined ? undefined : { key, location, tags, startedAt };
+    return { steps: storeEntry(this.open(), location, chunks, tags, this.options.fsync, fence), chunks };
   }
 
   /** The sweep schedule of the open directory. */
