@@ -1,4 +1,6 @@
 import { sep } from "node:path";
+import { InvalidOptionError } from "@mimic/core";
+import { describeValue } from "@mimic/core/state-kit";
 import { FileSystemStateError, isNotFound } from "./errors.js";
 import { append, listIfPresent, makeDirectory, readOwned, removeTree, type Steps } from "./fs-steps.js";
 import { FENCE_DIRECTORY, shortId, type EntryLocation } from "./paths.js";
@@ -147,6 +149,25 @@ export interface Fence {
   readonly location: EntryLocation;
   readonly tags: readonly string[];
   readonly startedAt: number;
+}
+
+/**
+ * The fence of a write given `startedAt` (none without it).
+ * @throws InvalidOptionError for a `startedAt` that is not a number of ms since the epoch
+ */
+export function fenceOf(
+  key: string,
+  location: EntryLocation,
+  tags: readonly string[],
+  startedAt: unknown,
+  where: string,
+): Fence | undefined {
+  if (startedAt === undefined) return undefined;
+  if (typeof startedAt !== "number" || Number.isNaN(startedAt)) {
+    const shown = typeof startedAt === "number" ? String(startedAt) : describeValue(startedAt);
+    throw new InvalidOptionError(`${where}: startedAt must be a time in ms since the epoch, got ${shown}`);
+  }
+  return { key, location, tags, startedAt };
 }
 
 /**

@@ -1,6 +1,5 @@
 import { rm } from "node:fs/promises";
 import {
-  InvalidOptionError,
   InvalidTtlError,
   StateClosedError,
   StateError,
@@ -12,11 +11,11 @@ import {
   type SetOptions,
   type TaggingState,
 } from "@mimic/core";
-import { describeValue } from "@mimic/core/state-kit";
 import { createPrivateDirectory, openStaticDirectory } from "./directory.js";
 import { encodeEntry, type EntryCodec } from "./entry.js";
 import { deleteEntry, readEntry, storeEntry } from "./entry-steps.js";
 import { FileSystemStateError, type UnsafeDirectoryError } from "./errors.js";
+import { fenceOf } from "./fences.js";
 import { keepAtExit, removeAtExit } from "./exit-cleanup.js";
 import { encodeSerializerName } from "./format.js";
 import { runAsync, runSync } from "./fs-drivers.js";
@@ -141,7 +140,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     const write = this.prepareWrite(key, value, ttl, options, "TempFileState.set");
-    if ((await runAsync(write.steps)) && this.countWrite(write.chunks)) {
+    if ((await runAsync(write.steps)) && this.scheduleOf().countWrite(write.chunks)) {
       await this.sweep().catch((error: unknown) => this.report(error));
     }
   }
@@ -149,7 +148,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   /** Synchronous {@link TempFileState.set}. */
   setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
     const write = this.prepareWrite(key, value, ttl, options, "TempFileState.setSync");
-    if (runSync(write.steps) && this.countWrite(write.chunks)) {
+    if (runSync(write.steps) && this.scheduleOf().countWrite(write.chunks)) {
       try {
         this.sweepSync();
       } catch (error) {
@@ -221,7 +220,8 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    * directory) holds one; a lease whose time has run out (its holder died or overran) is taken over.
    * @returns a random token proving ownership, or `undefined` when the lease is held
    * @throws InvalidTtlError for a lease that is not a positive number of seconds;
-   *   FileSystemStateError when the lease cannot be written
+   *   FileSystemStateError when the lease cannot be written; UnsafeDirectoryError when the directory
+   *   is no longer the one verified
    */
   async lock(key: string, lease: number): Promise<string | undefined> {
     const seconds = validateTtl(lease, "TempFileState.lock: lease");
@@ -249,8 +249,10 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   /**
    * Sweeps the directory now: removes expired entries, corrupt files and what processes that died
    * left behind, then evicts the oldest entries beyond `maxEntries`/`maxBytes`, and drops stale tag
-   * markers and leases. Problems with single files go to `onError`. Concurrent calls share one sweep.
-   * @throws FileSystemStateError when the directory cannot be listed.
+   * markers, leases and invalidation stamps. Problems with single files go to `onError`. Concurrent
+   * calls share one sweep.
+   * @throws FileSystemStateError when the directory cannot be listed; UnsafeDirectoryError when it is
+   *   no longer the directory verified (see the README's Security section).
    */
   sweep(): Promise<SweepReport> {
     if (this.sweeping) return this.sweeping;
@@ -348,12 +350,8 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   ): { steps: Steps<boolean>; chunks: readonly Buffer[] } {
     const location = this.locate(key);
     const tags = normalizeTags(options?.tags, where);
-    const startedAt = options?.startedAt;
-    if (startedAt !== undefined && (typeof startedAt !== "number" || Number.isNaN(startedAt))) {
-      throw new InvalidOptionError(`${where}: startedAt must be a time in ms since the epoch, got ${describeValue(startedAt)}`);
-    }
+    const fence = fenceOf(key, location, tags, options?.startedAt, where);
     const chunks = encodeEntry(value, validateTtl(ttl, "TempFileState.set"), location.keyBytes, tags, this.codec, Date.now());
-    const fence = startedAt === undefined ? undefined : { key, location, tags, startedAt };
     return { steps: storeEntry(this.open(), location, chunks, tags, this.options.fsync, fence), chunks };
   }
 
@@ -361,11 +359,6 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   private scheduleOf(): SweepSchedule {
     this.open();
     return this.schedule as SweepSchedule;
-  }
-
-  /** Counts a write; whether it calls for a sweep. */
-  private countWrite(chunks: readonly Buffer[]): boolean {
-    return this.scheduleOf().countWrite(chunks);
   }
 
   private afterClear(problems: readonly Error[]): void {

@@ -98,7 +98,7 @@ describe.each(apis)("a fenced %s", (_, set) => {
   it("refuses a startedAt that is not a time", async () => {
     const { a } = pair();
     await expect(set(a, "x", { startedAt: "now" as unknown as number })).rejects.toThrow(InvalidOptionError);
-    await expect(set(a, "x", { startedAt: Number.NaN })).rejects.toThrow(/startedAt must be a time in ms since the epoch, got NaN|null/);
+    await expect(set(a, "x", { startedAt: Number.NaN })).rejects.toThrow(/startedAt must be a time in ms since the epoch, got NaN/);
   });
 });
 
