@@ -2,7 +2,7 @@ import { sep } from "node:path";
 import { InvalidOptionError } from "@mimic/core";
 import { describeValue } from "@mimic/core/state-kit";
 import { FileSystemStateError, isNotFound } from "./errors.js";
-import { append, listIfPresent, makeDirectory, readOwned, removeTree, type Steps } from "./fs-steps.js";
+import { append, list, listIfPresent, makeDirectory, readOwned, removeTree, type Steps } from "./fs-steps.js";
 import { FENCE_DIRECTORY, shortId, type EntryLocation } from "./paths.js";
 
 /*
@@ -179,7 +179,18 @@ export function* isFenced(root: string, fence: Fence, now: number): Steps<boolea
   if (!(now - fence.startedAt <= FENCE_WINDOW_MS)) return true;
   const namespaceId = fence.location.marker.slice(0, fence.location.marker.indexOf("-"));
   const names = [ALL, namespaceScope(namespaceId), keyScope(fence.location.digest), ...fence.tags.map(tagScope)];
+  // Only the windows that exist: without recent invalidations, the check is one failed listing. A
+  // window made after this listing holds stamps written after the check began, whose removals find
+  // this write's temporary file or entry.
+  let windows: string[] | undefined;
+  try {
+    windows = yield* list(`${root}${sep}${FENCE_DIRECTORY}`);
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw new FileSystemStateError("list", `${root}${sep}${FENCE_DIRECTORY}`, error);
+  }
   for (let window = windowOf(fence.startedAt); window <= windowOf(now); window++) {
+    if (!windows.includes(String(window))) continue;
     const directory = `${root}${sep}${FENCE_DIRECTORY}${sep}${window}`;
     try {
       for (const name of names) {
