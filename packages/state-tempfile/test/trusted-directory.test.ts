@@ -173,7 +173,7 @@ if (isRoot) {
         return `computed ${id}`;
       };
       const onError = (error: MimicError): void => void errors.push(error);
-      const options = { state, name: "loadUser", ttl: 60, onError };
+      const options = { state, name: `loadUser-${kind}`, ttl: 60, onError };
       const memoized =
         kind === "sync" ? Mime(options)(load) : Mime(options)(async (id: number) => load(id));
       await memoized(7);
