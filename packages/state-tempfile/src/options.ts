@@ -197,7 +197,11 @@ export function resolveOptions(options: TempFileStateOptions | undefined): Resol
   if (secret !== undefined) {
     if (typeof secret === "string") secretBytes = Buffer.from(secret, "utf8");
     else if (secret instanceof Uint8Array) secretBytes = Buffer.from(secret); // a copy: the caller may reuse theirs
-    else throw invalid("secret", "a string or a Uint8Array/Buffer", secret);
+    else {
+      // Its type only: whatever was passed as a secret must not end up in a log.
+      const kind = typeof secret === "number" || typeof secret === "boolean" || secret === null ? String(secret) : typeof secret;
+      throw new InvalidOptionError(`TempFileState: option "secret" must be a string or a Uint8Array/Buffer, got ${kind}`);
+    }
     if (secretBytes.length < MIN_SECRET_BYTES) {
       throw new InvalidOptionError(
         `TempFileState: option "secret" must be at least ${MIN_SECRET_BYTES} bytes (use crypto.randomBytes(32)), got ${secretBytes.length}`,
