@@ -55,9 +55,10 @@ export interface TempFileStateOptions {
   maxBytes?: number | undefined;
 
   /**
-   * Sweep the directory after this many writes by this state: remove expired entries, corrupt
-   * files and temporary files left by writers that died, and apply `maxEntries`/`maxBytes`.
-   * The sweep runs inside the write that triggers it. `0` turns write-triggered sweeps off
+   * Sweep the directory after this many writes and invalidations by this state: remove expired
+   * entries, corrupt files, temporary files left by writers that died and invalidation stamps no
+   * write needs any more, and apply `maxEntries`/`maxBytes`. The sweep runs inside the write (or
+   * invalidation) that triggers it. `0` turns write-triggered sweeps off
    * (bounds are then applied by the timer or `sweep()` only).
    * @default 1000
    */

@@ -7,7 +7,7 @@ export interface SweepStart {
 }
 
 /**
- * Decides when this state's writes call for a sweep: after `sweepEvery` writes, or as soon as the
+ * Decides when this state's writes call for a sweep: after `sweepEvery` writes and invalidations, or as soon as the
  * entries and bytes known at the last sweep plus those written since could exceed the bounds. What
  * other processes wrote is learnt at the next sweep; until a first sweep, a shared directory's
  * content is unknown (Infinity), so the first write with a bound sweeps.
@@ -37,6 +37,14 @@ export class SweepSchedule {
       this.entriesAtSweep + this.writesSinceSweep > this.maxEntries ||
       this.bytesAtSweep + this.bytesSinceSweep > this.maxBytes
     );
+  }
+
+  /**
+   * Counts an invalidation (it leaves stamps for a sweep to remove: see `fences.ts`) like a write of
+   * no bytes; whether it calls for a sweep.
+   */
+  countInvalidation(): boolean {
+    return this.countWrite([]);
   }
 
   /** Notes what a sweep starting now will have seen. */

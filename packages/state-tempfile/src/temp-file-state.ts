@@ -1,6 +1,5 @@
 import { rm } from "node:fs/promises";
 import {
-  InvalidTtlError,
   StateClosedError,
   StateError,
   validateTtl,
@@ -20,7 +19,7 @@ import { keepAtExit, removeAtExit } from "./exit-cleanup.js";
 import { encodeSerializerName } from "./format.js";
 import { runAsync, runSync } from "./fs-drivers.js";
 import type { Steps } from "./fs-steps.js";
-import { acquireLease, releaseLease } from "./locks.js";
+import { acquireLease, leaseMs, releaseLease } from "./locks.js";
 import { resolveOptions, type ResolvedOptions, type TempFileStateOptions } from "./options.js";
 import { EntryLocator, type EntryLocation } from "./paths.js";
 import { clearSteps, deletePrefixSteps } from "./removal.js";
@@ -140,33 +139,27 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     const write = this.prepareWrite(key, value, ttl, options, "TempFileState.set");
-    if ((await runAsync(write.steps)) && this.scheduleOf().countWrite(write.chunks)) {
-      await this.sweep().catch((error: unknown) => this.report(error));
-    }
+    if (await runAsync(write.steps)) await this.sweepIfDue(this.scheduleOf().countWrite(write.chunks));
   }
 
   /** Synchronous {@link TempFileState.set}. */
   setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
     const write = this.prepareWrite(key, value, ttl, options, "TempFileState.setSync");
-    if (runSync(write.steps) && this.scheduleOf().countWrite(write.chunks)) {
-      try {
-        this.sweepSync();
-      } catch (error) {
-        this.report(error);
-      }
-    }
+    if (runSync(write.steps)) this.sweepSyncIfDue(this.scheduleOf().countWrite(write.chunks));
   }
 
   /** @inheritDoc IState.delete */
   async delete(key: string): Promise<void> {
     const location = this.locate(key);
     await runAsync(deleteEntry(this.open(), location, Date.now()));
+    await this.sweepIfDue(this.scheduleOf().countInvalidation());
   }
 
   /** @inheritDoc IState.deleteSync */
   deleteSync(key: string): void {
     const location = this.locate(key);
     runSync(deleteEntry(this.open(), location, Date.now()));
+    this.sweepSyncIfDue(this.scheduleOf().countInvalidation());
   }
 
   /**
@@ -193,11 +186,13 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   async deletePrefix(prefix: string): Promise<void> {
     const steps = this.prefixSteps(prefix);
     this.throwFirst(await runAsync(steps));
+    await this.sweepIfDue(this.scheduleOf().countInvalidation());
   }
 
   /** Synchronous {@link TempFileState.deletePrefix}. */
   deletePrefixSync(prefix: string): void {
     this.throwFirst(runSync(this.prefixSteps(prefix)));
+    this.sweepSyncIfDue(this.scheduleOf().countInvalidation());
   }
 
   /**
@@ -213,6 +208,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     if (wanted.length === 0) return;
     const steps = invalidateTagsSteps(trusted.path, wanted, this.codec, Date.now());
     this.throwFirst(await runAsync(inTrustedDirectory(trusted, steps)));
+    await this.sweepIfDue(this.scheduleOf().countInvalidation());
   }
 
   /**
@@ -224,14 +220,11 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    *   is no longer the one verified
    */
   async lock(key: string, lease: number): Promise<string | undefined> {
-    const seconds = validateTtl(lease, "TempFileState.lock: lease");
-    if (seconds === null || seconds <= 0) {
-      throw new InvalidTtlError(`TempFileState.lock: lease must be a positive number of seconds, got ${String(lease)}`);
-    }
+    const ms = leaseMs(lease);
     const { digest } = this.locate(key);
     const trusted = this.open();
     await runAsync(verifyDirectory(trusted));
-    return acquireLease(trusted.path, digest, seconds * 1000);
+    return acquireLease(trusted.path, digest, ms);
   }
 
   /**
@@ -353,6 +346,21 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     const fence = fenceOf(key, location, tags, options?.startedAt, where);
     const chunks = encodeEntry(value, validateTtl(ttl, "TempFileState.set"), location.keyBytes, tags, this.codec, Date.now());
     return { steps: storeEntry(this.open(), location, chunks, tags, this.options.fsync, fence), chunks };
+  }
+
+  /** Sweeps when a write or invalidation called for it; a failed sweep is reported, not thrown. */
+  private async sweepIfDue(due: boolean): Promise<void> {
+    if (due) await this.sweep().catch((error: unknown) => this.report(error));
+  }
+
+  /** Synchronous {@link TempFileState.sweepIfDue}. */
+  private sweepSyncIfDue(due: boolean): void {
+    if (!due) return;
+    try {
+      this.sweepSync();
+    } catch (error) {
+      this.report(error);
+    }
   }
 
   /** The sweep schedule of the open directory. */

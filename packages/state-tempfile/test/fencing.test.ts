@@ -118,6 +118,22 @@ it("a sweep removes invalidation stamps no write needs any more, and keeps the c
   expect(a.getSync(KEY)).toBeUndefined();
 });
 
+it("invalidations count towards sweepEvery, so stamps are swept even where nothing is written", async () => {
+  const basePath = testDirectory();
+  const state = new TempFileState({ basePath, static: true, sweepEvery: 3 });
+  states.push(state);
+  await state.sweep();
+  state.deleteSync("user|1");
+  const fences = join(state.directory, "f2");
+  const [current] = readdirSync(fences);
+  const old = join(fences, String(Number(current) - 2));
+  mkdirSync(join(old, "k-x"), { recursive: true });
+  await state.delete("user|2");
+  expect(readdirSync(fences)).toContain(String(Number(current) - 2));
+  await state.invalidateTags(["t"]);
+  expect(readdirSync(fences)).toEqual([current]);
+});
+
 describe("across real processes on one static directory", () => {
   it.each<[string, string, string, string]>([
     ["delete", "delete", KEY, "async"],
