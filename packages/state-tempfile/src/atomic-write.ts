@@ -29,7 +29,8 @@ function* createTemp(temp: string, shard: string): Steps<OpenFile> {
     try {
       yield* makeDirectory(shard);
     } catch (error) {
-      throw new FileSystemStateError("create", temp, error);
+      // ENOENT: the namespace directory was moved away while its shard was being made; try again.
+      if (!isNotFound(error) || attempt === CREATE_ATTEMPTS) throw new FileSystemStateError("create", temp, error);
     }
   }
 }
