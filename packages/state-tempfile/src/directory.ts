@@ -1,29 +1,55 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
-import { StateError } from "@mimic/core";
 import { FileSystemStateError, isNotFound } from "./errors.js";
+import { pathStatsOf, type PathStats } from "./fs-steps.js";
+import { TrustedDirectory, basePathProblem, cacheDirectoryProblem, currentUid } from "./trusted-directory.js";
 
 /** Mode of every directory the state creates: its owner only. */
 export const DIRECTORY_MODE = 0o700;
 /** Mode of every file the state creates: its owner only. */
 export const FILE_MODE = 0o600;
 
+/**
+ * Makes `basePath` (mode 0700, with its parents) unless it exists, and checks that it may hold a
+ * cache directory (see `trusted-directory.ts`).
+ * @throws UnsafeDirectoryError when another user could replace what the state makes in it
+ */
 function ensureBasePath(basePath: string): void {
+  let stats: Stats;
   try {
     mkdirSync(basePath, { recursive: true, mode: DIRECTORY_MODE });
+    stats = statSync(basePath);
   } catch (error) {
     throw new FileSystemStateError("create the base directory", basePath, error);
   }
+  const problem = basePathProblem(basePath, pathStatsOf(stats), currentUid());
+  if (problem !== undefined) throw problem;
+}
+
+/** Checks a cache directory the state made or found, and remembers which one it is. */
+function trust(directory: string): TrustedDirectory {
+  let stats: PathStats;
+  try {
+    stats = pathStatsOf(lstatSync(directory));
+  } catch (error) {
+    throw new FileSystemStateError("inspect the cache directory", directory, error);
+  }
+  const uid = currentUid();
+  const problem = cacheDirectoryProblem(directory, stats, uid);
+  if (problem !== undefined) throw problem;
+  return new TrustedDirectory(directory, stats, uid);
 }
 
 /** Makes a new private directory `<basePath>/mimic-XXXXXX` (mode 0700). */
-export function createPrivateDirectory(basePath: string): string {
+export function createPrivateDirectory(basePath: string): TrustedDirectory {
   ensureBasePath(basePath);
+  let directory: string;
   try {
-    return mkdtempSync(join(basePath, "mimic-"));
+    directory = mkdtempSync(join(basePath, "mimic-"));
   } catch (error) {
     throw new FileSystemStateError("create a private cache directory in", basePath, error);
   }
+  return trust(directory);
 }
 
 /** The shared directory's path: per user, so that users of one machine never read each other's files. */
@@ -35,9 +61,12 @@ export function staticDirectoryPath(basePath: string): string {
 /**
  * Creates or opens the shared directory. Entries are deserialized, so a directory that someone else
  * could write to is refused: it must be a real directory (not a symbolic link), owned by this user,
- * and not writable by group or others. A directory merely readable by others is tightened to 0700.
+ * and not writable by group or others, in a `basePath` no other user can change. A directory merely
+ * readable by others is tightened to 0700.
+ * @throws UnsafeDirectoryError when it or `basePath` is not safe; FileSystemStateError when it
+ *   cannot be made or inspected
  */
-export function openStaticDirectory(basePath: string): string {
+export function openStaticDirectory(basePath: string): TrustedDirectory {
   ensureBasePath(basePath);
   const directory = staticDirectoryPath(basePath);
   try {
@@ -47,32 +76,15 @@ export function openStaticDirectory(basePath: string): string {
       throw new FileSystemStateError("create the shared cache directory", directory, error);
     }
   }
-  let stats;
+  let stats: PathStats;
   try {
-    stats = lstatSync(directory);
+    stats = pathStatsOf(lstatSync(directory));
   } catch (error) {
     if (isNotFound(error)) return openStaticDirectory(basePath);
     throw new FileSystemStateError("inspect the shared cache directory", directory, error);
   }
-  if (!stats.isDirectory()) {
-    throw new StateError(
-      `TempFileState: ${directory} exists but is ${stats.isSymbolicLink() ? "a symbolic link" : "not a directory"}; ` +
-        `refusing to use it as the shared cache directory`,
-    );
-  }
-  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
-  if (uid !== undefined && stats.uid !== uid) {
-    throw new StateError(
-      `TempFileState: ${directory} belongs to uid ${stats.uid}, not to this process's uid ${uid}; ` +
-        `refusing to deserialize files another user controls`,
-    );
-  }
-  if ((stats.mode & 0o022) !== 0) {
-    throw new StateError(
-      `TempFileState: ${directory} is writable by group or others (mode ${(stats.mode & 0o777).toString(8)}); ` +
-        `refusing to deserialize files others may have written. Remove it or chmod it to 700.`,
-    );
-  }
+  const problem = cacheDirectoryProblem(directory, stats, currentUid());
+  if (problem !== undefined) throw problem;
   if ((stats.mode & 0o077) !== 0) {
     try {
       chmodSync(directory, DIRECTORY_MODE);
@@ -80,5 +92,5 @@ export function openStaticDirectory(basePath: string): string {
       throw new FileSystemStateError("restrict the mode of", directory, error);
     }
   }
-  return directory;
+  return trust(directory);
 }

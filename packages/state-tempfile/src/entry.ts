@@ -70,7 +70,8 @@ export function decodeEntry(bytes: Buffer, file: string, keyBytes: Buffer, codec
   }
 }
 
-function describeValue(value: unknown): string {
+// The type, not the value: a value the serializer refuses may be large, or hold what must not be logged.
+function typeName(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "object") return (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
   return typeof value;
@@ -103,7 +104,7 @@ export function encodeEntry(
     payload = codec.serializer.serialize(value);
   } catch (error) {
     throw new StateError(
-      `TempFileState: serializer "${codec.serializer.name}" cannot encode a value of type ${describeValue(value)}`,
+      `TempFileState: serializer "${codec.serializer.name}" cannot encode a value of type ${typeName(value)}`,
       { cause: error },
     );
   }

@@ -38,3 +38,27 @@ export function errnoCode(error: unknown): string | undefined {
 export function isNotFound(error: unknown): boolean {
   return errnoCode(error) === "ENOENT";
 }
+
+/**
+ * The cache directory, its `basePath` or an entry file is not safe to trust: another (non-root) user
+ * owns it, or it is writable by group or others (a `basePath` without the sticky bit), or it is a
+ * symbolic link, or it is no longer the directory the state verified (renamed, replaced). Entries
+ * there could have been written by someone else and are never deserialized; Mimic reports the error
+ * and calls the function instead. The message names the path, its owner and what to do.
+ * Code `MIMIC_STATE_UNSAFE_DIRECTORY`.
+ */
+export class UnsafeDirectoryError extends StateError {
+  /** The directory or file refused. */
+  readonly path: string;
+  /** Its owner's uid, when it was inspected. */
+  readonly ownerUid: number | undefined;
+  /** Its permission bits (e.g. `0o777`), when it was inspected. */
+  readonly mode: number | undefined;
+
+  constructor(path: string, message: string, details: { ownerUid?: number | undefined; mode?: number | undefined } = {}) {
+    super(message, { code: "MIMIC_STATE_UNSAFE_DIRECTORY" });
+    this.path = path;
+    this.ownerUid = details.ownerUid;
+    this.mode = details.mode;
+  }
+}

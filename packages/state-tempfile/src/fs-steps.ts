@@ -1,30 +1,16 @@
-import {
-  closeSync,
-  fstatSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  rmdirSync,
-  statSync,
-  unlinkSync,
-} from "node:fs";
-import { link, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from "node:fs/promises";
-import { DIRECTORY_MODE, FILE_MODE } from "./directory.js";
-import { errnoCode, FileSystemStateError, isNotFound } from "./errors.js";
+import { FileSystemStateError, isNotFound } from "./errors.js";
 
 /**
- * The multi-file operations (sweep, clear, deletePrefix, tags) are written once, as generators that
- * yield the file-system calls they need; {@link runSync} and {@link runAsync} carry those calls out
- * with `node:fs` or `node:fs/promises`. Sync and async memoized functions thus share one, tested,
- * implementation.
+ * Every operation of the state (get, set, delete, sweep, clear, deletePrefix, tags) is written once,
+ * as a generator that yields the file-system calls it needs; the drivers of `fs-drivers.ts`
+ * (`runSync`, `runAsync`) carry those calls out with `node:fs` or `node:fs/promises`. Sync and async
+ * memoized functions thus share one, tested, implementation of each operation.
  */
 export type FsRequest =
   | { readonly op: "list"; readonly path: string }
   | { readonly op: "read"; readonly path: string; readonly length: number }
+  | { readonly op: "readOwned"; readonly path: string }
+  | { readonly op: "inspect"; readonly path: string }
   | { readonly op: "mtime"; readonly path: string }
   | { readonly op: "remove"; readonly path: string }
   | { readonly op: "removeDirectory"; readonly path: string }
@@ -32,7 +18,19 @@ export type FsRequest =
   | { readonly op: "rename"; readonly from: string; readonly to: string }
   | { readonly op: "link"; readonly from: string; readonly to: string }
   | { readonly op: "removeTree"; readonly path: string }
-  | { readonly op: "createEmpty"; readonly path: string };
+  | { readonly op: "createEmpty"; readonly path: string }
+  | { readonly op: "createNew"; readonly path: string }
+  | { readonly op: "append"; readonly path: string; readonly bytes: Buffer }
+  | { readonly op: "writeAll"; readonly file: OpenFile; readonly chunks: readonly Buffer[] }
+  | { readonly op: "flush"; readonly file: OpenFile }
+  | { readonly op: "close"; readonly file: OpenFile }
+  | { readonly op: "syncDirectory"; readonly path: string };
+
+declare const openFileBrand: unique symbol;
+/** A file opened for writing by a driver (a descriptor or a `FileHandle`); opaque to the steps. */
+export interface OpenFile {
+  readonly [openFileBrand]: true;
+}
 
 /** The start of a file and its full size. */
 export interface FileHead {
@@ -78,6 +76,49 @@ export function* read(path: string, length: number): Steps<FileHead> {
   return (yield { op: "read", path, length }) as FileHead;
 }
 
+/** A whole file's bytes and its owner. */
+export interface OwnedBytes {
+  readonly bytes: Buffer;
+  /** The uid owning the file that was read. */
+  readonly owner: number;
+}
+
+/**
+ * Reads a whole file, opened with `O_NOFOLLOW` (a symbolic link fails with `ELOOP`), and its owner
+ * (of the file read, whatever is at the path afterwards).
+ */
+export function* readOwned(path: string): Steps<OwnedBytes> {
+  return (yield { op: "readOwned", path }) as OwnedBytes;
+}
+
+/** What `lstat` says about a path (a symbolic link is not followed). */
+export interface PathStats {
+  readonly dev: number;
+  readonly ino: number;
+  readonly uid: number;
+  /** Type and permission bits, as `stat`'s `mode`. */
+  readonly mode: number;
+  readonly kind: "directory" | "symlink" | "other";
+}
+
+/** The {@link PathStats} of a `node:fs` `Stats`. */
+export function pathStatsOf(stats: {
+  dev: number;
+  ino: number;
+  uid: number;
+  mode: number;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}): PathStats {
+  const kind = stats.isDirectory() ? "directory" : stats.isSymbolicLink() ? "symlink" : "other";
+  return { dev: stats.dev, ino: stats.ino, uid: stats.uid, mode: stats.mode, kind };
+}
+
+/** `lstat`s a path. */
+export function* inspect(path: string): Steps<PathStats> {
+  return (yield { op: "inspect", path }) as PathStats;
+}
+
 /** A file's modification time in ms since the epoch. */
 export function* mtime(path: string): Steps<number> {
   return (yield { op: "mtime", path }) as number;
@@ -118,181 +159,39 @@ export function* createEmpty(path: string): Steps<boolean> {
   return (yield { op: "createEmpty", path }) as boolean;
 }
 
-// rm retries ENOTEMPTY: a writer that created its temporary file before the directory was moved to
-// the trash may still rename it into place there.
-const TREE_REMOVAL = { recursive: true, force: true, maxRetries: 3, retryDelay: 10 } as const;
 
-function isGoneOrFull(error: unknown): boolean {
-  const code = errnoCode(error);
-  return code === "ENOENT" || code === "ENOTEMPTY" || code === "EEXIST";
+/** Creates a new file (mode 0600) for writing; fails with `EEXIST` if it exists (`O_CREAT | O_EXCL`). */
+export function* createNew(path: string): Steps<OpenFile> {
+  return (yield { op: "createNew", path }) as OpenFile;
 }
 
-// Not `recursive` first: a recursive mkdir reports ENOENT instead of EROFS on a read-only file
-// system, which would hide the real problem.
-function makeDirectorySync(path: string): void {
-  try {
-    mkdirSync(path, { mode: DIRECTORY_MODE });
-  } catch (error) {
-    if (errnoCode(error) === "EEXIST") return;
-    if (!isNotFound(error)) throw error;
-    mkdirSync(path, { recursive: true, mode: DIRECTORY_MODE });
-  }
+/** Writes `chunks` at the start of `file`, all of them (a short write is continued). */
+export function* writeAll(file: OpenFile, chunks: readonly Buffer[]): Steps<void> {
+  yield { op: "writeAll", file, chunks };
 }
 
-async function makeDirectoryAsync(path: string): Promise<void> {
-  try {
-    await mkdir(path, { mode: DIRECTORY_MODE });
-  } catch (error) {
-    if (errnoCode(error) === "EEXIST") return;
-    if (!isNotFound(error)) throw error;
-    await mkdir(path, { recursive: true, mode: DIRECTORY_MODE });
-  }
+/** Flushes `file` to the disk (`fsync`). */
+export function* flush(file: OpenFile): Steps<void> {
+  yield { op: "flush", file };
 }
 
-function readSyncHead(path: string, length: number): FileHead {
-  const fd = openSync(path, "r");
-  try {
-    const size = fstatSync(fd).size;
-    const bytes = Buffer.allocUnsafe(Math.min(size, length));
-    const got = readSync(fd, bytes, 0, bytes.length, 0);
-    return { bytes: bytes.subarray(0, got), size };
-  } finally {
-    closeSync(fd);
-  }
+/** Closes `file`. */
+export function* close(file: OpenFile): Steps<void> {
+  yield { op: "close", file };
 }
 
-async function readAsyncHead(path: string, length: number): Promise<FileHead> {
-  const handle = await open(path, "r");
-  try {
-    const { size } = await handle.stat();
-    const bytes = Buffer.allocUnsafe(Math.min(size, length));
-    const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0);
-    return { bytes: bytes.subarray(0, bytesRead), size };
-  } finally {
-    await handle.close();
-  }
+/**
+ * Flushes a directory to the disk, so that a rename into it is durable; a directory that is gone is
+ * not an error (a concurrent clear/deletePrefix removed it, with the entry).
+ */
+export function* syncDirectory(path: string): Steps<void> {
+  yield { op: "syncDirectory", path };
 }
 
-function performSync(request: FsRequest): unknown {
-  switch (request.op) {
-    case "list":
-      return readdirSync(request.path);
-    case "read":
-      return readSyncHead(request.path, request.length);
-    case "mtime":
-      return statSync(request.path).mtimeMs;
-    case "remove":
-      try {
-        unlinkSync(request.path);
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-      return undefined;
-    case "removeDirectory":
-      try {
-        rmdirSync(request.path);
-        return true;
-      } catch (error) {
-        if (isGoneOrFull(error)) return false;
-        throw error;
-      }
-    case "makeDirectory":
-      makeDirectorySync(request.path);
-      return undefined;
-    case "rename":
-      renameSync(request.from, request.to);
-      return undefined;
-    case "link":
-      linkSync(request.from, request.to);
-      return undefined;
-    case "removeTree":
-      rmSync(request.path, TREE_REMOVAL);
-      return undefined;
-    case "createEmpty":
-      try {
-        closeSync(openSync(request.path, "wx", FILE_MODE));
-        return true;
-      } catch (error) {
-        if (errnoCode(error) === "EEXIST") return false;
-        throw error;
-      }
-  }
-}
-
-async function performAsync(request: FsRequest): Promise<unknown> {
-  switch (request.op) {
-    case "list":
-      return readdir(request.path);
-    case "read":
-      return readAsyncHead(request.path, request.length);
-    case "mtime":
-      return (await stat(request.path)).mtimeMs;
-    case "remove":
-      try {
-        await unlink(request.path);
-      } catch (error) {
-        if (!isNotFound(error)) throw error;
-      }
-      return undefined;
-    case "removeDirectory":
-      try {
-        await rmdir(request.path);
-        return true;
-      } catch (error) {
-        if (isGoneOrFull(error)) return false;
-        throw error;
-      }
-    case "makeDirectory":
-      await makeDirectoryAsync(request.path);
-      return undefined;
-    case "rename":
-      await rename(request.from, request.to);
-      return undefined;
-    case "link":
-      await link(request.from, request.to);
-      return undefined;
-    case "removeTree":
-      await rm(request.path, TREE_REMOVAL);
-      return undefined;
-    case "createEmpty":
-      try {
-        await (await open(request.path, "wx", FILE_MODE)).close();
-        return true;
-      } catch (error) {
-        if (errnoCode(error) === "EEXIST") return false;
-        throw error;
-      }
-  }
-}
-
-/** Runs a walk with synchronous file-system calls. */
-export function runSync<T>(steps: Steps<T>): T {
-  let next = steps.next();
-  while (!next.done) {
-    let result: unknown;
-    try {
-      result = performSync(next.value);
-    } catch (error) {
-      next = steps.throw(error);
-      continue;
-    }
-    next = steps.next(result);
-  }
-  return next.value;
-}
-
-/** Runs a walk with `node:fs/promises`. */
-export async function runAsync<T>(steps: Steps<T>): Promise<T> {
-  let next = steps.next();
-  while (!next.done) {
-    let result: unknown;
-    try {
-      result = await performAsync(next.value);
-    } catch (error) {
-      next = steps.throw(error);
-      continue;
-    }
-    next = steps.next(result);
-  }
-  return next.value;
+/**
+ * Appends `bytes` to a file (made, mode 0600, if missing) in one `O_APPEND` write: appends of several
+ * processes never overwrite each other.
+ */
+export function* append(path: string, bytes: Buffer): Steps<void> {
+  yield { op: "append", path, bytes };
 }

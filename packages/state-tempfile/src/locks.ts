@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { link, mkdir, open, readFile, stat, unlink } from "node:fs/promises";
 import { sep } from "node:path";
+import { InvalidTtlError, validateTtl } from "@mimic/core";
 import { DIRECTORY_MODE, FILE_MODE } from "./directory.js";
 import { FileSystemStateError, errnoCode, isNotFound } from "./errors.js";
 import { listIfPresent, createEmpty, mtime, read, remove, type Steps } from "./fs-steps.js";
@@ -46,6 +47,18 @@ function parseLease(bytes: Buffer): Lease {
     // falls through
   }
   return UNREADABLE;
+}
+
+/**
+ * A lease of `lease` seconds, in ms.
+ * @throws InvalidTtlError for a lease that is not a positive number of seconds
+ */
+export function leaseMs(lease: number): number {
+  const seconds = validateTtl(lease, "TempFileState.lock: lease");
+  if (seconds === null || seconds <= 0) {
+    throw new InvalidTtlError(`TempFileState.lock: lease must be a positive number of seconds, got ${String(lease)}`);
+  }
+  return seconds * 1000;
 }
 
 /** The lease file of a key digest in the cache directory `root`. */

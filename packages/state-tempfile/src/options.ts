@@ -1,12 +1,15 @@
 import { tmpdir } from "node:os";
 import { resolve } from "node:path";
 import { InvalidOptionError, v8Serializer, type Serializer, type StateError } from "@mimic/core";
+import { MIN_SECRET_BYTES, describeValue, rejectUnknownOptions } from "@mimic/core/state-kit";
 
 /** Options of {@link TempFileState}. */
 export interface TempFileStateOptions {
   /**
    * The directory under which the cache directory is made. Created (mode 0700, with its parents)
-   * when it does not exist.
+   * when it does not exist. It must belong to this user or root and, if group or others can write
+   * it, have the sticky bit (as `/tmp` has); otherwise the state refuses it with an
+   * `UnsafeDirectoryError` (see the README's Security section).
    * @default os.tmpdir()
    */
   basePath?: string | undefined;
@@ -52,9 +55,10 @@ export interface TempFileStateOptions {
   maxBytes?: number | undefined;
 
   /**
-   * Sweep the directory after this many writes by this state: remove expired entries, corrupt
-   * files and temporary files left by writers that died, and apply `maxEntries`/`maxBytes`.
-   * The sweep runs inside the write that triggers it. `0` turns write-triggered sweeps off
+   * Sweep the directory after this many writes and invalidations by this state: remove expired
+   * entries, corrupt files, temporary files left by writers that died and invalidation stamps no
+   * write needs any more, and apply `maxEntries`/`maxBytes`. The sweep runs inside the write (or
+   * invalidation) that triggers it. `0` turns write-triggered sweeps off
    * (bounds are then applied by the timer or `sweep()` only).
    * @default 1000
    */
@@ -102,7 +106,7 @@ export interface ResolvedOptions {
   readonly secret: Buffer | undefined;
 }
 
-const known = new Set<string>([
+const KNOWN_OPTIONS: readonly (keyof TempFileStateOptions)[] = [
   "basePath",
   "static",
   "serializer",
@@ -113,29 +117,24 @@ const known = new Set<string>([
   "sweepInterval",
   "onError",
   "secret",
-]);
+];
 
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return "a function";
-  if (typeof value === "object" && value !== null) return Array.isArray(value) ? "an array" : "an object";
-  return String(value);
-}
-
-function fail(name: string, expected: string, value: unknown): never {
-  throw new InvalidOptionError(`TempFileState: option "${name}" must be ${expected}, got ${show(value)}`);
+function invalid(name: string, expected: string, value: unknown): InvalidOptionError {
+  // describeValue goes through JSON, which renders NaN and ±Infinity as "null".
+  const shown = typeof value === "number" ? String(value) : describeValue(value);
+  return new InvalidOptionError(`TempFileState: option "${name}" must be ${expected}, got ${shown}`);
 }
 
 function optionalBoolean(name: string, value: unknown): boolean {
   if (value === undefined) return false;
-  if (typeof value !== "boolean") fail(name, "a boolean", value);
+  if (typeof value !== "boolean") throw invalid(name, "a boolean", value);
   return value;
 }
 
 function optionalCount(name: string, value: unknown, fallback: number, allowZero: boolean): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
-    fail(name, allowZero ? "an integer >= 0" : "an integer >= 1", value);
+    throw invalid(name, allowZero ? "an integer >= 0" : "an integer >= 1", value);
   }
   return value;
 }
@@ -152,9 +151,6 @@ function isSerializer(value: unknown): value is Serializer {
 }
 
 const WARNING_INTERVAL_MS = 30_000;
-
-/** A shorter HMAC key can be guessed by whoever can read one entry file. */
-const MIN_SECRET_BYTES = 16;
 
 // A failing disk would otherwise print a warning for every sweep.
 function rateLimitedWarning(): (error: StateError) => void {
@@ -174,25 +170,19 @@ function rateLimitedWarning(): (error: StateError) => void {
  */
 export function resolveOptions(options: TempFileStateOptions | undefined): ResolvedOptions {
   if (options === undefined || options === null) options = {};
-  if (typeof options !== "object") fail("options", "an object", options);
-  for (const name of Object.keys(options)) {
-    if (!known.has(name)) {
-      throw new InvalidOptionError(
-        `TempFileState: unknown option "${name}" (known options: ${[...known].join(", ")})`,
-      );
-    }
-  }
+  if (typeof options !== "object") throw new InvalidOptionError(`TempFileState: options must be an object, got ${describeValue(options)}`);
+  rejectUnknownOptions("TempFileState", options, KNOWN_OPTIONS);
   const { basePath, serializer, sweepInterval, onError } = options;
   if (basePath !== undefined && (typeof basePath !== "string" || basePath === "")) {
-    fail("basePath", "a non-empty path", basePath);
+    throw invalid("basePath", "a non-empty path", basePath);
   }
   if (serializer !== undefined && !isSerializer(serializer)) {
-    fail("serializer", "a Serializer ({ name, serialize, deserialize })", serializer);
+    throw invalid("serializer", "a Serializer ({ name, serialize, deserialize })", serializer);
   }
   if (serializer !== undefined) {
     const nameBytes = Buffer.byteLength(serializer.name, "utf8");
     if (nameBytes === 0 || nameBytes > 255) {
-      fail("serializer", "a Serializer whose name is 1 to 255 bytes of UTF-8 (it is stored in every entry)", serializer.name);
+      throw invalid("serializer", "a Serializer whose name is 1 to 255 bytes of UTF-8 (it is stored in every entry)", serializer.name);
     }
   }
   if (
@@ -200,15 +190,19 @@ export function resolveOptions(options: TempFileStateOptions | undefined): Resol
     sweepInterval !== null &&
     (typeof sweepInterval !== "number" || !Number.isFinite(sweepInterval) || sweepInterval < 0)
   ) {
-    fail("sweepInterval", "a finite number of seconds >= 0, or null", sweepInterval);
+    throw invalid("sweepInterval", "a finite number of seconds >= 0, or null", sweepInterval);
   }
-  if (onError !== undefined && typeof onError !== "function") fail("onError", "a function", onError);
+  if (onError !== undefined && typeof onError !== "function") throw invalid("onError", "a function", onError);
   const { secret } = options;
   let secretBytes: Buffer | undefined;
   if (secret !== undefined) {
     if (typeof secret === "string") secretBytes = Buffer.from(secret, "utf8");
     else if (secret instanceof Uint8Array) secretBytes = Buffer.from(secret); // a copy: the caller may reuse theirs
-    else fail("secret", "a string or a Uint8Array/Buffer", secret);
+    else {
+      // Its type only: whatever was passed as a secret must not end up in a log.
+      const kind = typeof secret === "number" || typeof secret === "boolean" || secret === null ? String(secret) : typeof secret;
+      throw new InvalidOptionError(`TempFileState: option "secret" must be a string or a Uint8Array/Buffer, got ${kind}`);
+    }
     if (secretBytes.length < MIN_SECRET_BYTES) {
       throw new InvalidOptionError(
         `TempFileState: option "secret" must be at least ${MIN_SECRET_BYTES} bytes (use crypto.randomBytes(32)), got ${secretBytes.length}`,

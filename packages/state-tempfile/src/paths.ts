@@ -10,6 +10,7 @@ import { NAMESPACE_END, digestKey } from "@mimic/core";
  * <root>/n2-<namespace id>/<xx>/.<key digest>.<pid>.<unique>.tmp   a write in progress
  * <root>/t2-<tag id>/<namespace id>-<key digest>  "this entry was written with this tag" (empty file)
  * <root>/l2/<key digest>                          a lease (`lock`), holding its token and expiry
+ * <root>/f2/<window>/<scope>                       invalidation stamps that fence writes (see fences.ts)
  * <root>/.trash-<pid>-<unique>                     a directory being removed (clear, deletePrefix)
  * ```
  *
@@ -28,6 +29,8 @@ export const NAMESPACE_DIRECTORY = /^n2-[0-9a-f]{32}$/;
 export const TAG_DIRECTORY = /^t2-[0-9a-f]{32}$/;
 /** The directory of lease files. */
 export const LOCK_DIRECTORY = "l2";
+/** The directory of invalidation stamps. */
+export const FENCE_DIRECTORY = "f2";
 /** Shard directories inside a namespace directory. */
 export const SHARD_DIRECTORY = /^[0-9a-f]{2}$/;
 /** Shard directories of layout 1, directly under the root: an older release's, removed by sweeps. */
@@ -140,6 +143,11 @@ export function tempFileFor(location: EntryLocation): string {
 export function tempFileWriter(name: string): number | undefined {
   const match = TEMP_FILE.exec(name);
   return match ? Number(match[1]) : undefined;
+}
+
+/** Whether `name` is a temporary file of a write of the entry named `digest` (in its shard). */
+export function isTempFileOf(name: string, digest: string): boolean {
+  return name.startsWith(`.${digest}.`) && TEMP_FILE.test(name);
 }
 
 /** A fresh name, in the marker's tag directory, to take `marker` aside under. */

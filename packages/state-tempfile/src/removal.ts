@@ -2,6 +2,7 @@ import { sep } from "node:path";
 import { CorruptEntryError, NAMESPACE_END } from "@mimic/core";
 import type { EntryCodec } from "./entry.js";
 import { FileSystemStateError, isNotFound } from "./errors.js";
+import { stampInvalidation } from "./fences.js";
 import { listOrThrow, listIfPresent, remove, removeDirectory, removeTree, renameTo, type Steps } from "./fs-steps.js";
 import { keyOf, readHead } from "./head.js";
 import { isAbandoned } from "./liveness.js";
@@ -11,7 +12,9 @@ import {
   NAMESPACE_DIRECTORY,
   SHARD_DIRECTORY,
   TAG_DIRECTORY,
+  isTempFileOf,
   namespaceDirectory,
+  shortId,
   tempFileWriter,
   trashDirectoryIn,
 } from "./paths.js";
@@ -41,6 +44,27 @@ export function* discard(root: string, directory: string, report: (error: Error)
 }
 
 /**
+ * Removes the temporary files of writes in progress of the entry named `digest` in `shard`, so that
+ * none of them is put in place after a removal (its rename fails; the write counts as done before
+ * the removal). Call it after the invalidation's stamp and before removing the entry itself.
+ * @returns whether there were any
+ */
+export function* removePendingWrites(shard: string, digest: string, report: (error: Error) => void): Steps<boolean> {
+  const names = yield* listIfPresent(shard, report);
+  let found = false;
+  for (const name of names ?? []) {
+    if (!isTempFileOf(name, digest)) continue;
+    found = true;
+    try {
+      yield* remove(shard + sep + name);
+    } catch (error) {
+      report(new FileSystemStateError("remove", shard + sep + name, error));
+    }
+  }
+  return found;
+}
+
+/**
  * Removes the files a layout-1 shard directory (an older release's) holds, and the directory once
  * empty. Temporary files of live writers of that release are left to finish.
  * @returns how many files were removed
@@ -66,11 +90,13 @@ export function* removeLegacyShard(directory: string, report: (error: Error) => 
 }
 
 /**
- * Removes every entry and tag marker under `root` (leases and files that are not Mimic's stay).
+ * Removes every entry and tag marker under `root` (leases and files that are not Mimic's stay), after
+ * stamping the invalidation (at `time`) so that fenced writes that began before it are not stored.
  * @returns the problems met, after trying everything
- * @throws FileSystemStateError when `root` cannot be listed
+ * @throws FileSystemStateError when the stamp cannot be written or `root` cannot be listed
  */
-export function* clearSteps(root: string, report: (error: Error) => void): Steps<Error[]> {
+export function* clearSteps(root: string, time: number, report: (error: Error) => void): Steps<Error[]> {
+  yield* stampInvalidation(root, { kind: "all" }, time);
   const names = yield* listOrThrow(root);
   const problems: Error[] = [];
   // Tag directories first: a tagged write adds its markers after its entry, so an entry that
@@ -90,18 +116,29 @@ export function* clearSteps(root: string, report: (error: Error) => void): Steps
 }
 
 /**
- * Removes every entry whose key starts with `prefix`. A whole namespace (`…|`, what `fn.clear()`
+ * Removes every entry whose key starts with `prefix`, after stamping the invalidation (at `time`) so
+ * that fenced writes that began before it are not stored. A whole namespace (`…|`, what `fn.clear()`
  * passes) is one directory, removed at once; any other prefix is found by reading the keys stored
- * in the entries: of one namespace's directory when the prefix holds a `|`, else of all of them.
+ * in the entries (and in the complete files of writes in progress, which are removed too): of one
+ * namespace's directory when the prefix holds a `|`, else of all of them.
  * @returns the problems met (files that could not be read or removed), after trying all
- * @throws FileSystemStateError when a directory cannot be moved aside or `root` cannot be listed
+ * @throws FileSystemStateError when the stamp cannot be written, a directory cannot be moved aside or
+ *   `root` cannot be listed
  */
-export function* deletePrefixSteps(root: string, prefix: string, codec: EntryCodec, report: (error: Error) => void): Steps<Error[]> {
+export function* deletePrefixSteps(
+  root: string,
+  prefix: string,
+  time: number,
+  codec: EntryCodec,
+  report: (error: Error) => void,
+): Steps<Error[]> {
   const end = prefix.indexOf(NAMESPACE_END);
   if (end !== -1 && end === prefix.length - 1) {
+    yield* stampInvalidation(root, { kind: "namespace", namespaceId: shortId(prefix) }, time);
     yield* discard(root, namespaceDirectory(root, prefix), report);
     return [];
   }
+  yield* stampInvalidation(root, prefix === "" ? { kind: "all" } : { kind: "prefix", prefix }, time);
   let directories: string[];
   if (end === -1) {
     const names = yield* listOrThrow(root);
@@ -124,19 +161,29 @@ function* deleteMatching(directory: string, prefix: string, codec: EntryCodec, p
   if (shards === undefined) return;
   for (const shard of shards) {
     if (!SHARD_DIRECTORY.test(shard)) continue;
-    const names = yield* listIfPresent(directory + sep + shard, report);
-    if (names === undefined) continue;
-    for (const name of names) {
-      if (!ENTRY_FILE.test(name)) continue;
-      const path = directory + sep + shard + sep + name;
-      try {
-        // A corrupt file holds no key of this state (reads remove it); a missing one is already gone.
-        if (keyOf(yield* readHead(path, codec, true)).startsWith(prefix)) yield* remove(path);
-      } catch (error) {
-        if (!(error instanceof CorruptEntryError) && !isNotFound(error)) {
-          problems.push(new FileSystemStateError("delete by prefix", path, error));
-        }
-      }
+    const path = directory + sep + shard;
+    // Writes in progress first, then the entries listed again: a write renamed into place meanwhile
+    // is then among the entries.
+    const pending = yield* listIfPresent(path, report);
+    if (pending === undefined) continue;
+    for (const name of pending) {
+      if (tempFileWriter(name) !== undefined) yield* removeIfMatching(path + sep + name, prefix, codec, problems);
+    }
+    const names = yield* listIfPresent(path, report);
+    for (const name of names ?? []) {
+      if (ENTRY_FILE.test(name)) yield* removeIfMatching(path + sep + name, prefix, codec, problems);
+    }
+  }
+}
+
+function* removeIfMatching(path: string, prefix: string, codec: EntryCodec, problems: Error[]): Steps<void> {
+  try {
+    // A corrupt file holds no key of this state (reads remove it), nor does a write's temporary file
+    // that is not complete yet (that write checks the stamps once it is); a missing one is gone.
+    if (keyOf(yield* readHead(path, codec, true)).startsWith(prefix)) yield* remove(path);
+  } catch (error) {
+    if (!(error instanceof CorruptEntryError) && !isNotFound(error)) {
+      problems.push(new FileSystemStateError("delete by prefix", path, error));
     }
   }
 }

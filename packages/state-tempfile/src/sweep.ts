@@ -3,11 +3,13 @@ import { CorruptEntryError, isExpired } from "@mimic/core";
 import type { EntryCodec } from "./entry.js";
 import { FileSystemStateError, isNotFound } from "./errors.js";
 import { listOrThrow, listIfPresent, remove, removeDirectory, removeTree, type Steps } from "./fs-steps.js";
+import { sweepFences } from "./fences.js";
 import { readHead } from "./head.js";
 import { isAbandoned } from "./liveness.js";
 import { sweepLeaseDirectory, type LeaseSweep } from "./locks.js";
 import {
   ENTRY_FILE,
+  FENCE_DIRECTORY,
   LEGACY_SHARD_DIRECTORY,
   LOCK_DIRECTORY,
   NAMESPACE_DIRECTORY,
@@ -17,7 +19,7 @@ import {
   trashOwner,
 } from "./paths.js";
 import { removeLegacyShard } from "./removal.js";
-import { sweepTagDirectory, type MarkerSweep } from "./tags.js";
+import { sweepTagDirectory, type MarkerSweep } from "./tag-markers.js";
 
 export { STALE_TEMP_MS } from "./liveness.js";
 
@@ -44,6 +46,8 @@ export interface SweepReport {
   leases: number;
   /** Files of an older release's directory layout removed. */
   obsolete: number;
+  /** Directories of invalidation stamps removed (older than any fenced write still needs). */
+  fences: number;
 }
 
 /** What a sweep is asked to do. */
@@ -179,6 +183,7 @@ export function* sweepDirectory(root: string, plan: SweepPlan): Steps<SweepRepor
     markers: 0,
     leases: 0,
     obsolete: 0,
+    fences: 0,
   };
   const live: LiveEntry[] = [];
   for (const name of names) {
@@ -225,6 +230,7 @@ export function* sweepDirectory(root: string, plan: SweepPlan): Steps<SweepRepor
     if (TAG_DIRECTORY.test(name)) yield* sweepTagDirectory(root, root + sep + name, markers);
   }
   report.markers = markers.dropped;
+  if (names.includes(FENCE_DIRECTORY)) report.fences = yield* sweepFences(root, plan.now, plan.report);
   if (names.includes(LOCK_DIRECTORY)) {
     const leases: LeaseSweep = { now: plan.now, report: plan.report, leases: 0, orphans: 0 };
     yield* sweepLeaseDirectory(root + sep + LOCK_DIRECTORY, leases);

@@ -1,29 +1,32 @@
-import { readFileSync, unlinkSync } from "node:fs";
-import { readFile, rm, unlink } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import {
-  InvalidTtlError,
   StateClosedError,
   StateError,
   validateTtl,
   type CacheEntry,
+  type FencingState,
   type LockingState,
   type PrefixDeletingState,
   type SetOptions,
   type TaggingState,
 } from "@mimic/core";
-import { writeEntry, writeEntrySync } from "./atomic-write.js";
 import { createPrivateDirectory, openStaticDirectory } from "./directory.js";
-import { decodeEntry, encodeEntry, type EntryCodec } from "./entry.js";
-import { FileSystemStateError, isNotFound } from "./errors.js";
+import { encodeEntry, type EntryCodec } from "./entry.js";
+import { deleteEntry, readEntry, storeEntry } from "./entry-steps.js";
+import { FileSystemStateError, type UnsafeDirectoryError } from "./errors.js";
+import { fenceOf } from "./fences.js";
 import { keepAtExit, removeAtExit } from "./exit-cleanup.js";
 import { encodeSerializerName } from "./format.js";
-import { runAsync, runSync, type Steps } from "./fs-steps.js";
-import { acquireLease, releaseLease } from "./locks.js";
+import { runAsync, runSync } from "./fs-drivers.js";
+import type { Steps } from "./fs-steps.js";
+import { acquireLease, leaseMs, releaseLease } from "./locks.js";
 import { resolveOptions, type ResolvedOptions, type TempFileStateOptions } from "./options.js";
 import { EntryLocator, type EntryLocation } from "./paths.js";
 import { clearSteps, deletePrefixSteps } from "./removal.js";
 import { sweepDirectory, type SweepPlan, type SweepReport } from "./sweep.js";
-import { addMarkers, invalidateTagsSteps, normalizeTags } from "./tags.js";
+import { SweepSchedule } from "./sweep-schedule.js";
+import { invalidateTagsSteps, normalizeTags } from "./tag-markers.js";
+import { inTrustedDirectory, verifyDirectory, type TrustedDirectory } from "./trusted-directory.js";
 
 /**
  * A Mimic state that keeps each entry in a file: one file per key, written atomically (temporary
@@ -38,10 +41,11 @@ import { addMarkers, invalidateTagsSteps, normalizeTags } from "./tags.js";
  * for the `tags` option and `Mime.invalidateTags`) and leases (`lock`/`unlock`, for the `lock`
  * option: one execution across processes).
  *
- * Operations throw (or reject with) a {@link FileSystemStateError} when the file system fails and a
+ * Operations throw (or reject with) a {@link FileSystemStateError} when the file system fails, a
  * `CorruptEntryError` for a file that is not a complete entry, or not correctly signed with the
- * `secret` (the file is removed); Mimic treats both as a miss and reports them. They never return a
- * wrong or partial value.
+ * `secret` (the file is removed), and an {@link UnsafeDirectoryError} when the directory, its
+ * `basePath` or an entry file could have been written by another user (nothing there is read);
+ * Mimic treats all three as a miss and reports them. They never return a wrong or partial value.
  *
  * @example
  * ```ts
@@ -52,7 +56,15 @@ import { addMarkers, invalidateTagsSteps, normalizeTags } from "./tags.js";
  * const slowSquare = Mime({ ttl: 60, state, name: "slowSquare" })((n: number) => n * n);
  * ```
  */
-export class TempFileState implements TaggingState, PrefixDeletingState, LockingState {
+export class TempFileState implements TaggingState, PrefixDeletingState, LockingState, FencingState {
+  /**
+   * Writes are fenced by invalidations: a `set` given `startedAt` stores nothing when an invalidation
+   * of its key (`delete`, a `deletePrefix` covering it, `clear`, `invalidateTags` of one of its tags)
+   * began at or after that moment, in any process sharing the directory, or when the execution began
+   * more than 10 minutes ago. See the README's "Invalidation and writes in flight".
+   */
+  readonly fencesWrites = true as const;
+
   /**
    * `true` for a private directory (entries never leave this process), `false` for a static one
    * (shared with other processes, so Mimic uses stable function identities as keys).
@@ -61,17 +73,12 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   private readonly options: ResolvedOptions;
   private readonly codec: EntryCodec;
-  private path: string | undefined;
+  private trusted: TrustedDirectory | undefined;
   private locator: EntryLocator | undefined;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<SweepReport> | undefined;
-  // Bookkeeping that decides when a write triggers a sweep. What other processes wrote is learnt
-  // at the next sweep; until a first sweep, a shared directory's content is unknown (Infinity).
-  private writesSinceSweep = 0;
-  private bytesSinceSweep = 0;
-  private entriesAtSweep = 0;
-  private bytesAtSweep = 0;
+  private schedule: SweepSchedule | undefined;
 
   /**
    * Checks the options; the directory is made on first use.
@@ -89,11 +96,11 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   /**
    * The directory holding the entries; creates it on first access.
-   * @throws FileSystemStateError when it cannot be created, StateError when a static directory
-   *   is not safe to use (another owner, writable by others, a symbolic link).
+   * @throws FileSystemStateError when it cannot be created, UnsafeDirectoryError when it or its
+   *   `basePath` is not safe to use (another owner, writable by others, a symbolic link).
    */
   get directory(): string {
-    return this.open();
+    return this.open().path;
   }
 
   /** Whether `close()` has been called. */
@@ -112,111 +119,47 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   /** @inheritDoc IState.get */
   async get(key: string): Promise<CacheEntry | undefined> {
     const location = this.locate(key);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(location.file);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw new FileSystemStateError("read", location.file, error);
-    }
-    const decoded = decodeEntry(bytes, location.file, location.keyBytes, this.codec, Date.now());
-    if (decoded.kind === "hit") return decoded.entry;
-    await unlink(location.file).catch(() => undefined);
-    if (decoded.kind === "corrupt") throw decoded.error;
-    return undefined;
+    return runAsync(readEntry(this.open(), location, this.codec));
   }
 
   /** @inheritDoc IState.getSync */
   getSync(key: string): CacheEntry | undefined {
     const location = this.locate(key);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(location.file);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw new FileSystemStateError("read", location.file, error);
-    }
-    const decoded = decodeEntry(bytes, location.file, location.keyBytes, this.codec, Date.now());
-    if (decoded.kind === "hit") return decoded.entry;
-    try {
-      unlinkSync(location.file);
-    } catch {
-      // Another process removed or replaced it; either way this read is a miss.
-    }
-    if (decoded.kind === "corrupt") throw decoded.error;
-    return undefined;
+    return runSync(readEntry(this.open(), location, this.codec));
   }
 
   /**
    * Stores `value` under `key`, replacing any previous entry, its expiry and its tags.
    * @param ttl seconds until the entry expires (fractions allowed); `null` means never.
    * @param options `tags`: the entry goes when any of them is invalidated (`invalidateTags`).
+   *   `startedAt` (ms since the epoch): when the execution that produced `value` began; the value is
+   *   not stored if an invalidation covering it began at or after then (see {@link fencesWrites}).
    * @throws FileSystemStateError when the file system fails (no partial entry is left, and no entry
    *   that carries a tag the index does not know), StateError when the value cannot be serialized.
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
-    const location = this.locate(key);
-    const tags = normalizeTags(options?.tags, "TempFileState.set");
-    const chunks = this.encode(location, value, ttl, tags);
-    await writeEntry(location, chunks, this.options.fsync);
-    if (tags.length > 0) {
-      try {
-        await runAsync(addMarkers(this.open(), location, tags));
-      } catch (error) {
-        await unlink(location.file).catch(() => undefined);
-        throw error;
-      }
-    }
-    if (this.countWrite(chunks)) {
-      await this.sweep().catch((error: unknown) => this.report(error));
-    }
+    const write = this.prepareWrite(key, value, ttl, options, "TempFileState.set");
+    if (await runAsync(write.steps)) await this.sweepIfDue(this.scheduleOf().countWrite(write.chunks));
   }
 
   /** Synchronous {@link TempFileState.set}. */
   setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
-    const location = this.locate(key);
-    const tags = normalizeTags(options?.tags, "TempFileState.setSync");
-    const chunks = this.encode(location, value, ttl, tags);
-    writeEntrySync(location, chunks, this.options.fsync);
-    if (tags.length > 0) {
-      try {
-        runSync(addMarkers(this.open(), location, tags));
-      } catch (error) {
-        try {
-          unlinkSync(location.file);
-        } catch {
-          // Already gone; the marker failure is what to report.
-        }
-        throw error;
-      }
-    }
-    if (this.countWrite(chunks)) {
-      try {
-        this.sweepSync();
-      } catch (error) {
-        this.report(error);
-      }
-    }
+    const write = this.prepareWrite(key, value, ttl, options, "TempFileState.setSync");
+    if (runSync(write.steps)) this.sweepSyncIfDue(this.scheduleOf().countWrite(write.chunks));
   }
 
   /** @inheritDoc IState.delete */
   async delete(key: string): Promise<void> {
-    const { file } = this.locate(key);
-    try {
-      await unlink(file);
-    } catch (error) {
-      if (!isNotFound(error)) throw new FileSystemStateError("remove", file, error);
-    }
+    const location = this.locate(key);
+    await runAsync(deleteEntry(this.open(), location, Date.now()));
+    await this.sweepIfDue(this.scheduleOf().countInvalidation());
   }
 
   /** @inheritDoc IState.deleteSync */
   deleteSync(key: string): void {
-    const { file } = this.locate(key);
-    try {
-      unlinkSync(file);
-    } catch (error) {
-      if (!isNotFound(error)) throw new FileSystemStateError("remove", file, error);
-    }
+    const location = this.locate(key);
+    runSync(deleteEntry(this.open(), location, Date.now()));
+    this.sweepSyncIfDue(this.scheduleOf().countInvalidation());
   }
 
   /**
@@ -226,14 +169,12 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    * @throws FileSystemStateError for the first directory that could not be removed (after trying all).
    */
   async clear(): Promise<void> {
-    const root = this.open();
-    this.afterClear(await runAsync(clearSteps(root, (error) => this.report(error))));
+    this.afterClear(await runAsync(this.clearSteps()));
   }
 
   /** Synchronous {@link TempFileState.clear}. */
   clearSync(): void {
-    const root = this.open();
-    this.afterClear(runSync(clearSteps(root, (error) => this.report(error))));
+    this.afterClear(runSync(this.clearSteps()));
   }
 
   /**
@@ -245,11 +186,13 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   async deletePrefix(prefix: string): Promise<void> {
     const steps = this.prefixSteps(prefix);
     this.throwFirst(await runAsync(steps));
+    await this.sweepIfDue(this.scheduleOf().countInvalidation());
   }
 
   /** Synchronous {@link TempFileState.deletePrefix}. */
   deletePrefixSync(prefix: string): void {
     this.throwFirst(runSync(this.prefixSteps(prefix)));
+    this.sweepSyncIfDue(this.scheduleOf().countInvalidation());
   }
 
   /**
@@ -261,9 +204,11 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     const wanted = normalizeTags(tags, "TempFileState.invalidateTags");
-    const root = this.open();
+    const trusted = this.open();
     if (wanted.length === 0) return;
-    this.throwFirst(await runAsync(invalidateTagsSteps(root, wanted, this.codec, Date.now())));
+    const steps = invalidateTagsSteps(trusted.path, wanted, this.codec, Date.now());
+    this.throwFirst(await runAsync(inTrustedDirectory(trusted, steps)));
+    await this.sweepIfDue(this.scheduleOf().countInvalidation());
   }
 
   /**
@@ -271,15 +216,15 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    * directory) holds one; a lease whose time has run out (its holder died or overran) is taken over.
    * @returns a random token proving ownership, or `undefined` when the lease is held
    * @throws InvalidTtlError for a lease that is not a positive number of seconds;
-   *   FileSystemStateError when the lease cannot be written
+   *   FileSystemStateError when the lease cannot be written; UnsafeDirectoryError when the directory
+   *   is no longer the one verified
    */
   async lock(key: string, lease: number): Promise<string | undefined> {
-    const seconds = validateTtl(lease, "TempFileState.lock: lease");
-    if (seconds === null || seconds <= 0) {
-      throw new InvalidTtlError(`TempFileState.lock: lease must be a positive number of seconds, got ${String(lease)}`);
-    }
+    const ms = leaseMs(lease);
     const { digest } = this.locate(key);
-    return acquireLease(this.open(), digest, seconds * 1000);
+    const trusted = this.open();
+    await runAsync(verifyDirectory(trusted));
+    return acquireLease(trusted.path, digest, ms);
   }
 
   /**
@@ -289,26 +234,31 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    */
   async unlock(key: string, token: string): Promise<void> {
     const { digest } = this.locate(key);
-    await releaseLease(this.open(), digest, token);
+    const trusted = this.open();
+    await runAsync(verifyDirectory(trusted));
+    await releaseLease(trusted.path, digest, token);
   }
 
   /**
    * Sweeps the directory now: removes expired entries, corrupt files and what processes that died
    * left behind, then evicts the oldest entries beyond `maxEntries`/`maxBytes`, and drops stale tag
-   * markers and leases. Problems with single files go to `onError`. Concurrent calls share one sweep.
-   * @throws FileSystemStateError when the directory cannot be listed.
+   * markers, leases and invalidation stamps. Problems with single files go to `onError`. Concurrent
+   * calls share one sweep.
+   * @throws FileSystemStateError when the directory cannot be listed; UnsafeDirectoryError when it is
+   *   no longer the directory verified (see the README's Security section).
    */
   sweep(): Promise<SweepReport> {
     if (this.sweeping) return this.sweeping;
-    let directory: string;
+    let trusted: TrustedDirectory;
     try {
-      directory = this.open();
+      trusted = this.open();
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    const started = this.startSweep();
-    const sweeping = runAsync(sweepDirectory(directory, this.plan()))
-      .then((report) => this.afterSweep(report, started))
+    const schedule = this.scheduleOf();
+    const started = schedule.start();
+    const sweeping = runAsync(inTrustedDirectory(trusted, sweepDirectory(trusted.path, this.plan())))
+      .then((report) => schedule.finish(report, started))
       .finally(() => {
         this.sweeping = undefined;
       });
@@ -318,9 +268,10 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   /** Synchronous {@link TempFileState.sweep}. */
   sweepSync(): SweepReport {
-    const directory = this.open();
-    const started = this.startSweep();
-    return this.afterSweep(runSync(sweepDirectory(directory, this.plan())), started);
+    const trusted = this.open();
+    const schedule = this.scheduleOf();
+    const started = schedule.start();
+    return schedule.finish(runSync(inTrustedDirectory(trusted, sweepDirectory(trusted.path, this.plan()))), started);
   }
 
   /**
@@ -335,7 +286,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.sweeping?.catch(() => undefined);
-    const directory = this.path;
+    const directory = this.trusted?.path;
     if (directory === undefined || this.options.static) return;
     try {
       await rm(directory, { recursive: true, force: true });
@@ -345,15 +296,16 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     keepAtExit(directory);
   }
 
-  private open(): string {
+  /** The verified cache directory; made and checked on first use. */
+  private open(): TrustedDirectory {
     if (this.closed) throw new StateClosedError("TempFileState");
-    if (this.path !== undefined) return this.path;
+    if (this.trusted !== undefined) return this.trusted;
     const { basePath } = this.options;
     const directory = this.options.static ? openStaticDirectory(basePath) : createPrivateDirectory(basePath);
-    if (!this.options.static) removeAtExit(directory);
-    this.path = directory;
-    this.entriesAtSweep = this.options.static ? Infinity : 0;
-    this.bytesAtSweep = this.options.static ? Infinity : 0;
+    if (!this.options.static) removeAtExit(directory.path);
+    this.trusted = directory;
+    const { sweepEvery, maxEntries, maxBytes } = this.options;
+    this.schedule = new SweepSchedule(sweepEvery, maxEntries, maxBytes, this.options.static);
     if (this.options.sweepIntervalMs > 0) {
       this.timer = setInterval(() => {
         this.sweep().catch((error: unknown) => this.report(error));
@@ -364,51 +316,61 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   }
 
   private locate(key: string): EntryLocation {
-    if (this.locator === undefined || this.closed) this.locator = new EntryLocator(this.open());
+    if (this.locator === undefined || this.closed) this.locator = new EntryLocator(this.open().path);
     return this.locator.locate(key);
+  }
+
+  private clearSteps(): Steps<Error[]> {
+    const trusted = this.open();
+    return inTrustedDirectory(trusted, clearSteps(trusted.path, Date.now(), (error) => this.report(error)));
   }
 
   private prefixSteps(prefix: string): Steps<Error[]> {
     if (typeof prefix !== "string") {
       throw new TypeError(`TempFileState.deletePrefix: prefix must be a string, got ${typeof prefix}`);
     }
-    return deletePrefixSteps(this.open(), prefix, this.codec, (error) => this.report(error));
+    const trusted = this.open();
+    return inTrustedDirectory(trusted, deletePrefixSteps(trusted.path, prefix, Date.now(), this.codec, (error) => this.report(error)));
   }
 
-  private encode(location: EntryLocation, value: unknown, ttl: number | null, tags: readonly string[]): Buffer[] {
-    return encodeEntry(value, validateTtl(ttl, "TempFileState.set"), location.keyBytes, tags, this.codec, Date.now());
+  /** Checks and encodes a write; its steps are run by the caller's driver. */
+  private prepareWrite(
+    key: string,
+    value: unknown,
+    ttl: number | null,
+    options: SetOptions | undefined,
+    where: string,
+  ): { steps: Steps<boolean>; chunks: readonly Buffer[] } {
+    const location = this.locate(key);
+    const tags = normalizeTags(options?.tags, where);
+    const fence = fenceOf(key, location, tags, options?.startedAt, where);
+    const chunks = encodeEntry(value, validateTtl(ttl, "TempFileState.set"), location.keyBytes, tags, this.codec, Date.now());
+    return { steps: storeEntry(this.open(), location, chunks, tags, this.options.fsync, fence), chunks };
   }
 
-  /** Counts a write; whether it calls for a sweep. */
-  private countWrite(chunks: readonly Buffer[]): boolean {
-    this.writesSinceSweep++;
-    for (const chunk of chunks) this.bytesSinceSweep += chunk.length;
-    const { sweepEvery, maxEntries, maxBytes } = this.options;
-    return (
-      (sweepEvery > 0 && this.writesSinceSweep >= sweepEvery) ||
-      this.entriesAtSweep + this.writesSinceSweep > maxEntries ||
-      this.bytesAtSweep + this.bytesSinceSweep > maxBytes
-    );
+  /** Sweeps when a write or invalidation called for it; a failed sweep is reported, not thrown. */
+  private async sweepIfDue(due: boolean): Promise<void> {
+    if (due) await this.sweep().catch((error: unknown) => this.report(error));
   }
 
-  private startSweep(): { writes: number; bytes: number } {
-    return { writes: this.writesSinceSweep, bytes: this.bytesSinceSweep };
+  /** Synchronous {@link TempFileState.sweepIfDue}. */
+  private sweepSyncIfDue(due: boolean): void {
+    if (!due) return;
+    try {
+      this.sweepSync();
+    } catch (error) {
+      this.report(error);
+    }
   }
 
-  // Writes made while an async sweep ran may or may not have been seen by it; they stay counted.
-  private afterSweep(report: SweepReport, started: { writes: number; bytes: number }): SweepReport {
-    this.writesSinceSweep -= started.writes;
-    this.bytesSinceSweep -= started.bytes;
-    this.entriesAtSweep = report.entries;
-    this.bytesAtSweep = report.bytes;
-    return report;
+  /** The sweep schedule of the open directory. */
+  private scheduleOf(): SweepSchedule {
+    this.open();
+    return this.schedule as SweepSchedule;
   }
 
   private afterClear(problems: readonly Error[]): void {
-    this.writesSinceSweep = 0;
-    this.bytesSinceSweep = 0;
-    this.entriesAtSweep = 0;
-    this.bytesAtSweep = 0;
+    this.scheduleOf().cleared();
     this.throwFirst(problems);
   }
 

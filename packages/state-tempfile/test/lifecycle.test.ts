@@ -103,3 +103,17 @@ describe("a static directory", () => {
     await expect(state.get("f|1")).rejects.toThrow(/is a symbolic link/);
   });
 });
+
+describe("a process that never calls close()", () => {
+  it("ends by itself: sweep timers, sweeps, leases and exit cleanup keep nothing alive", async () => {
+    const basePath = testDirectory();
+    const result = await runChild("no-close.mjs", [basePath]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const { results, directories, leased } = lastJson<{ results: number[]; directories: [string, string]; leased: boolean }>(result);
+    expect(results).toEqual([0, 0, 0, 0, 1, 1, 2, 2, 4, 4, 4, 4, 9, 9, 6, 6, 16, 16, 8, 8, 1]);
+    expect(leased).toBe(true);
+    expect(existsSync(directories[0])).toBe(true); // static: kept
+    expect(existsSync(directories[1])).toBe(false); // private: removed at exit
+  });
+});

@@ -187,6 +187,7 @@ describe("the secret option", () => {
     ["a short string", "short", /"secret" must be at least 16 bytes .* got 5/],
     ["an empty Buffer", Buffer.alloc(0), /at least 16 bytes/],
     ["a number", 42, /"secret" must be a string or a Uint8Array\/Buffer, got 42/],
+    ["an object", { key: "hunter2-hunter2-hunter2" }, /"secret" must be a string or a Uint8Array\/Buffer, got object$/],
   ])("rejects %s with InvalidOptionError, without echoing the secret", (_, secret, message) => {
     const construct = () => new TempFileState({ secret: secret as string });
     expect(construct).toThrow(InvalidOptionError);

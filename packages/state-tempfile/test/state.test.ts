@@ -186,6 +186,13 @@ describe("TempFileState options", () => {
     expect(construct).toThrow(message);
   });
 
+  it("names an unknown option, the nearest known one and all of them, in core's format", () => {
+    expect(() => new TempFileState({ basepath: "/tmp" } as TempFileStateOptions)).toThrow(
+      'TempFileState: unknown option "basepath" (did you mean "basePath"?); known options: basePath, static, serializer, ' +
+        "fsync, maxEntries, maxBytes, sweepEvery, sweepInterval, onError, secret",
+    );
+  });
+
   it("refuses a serializer name longer than the header allows", () => {
     const serializer = { ...jsonSerializer, name: "n".repeat(300) };
     expect(() => new TempFileState({ serializer })).toThrow(InvalidOptionError);

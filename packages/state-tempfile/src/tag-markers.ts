@@ -1,15 +1,18 @@
-import { basename, sep } from "node:path";
+import { basename, dirname, sep } from "node:path";
 import { CorruptEntryError, InvalidOptionError, isExpired } from "@mimic/core";
 import type { EntryCodec } from "./entry.js";
 import { FileSystemStateError, errnoCode, isNotFound } from "./errors.js";
+import { stampInvalidation } from "./fences.js";
 import { decodeTags } from "./format.js";
-import { listIfPresent, createEmpty, linkTo, makeDirectory, remove, removeDirectory, renameTo, type Steps } from "./fs-steps.js";
+import { listIfPresent, createEmpty, linkTo, list, makeDirectory, remove, removeDirectory, renameTo, type Steps } from "./fs-steps.js";
 import { readHead } from "./head.js";
 import { isAbandoned } from "./liveness.js";
+import { removePendingWrites } from "./removal.js";
 import {
   MARKER_FILE,
   claimFileFor,
   entryFileOfMarker,
+  isTempFileOf,
   parseClaimFile,
   shortId,
   tagDirectory,
@@ -23,14 +26,18 @@ import {
  * with O_EXCL and removed by name, so any number of processes can add and remove them at once
  * without a read-modify-write of a shared index file. The header, not the marker, is the truth:
  *
- * - A write adds its markers after its entry is in place. So whoever removes markers before it
- *   looks at entries (invalidation, clear) never leaves behind an entry that carries a tag without
- *   a marker: such an entry was written after the marker's removal, and its own write adds one.
+ * - A write adds its markers once its temporary file is complete and before renaming it into place
+ *   (see `entry-steps.ts`). So whoever removes markers before it looks at entries (invalidation,
+ *   clear) never leaves behind an entry that carries a tag without a marker: such an entry was
+ *   written after the marker's removal, and its own write adds one; and an invalidation that takes a
+ *   marker whose entry is not in place yet removes the write's temporary file, so it never is.
  * - A marker is removed only after it has been taken aside (renamed to a claim, atomically) and
- *   the entry's header checked: an entry rewritten since with the tag has a new marker (or gets the
- *   claimed one back); one rewritten without it, or expired, or gone, keeps nothing.
- * - Markers of entries that were overwritten without the tag, deleted, expired or evicted are
- *   harmless (invalidation checks the header first) and are collected by the sweep.
+ *   the entry's header checked: an entry rewritten since with the tag, or about to be (a write in
+ *   progress), has a new marker (or gets the claimed one back); one rewritten without it, or
+ *   expired, or gone, keeps nothing.
+ * - Markers of entries that were overwritten without the tag, deleted, expired or evicted, or of
+ *   writes that were dropped, are harmless (invalidation checks the header first) and are collected
+ *   by the sweep.
  */
 
 /** Checks and de-duplicates the `tags` a write was given. */
@@ -86,6 +93,19 @@ function* entryCarries(root: string, marker: string, codec: EntryCodec, now: num
   }
 }
 
+/** Whether a write of the entry file `file` is in progress (its temporary file exists). */
+function* hasPendingWrite(file: string): Steps<boolean> {
+  let names: string[];
+  try {
+    names = yield* list(dirname(file));
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+  const digest = basename(file);
+  return names.some((name) => isTempFileOf(name, digest));
+}
+
 /** Puts a claimed marker back (unless a write has made it again meanwhile) and drops the claim. */
 function* restore(claim: string, marker: string): Steps<void> {
   try {
@@ -128,14 +148,18 @@ function* claim(directory: string, name: string): Steps<Claimed | undefined> {
 }
 
 /**
- * Removes every entry that carries any of `tags`, in the cache directory `root`. Entries rewritten
- * without the tags, expired or gone are left alone; markers pointing to them are dropped.
+ * Removes every entry that carries any of `tags`, in the cache directory `root`, after stamping the
+ * invalidation (at `now`) so that fenced writes that began before it are not stored. Writes in
+ * progress of a marked entry are removed too. Entries rewritten without the tags, expired or gone
+ * are left alone; markers pointing to them are dropped.
  * @returns the problems met (files that could not be read or removed; their markers are kept so a
  *   later invalidation retries them), after trying every marker
+ * @throws FileSystemStateError when the stamp cannot be written
  */
 export function* invalidateTagsSteps(root: string, tags: readonly string[], codec: EntryCodec, now: number): Steps<Error[]> {
   const wanted = new Set(tags);
   const carries = (tag: string): boolean => wanted.has(tag);
+  yield* stampInvalidation(root, { kind: "tags", tags: [...wanted] }, now);
   const problems: Error[] = [];
   for (const tag of wanted) {
     const directory = tagDirectory(root, tag);
@@ -152,6 +176,7 @@ export function* invalidateTagsSteps(root: string, tags: readonly string[], code
       if (claimed === undefined) continue;
       const file = entryFileOfMarker(root, claimed.marker);
       try {
+        yield* removePendingWrites(dirname(file), basename(file), (error) => problems.push(error));
         if (yield* entryCarries(root, claimed.marker, codec, now, carries)) yield* remove(file);
       } catch (error) {
         problems.push(new FileSystemStateError(`invalidate tag ${JSON.stringify(tag)}: cannot remove`, file, error));
@@ -224,10 +249,14 @@ export function* sweepTagDirectory(root: string, directory: string, sweep: Marke
       continue;
     }
     try {
-      // Checked again now that it is aside: a write that added the tag meanwhile gets it back.
+      // Checked again now that it is aside: a write that added the tag meanwhile gets it back, and
+      // so does a write in progress (looked for first: one renamed into place meanwhile is then
+      // seen by the check of the entry).
       let holds: boolean;
       try {
-        holds = yield* entryCarries(root, claimed.marker, sweep.codec, sweep.now, carries);
+        holds =
+          (yield* hasPendingWrite(entryFileOfMarker(root, claimed.marker))) ||
+          (yield* entryCarries(root, claimed.marker, sweep.codec, sweep.now, carries));
       } catch {
         holds = true;
       }
