@@ -68,6 +68,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     flights: new FlightTable(),
     batched: variant !== undefined,
     refreshing: new Set(),
+    refreshed: new Map(),
   };
 
   if (settings.timeout !== undefined && !memo.asyncMode) {

@@ -71,6 +71,15 @@ export function decodeEntry(bytes: Buffer, file: string, keyBytes: Buffer, codec
 }
 
 // The type, not the value: a value the serializer refuses may be large, or hold what must not be logged.
+/**
+ * The serializer's own reason, cut short: it names where in the value and what it is (the
+ * serializers Mimic ships never print a value's content), and the way out.
+ */
+function serializerMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 500 ? `${message.slice(0, 500)}…` : message;
+}
+
 function typeName(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "object") return (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
@@ -104,7 +113,7 @@ export function encodeEntry(
     payload = codec.serializer.serialize(value);
   } catch (error) {
     throw new StateError(
-      `TempFileState: serializer "${codec.serializer.name}" cannot encode a value of type ${typeName(value)}`,
+      `TempFileState: serializer "${codec.serializer.name}" cannot encode a value of type ${typeName(value)}: ${serializerMessage(error)}`,
       { cause: error },
     );
   }

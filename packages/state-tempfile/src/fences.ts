@@ -8,7 +8,8 @@ import { FENCE_DIRECTORY, shortId, type EntryLocation } from "./paths.js";
 /*
  * Invalidation stamps: what fences writes (`set(…, { startedAt })`) across processes.
  *
- * Every invalidation first appends the time it began (ms since the epoch, this machine's clock) to a
+ * Every invalidation first appends the time it began (ms since the epoch with a fraction, from
+ * `preciseNow()` of `@mimic/core/state-kit`, the clock core reads `startedAt` from) to a
  * stamp file per scope it covers, then removes entries: `all` (clear, deletePrefix("")), `n-<namespace
  * id>` (a function's namespace), `k-<key digest>` (delete), `t-<tag id>` (invalidateTags), and
  * `prefixes` (any other prefix; its records hold the prefix). Appends (`O_APPEND`) of several

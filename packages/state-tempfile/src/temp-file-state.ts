@@ -10,6 +10,7 @@ import {
   type SetOptions,
   type TaggingState,
 } from "@mimic/core";
+import { preciseNow } from "@mimic/core/state-kit";
 import { createPrivateDirectory, openStaticDirectory } from "./directory.js";
 import { encodeEntry, type EntryCodec } from "./entry.js";
 import { deleteEntry, readEntry, storeEntry } from "./entry-steps.js";
@@ -151,14 +152,14 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   /** @inheritDoc IState.delete */
   async delete(key: string): Promise<void> {
     const location = this.locate(key);
-    await runAsync(deleteEntry(this.open(), location, Date.now()));
+    await runAsync(deleteEntry(this.open(), location, preciseNow()));
     await this.sweepIfDue(this.scheduleOf().countInvalidation());
   }
 
   /** @inheritDoc IState.deleteSync */
   deleteSync(key: string): void {
     const location = this.locate(key);
-    runSync(deleteEntry(this.open(), location, Date.now()));
+    runSync(deleteEntry(this.open(), location, preciseNow()));
     this.sweepSyncIfDue(this.scheduleOf().countInvalidation());
   }
 
@@ -206,7 +207,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     const wanted = normalizeTags(tags, "TempFileState.invalidateTags");
     const trusted = this.open();
     if (wanted.length === 0) return;
-    const steps = invalidateTagsSteps(trusted.path, wanted, this.codec, Date.now());
+    const steps = invalidateTagsSteps(trusted.path, wanted, this.codec, preciseNow());
     this.throwFirst(await runAsync(inTrustedDirectory(trusted, steps)));
     await this.sweepIfDue(this.scheduleOf().countInvalidation());
   }
@@ -322,7 +323,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   private clearSteps(): Steps<Error[]> {
     const trusted = this.open();
-    return inTrustedDirectory(trusted, clearSteps(trusted.path, Date.now(), (error) => this.report(error)));
+    return inTrustedDirectory(trusted, clearSteps(trusted.path, preciseNow(), (error) => this.report(error)));
   }
 
   private prefixSteps(prefix: string): Steps<Error[]> {
@@ -330,7 +331,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
       throw new TypeError(`TempFileState.deletePrefix: prefix must be a string, got ${typeof prefix}`);
     }
     const trusted = this.open();
-    return inTrustedDirectory(trusted, deletePrefixSteps(trusted.path, prefix, Date.now(), this.codec, (error) => this.report(error)));
+    return inTrustedDirectory(trusted, deletePrefixSteps(trusted.path, prefix, preciseNow(), this.codec, (error) => this.report(error)));
   }
 
   /** Checks and encodes a write; its steps are run by the caller's driver. */

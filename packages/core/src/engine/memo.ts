@@ -45,4 +45,9 @@ export interface Memo {
   readonly batched: boolean;
   /** Keys being refreshed in the background, once per key per process. */
   readonly refreshing: Set<string>;
+  /**
+   * The expiry each key's last background refresh replaced: a read that raced with that refresh
+   * (and found the entry it replaced) does not refresh it again. Bounded (cleared past 10,000 keys).
+   */
+  readonly refreshed: Map<string, number>;
 }

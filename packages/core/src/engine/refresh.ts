@@ -17,6 +17,9 @@ async function expiryNow(memo: Memo, b: Binding, key: string): Promise<number> {
   }
 }
 
+/** How many keys' last refreshed expiry a function remembers (see `Memo.refreshed`). */
+const MAX_REFRESHED_KEYS = 10_000;
+
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -32,6 +35,8 @@ export function refreshInBackground(memo: Memo, b: Binding, slot: Slot, thisArg:
   // Deduplicated by `refreshing` alone: this is often called from inside the very flight that
   // found the stale entry, which is about to return it.
   if (memo.refreshing.has(key)) return;
+  // This entry was refreshed already: the read that found it raced with the refresh's write.
+  if (replacing !== undefined && (memo.refreshed.get(key) ?? -Infinity) >= replacing) return;
   memo.refreshing.add(key);
   const sync = !memo.asyncMode;
   let tags: readonly string[] | undefined;
@@ -57,6 +62,10 @@ export function refreshInBackground(memo: Memo, b: Binding, slot: Slot, thisArg:
         throw new TypeError("the function returned a promise during a background refresh");
       }
       await settle(memo, b, slot, flight, args, result, writeOptions(b, tags, flight.startedAt), began, false, sync);
+      if (replacing !== undefined) {
+        if (memo.refreshed.size >= MAX_REFRESHED_KEYS) memo.refreshed.clear();
+        memo.refreshed.set(key, replacing);
+      }
     } finally {
       if (token !== null) releaseLock(memo, b, key, token);
     }

@@ -1,3 +1,4 @@
+import { coarseNow } from "../coarse-clock.js";
 import { encodePrimitive } from "../keys/encode.js";
 import type { CacheEntry, SetOptions } from "./contract.js";
 import type { LocalPartition } from "./local-access.js";
@@ -34,7 +35,7 @@ export class MemoryPartition implements LocalPartition {
     // The memory hit path: kept free of nested calls on purpose, and a hit is one store of a constant.
     const entry = this.lone.get(arg);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) return this.owner.touch(entry);
+    if (entry.expiresAt !== Infinity && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
     entry.hits = 1;
     return entry;
   }
@@ -46,7 +47,7 @@ export class MemoryPartition implements LocalPartition {
   getPair(first: unknown, second: unknown): CacheEntry | undefined {
     const entry = this.pairs.get(first)?.get(second);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) return this.owner.touch(entry);
+    if (entry.expiresAt !== Infinity && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
     entry.hits = 1;
     return entry;
   }
@@ -134,7 +135,7 @@ export class CountingPartition extends MemoryPartition {
   override getLone(arg: unknown): CacheEntry | undefined {
     const entry = this.lone.get(arg);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) return this.owner.touch(entry);
+    if (entry.expiresAt !== Infinity && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
     entry.hits = (entry.hits + 1) & (HITS_MODULUS - 1);
     return entry;
   }
@@ -142,7 +143,7 @@ export class CountingPartition extends MemoryPartition {
   override getPair(first: unknown, second: unknown): CacheEntry | undefined {
     const entry = this.pairs.get(first)?.get(second);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) return this.owner.touch(entry);
+    if (entry.expiresAt !== Infinity && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
     entry.hits = (entry.hits + 1) & (HITS_MODULUS - 1);
     return entry;
   }
