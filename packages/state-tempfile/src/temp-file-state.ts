@@ -3,6 +3,9 @@ import {
   StateClosedError,
   StateError,
   validateTtl,
+  type BatchEntry,
+  type BatchReadingState,
+  type BatchWritingState,
   type CacheEntry,
   type FencingState,
   type LockingState,
@@ -38,9 +41,8 @@ import { inTrustedDirectory, verifyDirectory, type TrustedDirectory } from "./tr
  * shared with other processes and later runs, and the state is shared (`local === false`).
  *
  * Besides `IState` it offers the optional capabilities core uses: `deletePrefix` (for
- * `fn.clear()`: one namespace is one directory), tags (`set(…, { tags })` and `invalidateTags`,
- * for the `tags` option and `Mime.invalidateTags`) and leases (`lock`/`unlock`, for the `lock`
- * option: one execution across processes).
+ * `fn.clear()`: one namespace is one directory), tags (`set(…, { tags })` and `invalidateTags`),
+ * leases (`lock`/`unlock`, for the `lock` option), fenced writes, and `getMany`/`setMany`.
  *
  * Operations throw (or reject with) a {@link FileSystemStateError} when the file system fails, a
  * `CorruptEntryError` for a file that is not a complete entry, or not correctly signed with the
@@ -49,15 +51,9 @@ import { inTrustedDirectory, verifyDirectory, type TrustedDirectory } from "./tr
  * Mimic treats all three as a miss and reports them. They never return a wrong or partial value.
  *
  * @example
- * ```ts
- * import { Mime } from "@mimic/core";
- * import { TempFileState } from "@mimic/state-tempfile";
- *
- * const state = new TempFileState({ static: true });
- * const slowSquare = Mime({ ttl: 60, state, name: "slowSquare" })((n: number) => n * n);
- * ```
+ * const slowSquare = Mime({ ttl: 60, state: new TempFileState({ static: true }), name: "slowSquare" })((n: number) => n * n);
  */
-export class TempFileState implements TaggingState, PrefixDeletingState, LockingState, FencingState {
+export class TempFileState implements TaggingState, PrefixDeletingState, LockingState, FencingState, BatchReadingState, BatchWritingState {
   /**
    * Writes are fenced by invalidations: a `set` given `startedAt` stores nothing when an invalidation
    * of its key (`delete`, a `deletePrefix` covering it, `clear`, `invalidateTags` of one of its tags)
@@ -121,6 +117,16 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   async get(key: string): Promise<CacheEntry | undefined> {
     const location = this.locate(key);
     return runAsync(readEntry(this.open(), location, this.codec));
+  }
+
+  /** Reads many entries (each as `get` would, concurrently), in the order of `keys`. */
+  getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]> {
+    return Promise.all(keys.map((key) => this.get(key)));
+  }
+
+  /** Stores many entries, each as `set` would (its own ttl, tags and fence). */
+  async setMany(entries: readonly BatchEntry[]): Promise<void> {
+    await Promise.all(entries.map(({ key, value, ttl, options }) => this.set(key, value, ttl, options)));
   }
 
   /** @inheritDoc IState.getSync */

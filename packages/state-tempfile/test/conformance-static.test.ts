@@ -10,7 +10,7 @@ const secret = "conformance-suite-secret-0123456789";
 describeStateConformance({
   name: "TempFileState (static directory, signed with a secret)",
   createState: () => new TempFileState({ basePath: testDirectory(), static: true, secret }),
-  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true },
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, getMany: true, setMany: true, fencesWrites: true },
   createFailingState: () => new TempFileState({ basePath: brokenBasePath(), static: true, secret }),
   failureError: FileSystemStateError,
 });

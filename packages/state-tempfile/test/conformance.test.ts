@@ -9,7 +9,7 @@ afterEach(removeTestDirectories);
 describeStateConformance({
   name: "TempFileState (private directory)",
   createState: () => new TempFileState({ basePath: testDirectory() }),
-  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true },
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, getMany: true, setMany: true, fencesWrites: true },
   createFailingState: () => new TempFileState({ basePath: brokenBasePath() }),
   failureError: FileSystemStateError,
 });
