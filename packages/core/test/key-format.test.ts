@@ -31,6 +31,10 @@ describe("docs/KEY_FORMAT.md test vectors", () => {
     expect(encodeArguments(args)).toBe(expected);
   });
 
+  it.each(block("this").map((line) => line.split(" => ") as [string, string]))("this = %s", (input, expected) => {
+    expect(encodeThisArgument(new Function(`return ${input}`)())).toBe(JSON.parse(expected));
+  });
+
   it("namespaces match", () => {
     const lines = block("namespaces");
     expect(lines[0]).toContain(JSON.stringify(sharedNamespace("sync", "add", "", sourceDigest("function add(a, b) { return a + b; }"))));

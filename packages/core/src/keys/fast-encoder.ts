@@ -9,7 +9,7 @@ import { compareCodeUnits, encodePrimitive } from "./primitive.js";
  */
 
 /** Thrown by the fast encoder when it needs the careful one. */
-export const needsCarefulEncoding: unique symbol = Symbol("needsCarefulEncoding");
+const needsCarefulEncoding: unique symbol = Symbol("needsCarefulEncoding");
 
 /** Deeper than this, the fast encoder hands over: it keeps no cycle set and recurses. */
 const FAST_MAX_DEPTH = 64;
