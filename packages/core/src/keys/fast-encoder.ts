@@ -80,8 +80,9 @@ function shapeOf(keys: string[]): Shape {
 }
 
 /**
- * Whether a plain-looking object is an arguments object (its own type in the key format). The exact
- * check is a call into Node; it is made only when the object could be one: its keys are all
+ * Whether a plain-looking object is an arguments object (its own type in the key format). Most never
+ * get here: their own `Symbol.iterator` sends them to the careful encoder with the symbol check. The
+ * exact check is a call into Node, made only when the object could be one: its keys are all
  * indices, or it has a `callee` (every strict-mode arguments object has one it cannot lose).
  */
 function isArguments(object: object, shape: Shape): boolean {
