@@ -110,8 +110,10 @@ export class InvalidTtlError extends RangeError implements Branded {
 }
 
 /**
- * An argument has no faithful cache key (a function, a symbol, a class instance, a cycle…).
- * The message names the argument position, the path inside it and the type.
+ * An argument has no faithful cache key: a function, a symbol, a class instance, a cycle, an object
+ * with enumerable symbol keys, a sloppy-mode `arguments` object, or a `Proxy` of a `Date`, `Map`,
+ * `Set`, `RegExp` or binary data (whose internal state the proxy hides). The message names the
+ * argument position, the path inside it and the type (`docs/KEY_FORMAT.md` lists what is keyed).
  * Code `MIMIC_UNSUPPORTED_ARGUMENT`.
  */
 export class UnsupportedArgumentError extends TypeError implements Branded {

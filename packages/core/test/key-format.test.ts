@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { isFastKeyable, isLoneKeyable } from "../src/keys/keyable";
 import { sharedNamespace, sourceDigest } from "../src/keys/namespace";
 import { decodePrimitiveArguments } from "../src/keys/primitive";
+import { Encoder } from "../src/keys/careful-encoder";
 
 const doc = readFileSync(path.join(__dirname, "../../../docs/KEY_FORMAT.md"), "utf8");
 
@@ -28,6 +29,10 @@ describe("docs/KEY_FORMAT.md test vectors", () => {
   it.each(vectors)("$input", ({ input, expected }) => {
     const args = new Function(`return ${input}`)() as unknown[];
     expect(encodeArguments(args)).toBe(expected);
+  });
+
+  it.each(block("this").map((line) => line.split(" => ") as [string, string]))("this = %s", (input, expected) => {
+    expect(encodeThisArgument(new Function(`return ${input}`)())).toBe(JSON.parse(expected));
   });
 
   it("namespaces match", () => {
@@ -348,5 +353,57 @@ describe("proxies and look-alikes of built-ins", () => {
     expect(encodeArguments([new Proxy([1, , 3], {})])).toBe(encodeArguments([[1, , 3]]));
     const doubled = new Proxy({ a: 1 } as Record<string, number>, { get: (target, key: string) => target[key]! * 2 });
     expect(encodeArguments([doubled])).toBe(encodeArguments([{ a: 2 }]));
+  });
+});
+
+describe("the fast encoder writes exactly what the careful one writes", () => {
+  const careful = (value: unknown): string => `A1:${new Encoder("test").encodeAt("argument 0", value)}`;
+
+  it("for generated values (objects of many shapes, arrays with holes, dates, nested)", () => {
+    const key = fc.constantFrom("a", "b", "c", "0", "1", "10", "", "é", "__proto__x", "callee", "length");
+    const leaf = fc.oneof(fc.double(), fc.integer(), fc.string({ maxLength: 3 }), fc.boolean(), fc.constantFrom(null, undefined, -0), fc.bigInt(), fc.date({ noInvalidDate: false }));
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: "small" }, leaf, tie("array"), tie("object")),
+      array: fc.oneof(fc.array(tie("value"), { maxLength: 4 }), fc.sparseArray(tie("value"), { maxLength: 4 })),
+      object: fc.oneof(
+        fc.dictionary(key, tie("value"), { maxKeys: 5 }),
+        fc.dictionary(key, tie("value"), { maxKeys: 3 }).map((o) => Object.assign(Object.create(null) as object, o)),
+      ),
+    }));
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(encodeArguments([v])).toBe(careful(v));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("keeps shapes apart: same first key, other keys, other insertion orders, past the cache's bounds", () => {
+    const objects: object[] = [];
+    for (let i = 0; i < 3000; i++) {
+      objects.push({ a: i, [`k${i % 1500}`]: 1 }, { [`k${i % 1500}`]: 1, a: i }, { a: i, b: 2, [`z${i % 20}`]: 3 });
+    }
+    const wide = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`w${99 - i}`, i]));
+    objects.push(wide, { ...wide, extra: 1 });
+    for (const round of [1, 2]) {
+      for (const object of objects) expect([round, encodeArguments([object])]).toEqual([round, careful(object)]);
+    }
+    expect(encodeArguments([{ a: 1, b: 2 }])).toBe(encodeArguments([{ b: 2, a: 1 }]));
+    expect(encodeArguments([{ a: 1, b: 2 }])).not.toBe(encodeArguments([{ a: 1, c: 2 }]));
+  });
+
+  it("still hands arguments objects, symbol keys and extra properties to the careful encoder", () => {
+    const strict = function () {
+      "use strict";
+      // eslint-disable-next-line prefer-rest-params
+      return arguments;
+    } as (...args: unknown[]) => IArguments;
+    const named = strict(1);
+    delete (named as unknown as Record<string, unknown>)[0];
+    (named as unknown as Record<string, unknown>).x = 1;
+    expect(encodeArguments([named])).toBe("A1:Ld1;o1:s1:xd1;");
+    expect(encodeArguments([{ x: 1 }])).toBe("A1:o1:s1:xd1;");
+    expect(() => encodeArguments([{ x: 1, [Symbol("s")]: 2 }])).toThrow(/symbol key/);
+    expect(encodeArguments([[{ a: 1 }, Object.assign([1], { x: 1 })]])).toBe("A1:a2:o1:s1:ad1;P1:s1:xd1;a1:d1;");
   });
 });

@@ -1,18 +1,8 @@
 import { types } from "node:util";
 import { UnsupportedArgumentError } from "../errors.js";
 import { byteView, hex, littleEndianBytes, typedArrayNames } from "./binary.js";
-import { encodePrimitive, encodeString } from "./primitive.js";
-
-/** Orders strings by UTF-16 code units, as the key format sorts object keys, Map entries and Set items. */
-export function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Whether `key` names an element of `array` (an index below its length), not a named property. */
-function isIndexOf(array: unknown[], key: string): boolean {
-  const index = Number(key);
-  return index < array.length && String(index >>> 0) === key;
-}
+import { builtInBrands, isIndexOf } from "./built-ins.js";
+import { compareCodeUnits, encodePrimitive, encodeString } from "./primitive.js";
 
 /** How a message shows the property `key` in a path: `.name` or `["odd key"]`. */
 function propertyLabel(key: string): string {
@@ -31,33 +21,6 @@ function typeName(value: unknown): string {
   const ctor = (value as { constructor?: unknown }).constructor;
   const name = typeof ctor === "function" ? ctor.name : "";
   return name ? `${name} instance` : "object with a custom prototype";
-}
-
-/**
- * The built-ins the key format reads internal state of (elements, time, entries, bytes, pattern),
- * by prototype, with the check that a value really is one: a Proxy of one, or an object that merely
- * inherits from its prototype, has the prototype but not the internal state.
- */
-const builtInBrands = new Map<object, { name: string; is: (value: object) => boolean }>([
-  [Array.prototype, { name: "Array", is: Array.isArray }],
-  [Date.prototype, { name: "Date", is: types.isDate }],
-  [Map.prototype, { name: "Map", is: types.isMap }],
-  [Set.prototype, { name: "Set", is: types.isSet }],
-  [RegExp.prototype, { name: "RegExp", is: types.isRegExp }],
-  [ArrayBuffer.prototype, { name: "ArrayBuffer", is: types.isArrayBuffer }],
-  [DataView.prototype, { name: "DataView", is: types.isDataView }],
-  [Buffer.prototype, { name: "Buffer", is: (value) => types.isUint8Array(value) }],
-  ...[...typedArrayNames].map(([proto, name]): [object, { name: string; is: (value: object) => boolean }] => [
-    proto,
-    { name, is: (value) => typedArrayName(value) === name },
-  ]),
-]);
-
-/** %TypedArray%.prototype[@@toStringTag]: the element type a typed array really has, whatever its prototype. */
-const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype) as object, Symbol.toStringTag)!.get!;
-
-function typedArrayName(value: object): string | undefined {
-  return typedArrayTag.call(value) as string | undefined;
 }
 
 /** A child that is written as its prefix alone: an array's hole. */

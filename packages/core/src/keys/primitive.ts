@@ -1,5 +1,10 @@
 import { isLoneKeyable } from "./keyable.js";
 
+/** Orders strings by UTF-16 code units, as the key format sorts object keys, Map entries and Set items. */
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** `s` + length in UTF-16 code units + `:` + the string as is. */
 export function encodeString(value: string): string {
   return `s${value.length}:${value}`;

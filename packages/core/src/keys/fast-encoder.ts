@@ -1,0 +1,129 @@
+import { types } from "node:util";
+import { compareCodeUnits, encodePrimitive } from "./primitive.js";
+
+/**
+ * The hot-path encoder for the common shapes (primitives, plain objects, arrays, dates). It writes
+ * exactly what the careful encoder (careful-encoder.ts) writes, and throws
+ * {@link needsCarefulEncoding} for everything else (and past a depth where a cycle is possible), so
+ * that the careful encoder can finish the job or name the offending value.
+ */
+
+/** Thrown by the fast encoder when it needs the careful one. */
+const needsCarefulEncoding: unique symbol = Symbol("needsCarefulEncoding");
+
+/** Deeper than this, the fast encoder hands over: it keeps no cycle set and recurses. */
+const FAST_MAX_DEPTH = 64;
+
+/**
+ * What encoding a plain object takes from its key list alone: its keys in canonical order with
+ * their encodings. Objects built by the same code share a key list (and order), so this is
+ * computed once per shape instead of sorting and formatting keys on every call.
+ */
+interface Shape {
+  /** The keys as `Object.keys` returns them (insertion order): what a lookup compares. */
+  readonly keys: readonly string[];
+  /** The keys sorted by UTF-16 code units. */
+  readonly sorted: readonly string[];
+  /** `s<length>:<key>` for each sorted key. */
+  readonly prefixes: readonly string[];
+  /** `o<count>:` */
+  readonly head: string;
+  /** Every key is an array index (or there is none), as in an arguments object. */
+  readonly indexOnly: boolean;
+}
+
+/** Shapes by their first key; a short list each, compared key by key (property keys are interned). */
+const shapes = new Map<string, Shape[]>();
+let shapeCount = 0;
+/** Bounds the cache: dictionaries keyed by data (ids as keys) make a new shape per call. */
+const MAX_SHAPES = 1024;
+const MAX_SHAPES_PER_FIRST_KEY = 8;
+/** Objects with more keys than this are encoded without the cache (comparing costs as much as sorting). */
+const MAX_CACHED_KEYS = 64;
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function makeShape(keys: string[]): Shape {
+  const sorted = keys.slice().sort(compareCodeUnits);
+  return {
+    keys,
+    sorted,
+    prefixes: sorted.map((key) => `s${key.length}:${key}`),
+    head: `o${keys.length}:`,
+    indexOnly: keys.every((key) => String(Number(key) >>> 0) === key),
+  };
+}
+
+function shapeOf(keys: string[]): Shape {
+  if (keys.length > MAX_CACHED_KEYS) return makeShape(keys);
+  const first = keys.length === 0 ? "" : keys[0]!;
+  let bucket = shapes.get(first);
+  if (bucket !== undefined) {
+    for (let i = 0; i < bucket.length; i++) if (sameKeys(bucket[i]!.keys, keys)) return bucket[i]!;
+  }
+  const shape = makeShape(keys);
+  if (shapeCount >= MAX_SHAPES) {
+    shapes.clear();
+    shapeCount = 0;
+    bucket = undefined;
+  }
+  if (bucket === undefined) shapes.set(first, (bucket = []));
+  if (bucket.length < MAX_SHAPES_PER_FIRST_KEY) {
+    bucket.push(shape);
+    shapeCount++;
+  }
+  return shape;
+}
+
+/**
+ * Whether a plain-looking object is an arguments object (its own type in the key format). Most never
+ * get here: their own `Symbol.iterator` sends them to the careful encoder with the symbol check. The
+ * exact check is a call into Node, made only when the object could be one: its keys are all
+ * indices, or it has a `callee` (every strict-mode arguments object has one it cannot lose).
+ */
+function isArguments(object: object, shape: Shape): boolean {
+  return (shape.indexOnly || "callee" in object) && types.isArgumentsObject(object);
+}
+
+/** Appends the encoding of `value` to `out`. */
+export function encodeFast(value: unknown, depth: number, out: string): string {
+  const primitive = encodePrimitive(value);
+  if (primitive !== undefined) return out + primitive;
+  if (typeof value !== "object" || depth > FAST_MAX_DEPTH) throw needsCarefulEncoding;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === Object.prototype || proto === null) {
+    const object = value as Record<string, unknown>;
+    const shape = shapeOf(Object.keys(object));
+    if (isArguments(object, shape) || Object.getOwnPropertySymbols(object).length > 0) throw needsCarefulEncoding;
+    const { sorted, prefixes } = shape;
+    out += shape.head;
+    for (let i = 0; i < sorted.length; i++) out = encodeFast(object[sorted[i]!], depth + 1, out + prefixes[i]!);
+    return out;
+  }
+  if (proto === Array.prototype) {
+    if (!Array.isArray(value) || Object.getOwnPropertySymbols(value).length > 0) throw needsCarefulEncoding;
+    const array = value as unknown[];
+    out += `a${array.length}:`;
+    let present = 0;
+    for (let i = 0; i < array.length; i++) {
+      if (i in array) {
+        out = encodeFast(array[i], depth + 1, out);
+        present++;
+      } else out += "h";
+    }
+    // Own enumerable keys beyond the elements are named properties (a match result's index, input
+    // and groups): the careful encoder writes them.
+    if (Object.keys(array).length !== present) throw needsCarefulEncoding;
+    return out;
+  }
+  if (proto === Date.prototype) {
+    if (!types.isDate(value) || Object.keys(value as Date).length > 0 || Object.getOwnPropertySymbols(value).length > 0) throw needsCarefulEncoding;
+    const time = (value as Date).getTime();
+    return `${out}D${Number.isNaN(time) ? "NaN" : time};`;
+  }
+  throw needsCarefulEncoding;
+}
