@@ -1,5 +1,5 @@
 export { Mime, type AnyFunction, type MimeBatchDecorator, type MimeBatchOptions, type MimeDecorator, type MimeFactory } from "./mime.js";
-export type { BatchHandles, MemoizedBatch } from "./engine/batch.js";
+export type { Answer, BatchHandles, ItemOf, MemoizedBatch, ResultOf } from "./engine/batch.js";
 export type { MimeOptions } from "./options.js";
 export type { Memoized, MemoizedHandles, MimeStats, PeekedEntry, Settled, SyncOrAsync } from "./engine/handles.js";
 export { Config, type ClassConfig, type ConfigBase, type ConfigOptions, type InstanceConfig, type ErrorContext, type ErrorHandler, type StateOperation } from "./config.js";

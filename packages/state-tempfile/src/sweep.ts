@@ -35,7 +35,7 @@ export interface SweepReport {
   corrupt: number;
   /**
    * Temporary files, claims, guards and trash directories removed because the process that made
-   * them died (or stalled for {@link STALE_TEMP_MS}).
+   * them died (or stalled for 10 minutes: `STALE_TEMP_MS`).
    */
   orphans: number;
   /** Live entries removed to honour `maxEntries`/`maxBytes`. */

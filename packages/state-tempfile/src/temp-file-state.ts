@@ -113,7 +113,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     return this.locate(key).file;
   }
 
-  /** @inheritDoc IState.get */
+  /** @inheritDoc @mimic/core!index.IState.get */
   async get(key: string): Promise<CacheEntry | undefined> {
     const location = this.locate(key);
     return runAsync(readEntry(this.open(), location, this.codec));
@@ -129,7 +129,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     await Promise.all(entries.map(({ key, value, ttl, options }) => this.set(key, value, ttl, options)));
   }
 
-  /** @inheritDoc IState.getSync */
+  /** @inheritDoc @mimic/core!index.IState.getSync */
   getSync(key: string): CacheEntry | undefined {
     const location = this.locate(key);
     return runSync(readEntry(this.open(), location, this.codec));
@@ -155,14 +155,14 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     if (runSync(write.steps)) this.sweepSyncIfDue(this.scheduleOf().countWrite(write.chunks));
   }
 
-  /** @inheritDoc IState.delete */
+  /** @inheritDoc @mimic/core!index.IState.delete */
   async delete(key: string): Promise<void> {
     const location = this.locate(key);
     await runAsync(deleteEntry(this.open(), location, preciseNow()));
     await this.sweepIfDue(this.scheduleOf().countInvalidation());
   }
 
-  /** @inheritDoc IState.deleteSync */
+  /** @inheritDoc @mimic/core!index.IState.deleteSync */
   deleteSync(key: string): void {
     const location = this.locate(key);
     runSync(deleteEntry(this.open(), location, preciseNow()));

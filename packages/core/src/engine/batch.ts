@@ -16,10 +16,12 @@ import { tagsFor, writeOptions } from "./write-options.js";
 
 type BulkLoader = (this: unknown, items: readonly unknown[]) => unknown;
 
-/** A bulk loader's item type, result type, and whether it is async. */
-type ItemOf<F> = F extends (items: readonly (infer A)[]) => unknown ? A : never;
-type ResultOf<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>> extends readonly (infer R)[] ? R : never;
-type Answer<F extends (...args: never[]) => unknown, T> = ReturnType<F> extends PromiseLike<unknown> ? Promise<T> : T;
+/** The item type of a bulk loader `F` (what its array holds). */
+export type ItemOf<F> = F extends (items: readonly (infer A)[]) => unknown ? A : never;
+/** The result type of one item of a bulk loader `F`. */
+export type ResultOf<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>> extends readonly (infer R)[] ? R : never;
+/** `T` for a sync bulk loader `F`, `Promise<T>` for an async one: how its handles answer. */
+export type Answer<F extends (...args: never[]) => unknown, T> = ReturnType<F> extends PromiseLike<unknown> ? Promise<T> : T;
 
 /**
  * Handles on a memoized bulk loader, per item: each item is cached as a one-argument call would be.

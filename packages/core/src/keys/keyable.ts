@@ -12,7 +12,7 @@ const MAX_LONE_STRING_LENGTH = 256;
 /**
  * Whether a lone argument can index a process-local partition by its own value: `Map` equality
  * (SameValueZero) must then match key equality, which rules out `-0` (a Map does not tell it from 0)
- * and is pointless for long strings. The full rule; {@link isFastKeyable} is its hot-path subset.
+ * and is pointless for long strings. The full rule; `isFastKeyable` (internal) is its hot-path subset.
  */
 export function isLoneKeyable(arg: unknown): boolean {
   switch (typeof arg) {
