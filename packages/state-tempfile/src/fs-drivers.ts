@@ -351,3 +351,13 @@ export async function runAsync<T>(steps: Steps<T>): Promise<T> {
   }
   return next.value;
 }
+
+/**
+ * Runs a read's steps on the calling thread when `file` is at most `maxBytes` long (or missing: a
+ * miss), where a small local read costs microseconds, else through the thread pool, so that a big
+ * entry or a slow disk never holds the event loop for long.
+ */
+export async function runRead<T>(steps: Steps<T>, file: string, maxBytes: number): Promise<T> {
+  const inline = maxBytes > 0 && (statSync(file, { throwIfNoEntry: false })?.size ?? 0) <= maxBytes;
+  return inline ? runSync(steps) : runAsync(steps);
+}

@@ -21,7 +21,8 @@ import { FileSystemStateError, type UnsafeDirectoryError } from "./errors.js";
 import { fenceOf } from "./fences.js";
 import { keepAtExit, removeAtExit } from "./exit-cleanup.js";
 import { encodeSerializerName } from "./format.js";
-import { runAsync, runSync } from "./fs-drivers.js";
+import { runAsync, runRead, runSync } from "./fs-drivers.js";
+import { reportProblem, throwFirst } from "./problems.js";
 import type { Steps } from "./fs-steps.js";
 import { acquireLease, leaseMs, releaseLease } from "./locks.js";
 import { resolveOptions, type ResolvedOptions, type TempFileStateOptions } from "./options.js";
@@ -116,7 +117,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   /** @inheritDoc @mimic/core!index.IState.get */
   async get(key: string): Promise<CacheEntry | undefined> {
     const location = this.locate(key);
-    return runAsync(readEntry(this.open(), location, this.codec));
+    return runRead(readEntry(this.open(), location, this.codec), location.file, this.options.inlineReadBytes);
   }
 
   /** Reads many entries (each as `get` would, concurrently), in the order of `keys`. */
@@ -381,21 +382,12 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     this.throwFirst(problems);
   }
 
-  /** Throws the first problem of a multi-file operation and reports the others. */
   private throwFirst(problems: readonly Error[]): void {
-    const [first, ...rest] = problems;
-    for (const problem of rest) this.report(problem);
-    if (first) throw first;
+    throwFirst(problems, (error) => this.report(error));
   }
 
   private report(error: unknown): void {
-    const problem =
-      error instanceof StateError ? error : new StateError(`TempFileState: background sweep failed: ${String(error)}`, { cause: error });
-    try {
-      this.options.onError(problem);
-    } catch {
-      // onError must not throw; a throwing handler must not break the write that triggered the sweep.
-    }
+    reportProblem(this.options.onError, error);
   }
 
   private plan(): SweepPlan {
