@@ -56,3 +56,16 @@ export function throughputAtLeast(text: string, rows: readonly Row[], subject: s
 export function fastestOf(rows: readonly Row[], names: readonly string[]): Row | undefined {
   return rows.filter((row) => names.includes(row.name)).sort((a, b) => a.medianNs - b.medianNs)[0];
 }
+
+/** "subject is faster (lower median) than every one of `peers`". */
+export function fasterThanAll(text: string, rows: readonly Row[], subject: string, peers: readonly string[]): Goal {
+  const s = rowNamed(rows, subject);
+  const others = peers.map((name) => rowNamed(rows, name)).filter((row): row is Row => row !== undefined);
+  if (s === undefined || others.length !== peers.length) return missing(text, [subject, ...peers]);
+  const fastest = others.sort((a, b) => a.medianNs - b.medianNs)[0]!;
+  return {
+    text,
+    met: s.medianNs < fastest.medianNs,
+    detail: `${subject} ${formatTime(s.medianNs)} vs the fastest peer, ${fastest.name}, ${formatTime(fastest.medianNs)}: ${formatRatio(s.medianNs / fastest.medianNs)}`,
+  };
+}

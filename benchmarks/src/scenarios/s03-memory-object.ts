@@ -68,7 +68,7 @@ export const memoryObject: Scenario = {
       {
         ...table,
         rows,
-        goals: [atMost("(3) ≤ 1× the JSON.stringify-keyed memo", rows, MIMIC, JSON_MEMO, 1)],
+        goals: [atMost("(3, issue 18) ≤ 0.9× the JSON.stringify-keyed memo, keys still canonical and type-tagged", rows, MIMIC, JSON_MEMO, 0.9)],
         notes: [
           "The call objects have the same key order as the cached ones, which JSON.stringify-keyed memos need; Mimic's canonical key also matches reordered keys.",
         ],
