@@ -101,6 +101,14 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
           memo.counters.hits++;
           return memo.asyncMode ? Promise.resolve(entry.value) : entry.value;
         }
+        // A burst of callers of one key: all but the first join its flight, here, for the price of a lookup.
+        if (entry === undefined && arity === 1 && memo.asyncMode && b!.partitioned !== undefined) {
+          const pending = memo.flights.joinArgument(fast, first);
+          if (pending !== undefined) {
+            memo.counters.coalesced++;
+            return pending;
+          }
+        }
       }
     }
     return (callWithArguments as (this: unknown, ...args: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]);

@@ -81,6 +81,11 @@ export class FlightTable {
     return typeof address === "string" ? this.#joinable.get(address)?.promise : this.#joinableByArgument.get(address.partition)?.get(address.index)?.promise;
   }
 
+  /** {@link FlightTable.join} by partition and lone argument, without an address object (the wrapper's hot path). */
+  joinArgument(partition: object, index: unknown): Promise<unknown> | undefined {
+    return this.#joinableByArgument.get(partition)?.get(index)?.promise;
+  }
+
   #register(address: FlightAddress, entry: Joinable): void {
     if (typeof address === "string") {
       this.#joinable.set(address, entry);
