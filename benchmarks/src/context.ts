@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { IState } from "@mimic/core";
+import type { IState, Serializer } from "@mimic/core";
 import type { RunSettings } from "./types.js";
 
 /** Thrown by a scenario that cannot run here; the table is printed as skipped with the reason. */
@@ -31,6 +31,7 @@ export interface RedisStateOptions {
 export interface TempFileStateOptions {
   basePath?: string;
   static?: boolean;
+  serializer?: Serializer;
 }
 
 type StateConstructor<Options> = new (options: Options) => IState;

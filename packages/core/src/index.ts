@@ -10,6 +10,7 @@ export * from "./state/contract.js";
 export * from "./ttl.js";
 export * from "./serializer.js";
 export { compressed, type CompressionOptions } from "./compression.js";
+export { msgpackSerializer, type MsgpackrModule } from "./msgpack-serializer.js";
 export { KEY_FORMAT_VERSION, NAMESPACE_END, type CallKind } from "./keys/namespace.js";
 export { encodeArguments, encodeCustomKey } from "./keys/encode.js";
 export { isLoneKeyable } from "./keys/keyable.js";
