@@ -30,3 +30,16 @@ function refresh(): number {
 export function coarseNow(): number {
   return cached !== 0 && --reads > 0 ? cached : refresh();
 }
+
+/**
+ * Reads the real clock for a write and lets the coarse clock catch up with it, so that an entry
+ * written now with ttl 0 (expiring now) is already expired for the hits that follow.
+ */
+export function observedNow(): number {
+  const now = Date.now();
+  if (now > cached) {
+    if (cached === 0) return refresh();
+    cached = now;
+  }
+  return now;
+}

@@ -1,6 +1,7 @@
 import { InvalidOptionError } from "../errors.js";
 import { NAMESPACE_END } from "../keys/encode.js";
 import { describeValue, rejectUnknownOptions } from "../option-kit.js";
+import { observedNow } from "../coarse-clock.js";
 import { expiresAt } from "../ttl.js";
 import type { CacheEntry, SetOptions, TaggingState } from "./contract.js";
 import { ClockPolicy } from "./eviction/clock.js";
@@ -241,7 +242,7 @@ export class MemoryState implements TaggingState {
     const attached = this.partitions.get(partition.namespace);
     if (attached === undefined) this.partitions.set(partition.namespace, partition);
     else partition = attached; // a partition dropped while empty and recreated since: one per namespace
-    const expiry = expiresAt(ttl);
+    const expiry = ttl === null ? Infinity : expiresAt(ttl, observedNow());
     const existing = partition.find(shape, index);
     if (existing !== undefined) {
       existing.value = value;
