@@ -10,16 +10,14 @@ import {
   specFromUrl,
   type ConnectionSpec,
 } from "./connection-spec.js";
-import { RedisCommandError, RedisUnavailableError, toStateError } from "./errors.js";
-import { ADD_TO_TAG, UNLINK_IF_TAGGED, UNLOCK, type Script } from "./scripts.js";
+import { RedisUnavailableError, toStateError } from "./errors.js";
 import type { ConnectionSource } from "./options.js";
 
 /** Replies as `Buffer`s: entries are bytes, and keys found by `SCAN` must be deleted byte for byte. */
-const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
-/** Keys per `SCAN` round trip (a hint to Redis) and so per `UNLINK`. */
-const SCAN_COUNT = "1000";
+export const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
 
-type Target =
+/** What a connection talks to: one client, or a cluster. */
+export type Target =
   | { readonly kind: "client"; readonly client: RedisClientLike; readonly owned: (RedisClientLike & Owned) | undefined }
   | { readonly kind: "cluster"; readonly cluster: RedisClusterLike; readonly owned: (RedisClusterLike & Owned) | undefined };
 
@@ -120,7 +118,7 @@ export class RedisConnection {
     if (!this.#closed && this.#isUp()) {
       return this.#bounded(send(this.#target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>, "GET", label);
     }
-    return this.#run("GET", label, (target) => send(target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>);
+    return this.run("GET", label, (target) => send(target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>);
   }
 
   /**
@@ -129,7 +127,7 @@ export class RedisConnection {
    * `-2`: the key is gone).
    */
   getWithTtl(redisKey: RedisArgument, label: string): Promise<readonly [Buffer | null, number]> {
-    return this.#run("GET", label, (target) =>
+    return this.run("GET", label, (target) =>
       Promise.all([
         send(target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>,
         send(target, redisKey, true, ["PTTL", redisKey]) as Promise<number>,
@@ -141,138 +139,12 @@ export class RedisConnection {
   async set(redisKey: RedisArgument, bytes: Uint8Array, px: number | null, label: string): Promise<void> {
     const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const args: RedisArgument[] = px === null ? ["SET", redisKey, value] : ["SET", redisKey, value, "PX", String(px)];
-    await this.#run("SET", label, (target) => send(target, redisKey, false, args));
+    await this.run("SET", label, (target) => send(target, redisKey, false, args));
   }
 
   /** `UNLINK` of one key. */
   async delete(redisKey: RedisArgument, label: string): Promise<void> {
-    await this.#run("UNLINK", label, (target) => send(target, redisKey, false, ["UNLINK", redisKey]));
-  }
-
-  /**
-   * Removes every key matching any of `patterns` with `SCAN` + `UNLINK`, on every master of a
-   * cluster; never `FLUSHDB`. Each round trip is bounded by the timeout; `onProgress` runs after each
-   * one. `label` names the operation in messages.
-   */
-  async clear(patterns: ReadonlyArray<RedisArgument>, label: string, onProgress?: () => void): Promise<void> {
-    const nodes = await this.#run("SCAN MATCH", label, (target) =>
-      target.kind === "cluster"
-        ? Promise.all(target.cluster.masters.map((master) => target.cluster.nodeClient(master)))
-        : Promise.resolve([target.client]),
-    );
-    const perKey = this.#target.kind === "cluster";
-    await Promise.all(
-      nodes.flatMap((node) => patterns.map((pattern) => this.#clearNode(node, pattern, label, perKey, onProgress))),
-    );
-  }
-
-  async #clearNode(
-    node: RedisClientLike,
-    pattern: RedisArgument,
-    label: string,
-    perKey: boolean,
-    onProgress: (() => void) | undefined,
-  ): Promise<void> {
-    let cursor = "0";
-    do {
-      const [next, keys] = (await this.#run("SCAN MATCH", label, () =>
-        node.sendCommand(["SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT], BUFFERS),
-      )) as [Buffer, Buffer[]];
-      cursor = next.toString("latin1");
-      if (keys.length > 0) {
-        // In a cluster, keys of one node may still hash to different slots, and a multi-key command
-        // across slots is refused (CROSSSLOT): unlink them one by one (node-redis pipelines them).
-        await this.#run("UNLINK keys matching", label, () =>
-          perKey
-            ? Promise.all(keys.map((key) => node.sendCommand(["UNLINK", key])))
-            : node.sendCommand(["UNLINK", ...keys]),
-        );
-      }
-      onProgress?.();
-    } while (cursor !== "0");
-  }
-
-  /**
-   * Stores an entry and lists it in the set of each of its tags (`tagKeys`), first the sets, then the
-   * entry, so that no tagged entry is ever stored outside its sets. Each set lives at least as long as
-   * the entry. In a cluster every command is routed by its own key (no multi-key command).
-   */
-  async setTagged(
-    redisKey: RedisArgument,
-    bytes: Uint8Array,
-    px: number | null,
-    tagKeys: ReadonlyArray<RedisArgument>,
-    label: string,
-  ): Promise<void> {
-    const member = typeof redisKey === "string" ? redisKey : Buffer.from(redisKey);
-    await this.#whole(async () => {
-      await Promise.all(
-        tagKeys.map((tagKey) => this.#script(ADD_TO_TAG, tagKey, [member, px === null ? "" : String(px)], label)),
-      );
-      await this.set(redisKey, bytes, px, label);
-    });
-  }
-
-  /**
-   * Counts a multi-step operation as in flight from its first step to its last, so that close()
-   * waits for all of it (within its bound) rather than cutting it between two steps.
-   */
-  async #whole<T>(operation: () => Promise<T>): Promise<T> {
-    this.#pending++;
-    try {
-      return await operation();
-    } finally {
-      this.#settled();
-    }
-  }
-
-  /**
-   * Removes the entries listed in the tag set `tagKey` that still carry `tag` (their header says so,
-   * checked on the server), taking the members out of the set as it goes (`SPOP`): a key added by a
-   * write running meanwhile stays listed for the next invalidation.
-   * @returns the Redis keys the set listed (each now removed, unless it no longer carried the tag)
-   */
-  async invalidateTag(tagKey: RedisArgument, tag: Buffer, label: string): Promise<Buffer[]> {
-    return this.#whole(() => this.#invalidateTag(tagKey, tag, label));
-  }
-
-  async #invalidateTag(tagKey: RedisArgument, tag: Buffer, label: string): Promise<Buffer[]> {
-    const listed: Buffer[] = [];
-    for (;;) {
-      const members = (await this.#run("SPOP", label, (target) =>
-        send(target, tagKey, false, ["SPOP", tagKey, SCAN_COUNT]),
-      )) as Buffer[] | null;
-      if (members === null || members.length === 0) return listed;
-      await Promise.all(members.map((member) => this.#script(UNLINK_IF_TAGGED, member, [tag], label)));
-      listed.push(...members);
-      if (members.length < Number(SCAN_COUNT)) return listed;
-    }
-  }
-
-  /** `SET lease token NX PX ms`: whether the lease was free and is now held with `token`. */
-  async lock(lease: RedisArgument, token: string, px: number, label: string): Promise<boolean> {
-    const reply = await this.#run("SET NX", label, (target) =>
-      send(target, lease, false, ["SET", lease, token, "NX", "PX", String(px)]),
-    );
-    return reply !== null;
-  }
-
-  /** Deletes `lease` only if it still holds `token` (a Lua compare-and-delete). */
-  async unlock(lease: RedisArgument, token: string, label: string): Promise<void> {
-    await this.#script(UNLOCK, lease, [token], label);
-  }
-
-  /** Runs a one-key script with `EVALSHA`, sending its source (`EVAL`) if the server does not know it. */
-  async #script(script: Script, key: RedisArgument, args: ReadonlyArray<RedisArgument>, label: string): Promise<unknown> {
-    const verb = `EVALSHA ${script.name}`;
-    return this.#whole(async () => {
-      try {
-        return await this.#run(verb, label, (target) => send(target, key, false, ["EVALSHA", script.sha, "1", key, ...args]));
-      } catch (error) {
-        if (!(error instanceof RedisCommandError) || !/NOSCRIPT/.test(error.message)) throw error;
-        return this.#run(`EVAL ${script.name}`, label, (target) => send(target, key, false, ["EVAL", script.source, "1", key, ...args]));
-      }
-    });
+    await this.run("UNLINK", label, (target) => send(target, redisKey, false, ["UNLINK", redisKey]));
   }
 
   /**
@@ -309,8 +181,40 @@ export class RedisConnection {
     return target.cluster.isOpen && !this.#clusterConnecting;
   }
 
+  /**
+   * Counts a multi-step operation as in flight from its first step to its last, so that close()
+   * waits for all of it (within its bound) rather than cutting it between two steps.
+   */
+  async whole<T>(operation: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    try {
+      return await operation();
+    } finally {
+      this.#settled();
+    }
+  }
+
+  /** The clients to scan: the one client, or one per master of a cluster. */
+  nodes(verb: string, label: string): Promise<RedisClientLike[]> {
+    return this.run(verb, label, (target) =>
+      target.kind === "cluster"
+        ? Promise.all(target.cluster.masters.map((master) => target.cluster.nodeClient(master)))
+        : Promise.resolve([target.client]),
+    );
+  }
+
+  /** Whether this is a cluster connection (multi-key commands must then stay within one slot). */
+  get isCluster(): boolean {
+    return this.#target.kind === "cluster";
+  }
+
+  /** Sends `args` (routed by `redisKey` in a cluster) once connected, bounded, errors typed. */
+  send(verb: string, label: string, redisKey: RedisArgument, readonly: boolean, args: ReadonlyArray<RedisArgument>): Promise<unknown> {
+    return this.run(verb, label, (target) => send(target, redisKey, readonly, args));
+  }
+
   /** Runs `command` once connected, bounded by the timeout, with errors turned into StateErrors. */
-  #run<T>(verb: string, label: string, command: (target: Target) => Promise<T>): Promise<T> {
+  run<T>(verb: string, label: string, command: (target: Target) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
     let started: Promise<T>;
     if (this.#isUp()) {
@@ -447,11 +351,11 @@ export class RedisConnection {
 }
 
 /** An operation as messages name it: `GET "mimic:…"`. */
-function describe(verb: string, label: string): string {
+export function describe(verb: string, label: string): string {
   return `${verb} ${JSON.stringify(label)}`;
 }
 
-function send(target: Target, redisKey: RedisArgument, readonly: boolean, args: ReadonlyArray<RedisArgument>): Promise<unknown> {
+export function send(target: Target, redisKey: RedisArgument, readonly: boolean, args: ReadonlyArray<RedisArgument>): Promise<unknown> {
   return target.kind === "client"
     ? target.client.sendCommand(args, BUFFERS)
     : target.cluster.sendCommand(redisKey, readonly, args, BUFFERS);

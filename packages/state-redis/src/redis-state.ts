@@ -9,13 +9,27 @@ import {
   type SetOptions,
   type TaggingState,
 } from "@mimic/core";
-import { type LocalReader, type LocallyCachedState } from "@mimic/core/state-kit";
+import { type LocalReader } from "@mimic/core/state-kit";
 import { randomBytes } from "node:crypto";
-import { RedisConnection } from "./connection.js";
+import { invalidateTag, performStep, releaseLease, takeLease } from "./commands.js";
+import { describe, RedisConnection } from "./connection.js";
 import { EntryCodec } from "./entry-codec.js";
 import { heldKeyOf, lockKey, matchPattern, prefixPatterns, tagBytes, tagSetKey, toRedisKey } from "./keys.js";
-import { LocalLayer, type FillTicket, type LocalLayerStats } from "./local/local-layer.js";
+import { LocalLayer, type LocalLayerStats } from "./local/local-layer.js";
 import { resolveOptions, type RedisStateOptions } from "./options.js";
+import {
+  deleteKey,
+  deleteMatching,
+  getBytes,
+  getBytesWithTtl,
+  runAsync,
+  runSync,
+  setBytes,
+  settleWrites,
+  stepVerb,
+  type RedisStep,
+  type Steps,
+} from "./steps.js";
 import { SyncBridge } from "./sync/bridge.js";
 
 /**
@@ -32,16 +46,34 @@ import { SyncBridge } from "./sync/bridge.js";
  * Mime.setConfig(new Config({ state: RedisState, stateOptions: { url: "redis://127.0.0.1:6379" } }));
  * ```
  */
-export class RedisState implements TaggingState, PrefixDeletingState, LockingState, LocallyCachedState {
+export class RedisState implements TaggingState, PrefixDeletingState, LockingState {
   /** The prefix of every key this state writes; `clear()` removes exactly these keys. */
   readonly prefix: string;
   /** Milliseconds each Redis round trip may take. */
   readonly timeout: number;
+  /**
+   * The entry the local layer holds for `key`, without any I/O: `undefined` when the layer does not
+   * hold it (which is not a miss: {@link RedisState.get} then asks Redis). Mimic calls it before `get`.
+   *
+   * Present only when the `local` option is on (the member is `undefined` otherwise), so that a state
+   * without the layer does not claim the local-copy capability.
+   */
+  readonly getLocal: ((key: string) => CacheEntry | undefined) | undefined;
+  /**
+   * Reads of the local layer by argument for one key namespace, for Mimic's fast path (one or two
+   * primitive arguments). Present only when the `local` option is on, like {@link RedisState.getLocal}.
+   */
+  readonly localReader: ((namespace: string) => LocalReader) | undefined;
   readonly #codec: EntryCodec;
   readonly #connection: RedisConnection;
   readonly #bridge: SyncBridge;
   /** The local layer (`local` option), or `undefined` when it is off. */
   readonly #local: LocalLayer | undefined;
+  /**
+   * The key {@link RedisState.getLocal} last found missing. Mimic reads the local copy, then calls
+   * `get`/`getSync` for the same key at once: that read need not look at the local copy again.
+   */
+  #localMiss: string | undefined;
   #closed = false;
   /**
    * Tagged writes in flight (several round trips: tag sets, then the entry). Invalidations, deletes
@@ -49,6 +81,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    * invalidation is never stored after it (a plain SET is one command, ordered on the connection).
    */
   readonly #taggedWrites = new Set<Promise<void>>();
+  readonly #performAsync = (step: RedisStep): Promise<unknown> => this.#stepAsync(step);
+  readonly #performSync = (step: RedisStep): unknown => this.#stepSync(step);
 
   /**
    * Creates the state; nothing connects until the first operation.
@@ -63,10 +97,22 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     const settings = { timeout: resolved.timeout, onError: resolved.onError };
     this.#connection = RedisConnection.fromSource(resolved.source, settings);
     this.#bridge = new SyncBridge(() => this.#connection.spec(), resolved.timeout, resolved.onError);
-    this.#local =
+    const local =
       resolved.local === undefined
         ? undefined
         : new LocalLayer(resolved.local, () => this.#connection.spec(), resolved.prefix, resolved.timeout, resolved.onError);
+    this.#local = local;
+    if (local === undefined) {
+      this.getLocal = undefined;
+      this.localReader = undefined;
+    } else {
+      this.getLocal = (key) => {
+        const held = local.get(key);
+        this.#localMiss = held === undefined ? key : undefined;
+        return held;
+      };
+      this.localReader = (namespace) => local.reader(namespace);
+    }
   }
 
   /**
@@ -75,57 +121,16 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    *   entry of this serializer: treat as a miss; the next `set` overwrites them), StateClosedError
    */
   get(key: string): Promise<CacheEntry | undefined> {
-    // Not an async function: the hit path is one promise chain shorter (it is measured against a raw
-    // GET). The try keeps the promise contract: nothing is ever thrown synchronously.
     if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
-    const local = this.#local;
-    if (local !== undefined) {
-      const held = local.get(key);
-      return held !== undefined ? Promise.resolve(held) : this.#getAndFill(local, key);
-    }
-    try {
-      return this.#connection
-        .get(toRedisKey(this.prefix, key), key)
-        .then((bytes) => (bytes === null ? undefined : this.#codec.decode(bytes, key)));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** A read from Redis whose answer may fill the local layer (GET and PTTL, pipelined). */
-  async #getAndFill(local: LocalLayer, key: string): Promise<CacheEntry | undefined> {
-    const redisKey = toRedisKey(this.prefix, key);
-    const ticket = local.begin(key);
-    if (ticket === undefined) {
-      const bytes = await this.#connection.get(redisKey, key);
-      return bytes === null ? undefined : this.#codec.decode(bytes, key);
-    }
-    let entry: CacheEntry | undefined;
-    try {
-      const [bytes, pttl] = await this.#connection.getWithTtl(redisKey, key);
-      entry = bytes === null ? undefined : this.#codec.decode(bytes, key);
-      if (entry !== undefined) local.fill(ticket, key, entry, pttl, bytes!.length);
-    } finally {
-      if (entry === undefined) local.abandon(ticket);
-    }
-    return entry;
+    return runAsync(this.#read(key), this.#performAsync);
   }
 
   /**
-   * The entry the local layer holds for `key`, without any I/O: `undefined` when the layer is off or
-   * does not hold it (which is not a miss: {@link RedisState.get} then asks Redis). Mimic calls it
-   * before `get`.
+   * Synchronous {@link RedisState.get}, through the worker thread. The first synchronous call of a state
+   * also waits for the worker to start (bounded, see the README).
    */
-  getLocal(key: string): CacheEntry | undefined {
-    return this.#local?.get(key);
-  }
-
-  /**
-   * Reads of the local layer by argument for one key namespace, for Mimic's fast path (one or two
-   * primitive arguments). With the layer off, every read answers `undefined`.
-   */
-  localReader(namespace: string): LocalReader {
-    return this.#local?.reader(namespace) ?? { namespace, getLone: notHeld, getPair: notHeld, get: notHeld };
+  getSync(key: string): CacheEntry | undefined {
+    return runSync(this.#read(key), this.#performSync);
   }
 
   /**
@@ -146,41 +151,23 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     this.#open();
-    return this.#changing((local) => local.drop(key), () => this.#set(key, value, ttl, options));
+    return runAsync(this.#write(key, value, ttl, options, "set"), this.#performAsync);
   }
 
-  async #set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
-    const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.set("${key}")`));
-    const redisKey = toRedisKey(this.prefix, key);
-    if (px === 0) return this.#connection.delete(redisKey, key);
-    const tags = options?.tags;
-    if (tags === undefined || tags.length === 0) return this.#connection.set(redisKey, this.#codec.encode(value, key), px, key);
-    const bytes = this.#codec.encode(value, key, tags);
-    const write = this.#connection.setTagged(redisKey, bytes, px, this.#tagKeys(tags), key);
-    const tracked = write.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#taggedWrites.add(tracked);
-    void tracked.then(() => this.#taggedWrites.delete(tracked));
-    return write;
-  }
-
-  /** Resolves once the tagged writes in flight now have settled (each is bounded by the timeout). */
-  async #afterTaggedWrites(): Promise<void> {
-    if (this.#taggedWrites.size > 0) await Promise.all([...this.#taggedWrites]);
+  /** Synchronous {@link RedisState.set}, through the worker thread. */
+  setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
+    runSync(this.#write(key, value, ttl, options, "setSync"), this.#performSync);
   }
 
   /** Removes the entry under `key`, if any. */
   async delete(key: string): Promise<void> {
     this.#open();
-    return this.#changing(
-      (local) => local.drop(key),
-      async () => {
-        await this.#afterTaggedWrites();
-        return this.#connection.delete(toRedisKey(this.prefix, key), key);
-      },
-    );
+    return runAsync(this.#delete(key), this.#performAsync);
+  }
+
+  /** Synchronous {@link RedisState.delete}, through the worker thread. */
+  deleteSync(key: string): void {
+    runSync(this.#delete(key), this.#performSync);
   }
 
   /**
@@ -189,14 +176,12 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async clear(): Promise<void> {
     this.#open();
-    return this.#changing(
-      (local) => local.flush(),
-      async () => {
-        await this.#afterTaggedWrites();
-        const pattern = matchPattern(this.prefix);
-        return this.#connection.clear([pattern], pattern);
-      },
-    );
+    return runAsync(this.#clear(), this.#performAsync);
+  }
+
+  /** Synchronous {@link RedisState.clear}, through the worker thread; blocks while the scan progresses. */
+  clearSync(): void {
+    runSync(this.#clear(), this.#performSync);
   }
 
   /**
@@ -207,22 +192,12 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async deletePrefix(prefix: string): Promise<void> {
     this.#open();
-    return this.#changing(
-      (local) => local.dropPrefix(prefix),
-      async () => {
-        await this.#afterTaggedWrites();
-        return this.#connection.clear(prefixPatterns(this.prefix, prefix), `${prefix}*`);
-      },
-    );
+    return runAsync(this.#deletePrefix(prefix), this.#performAsync);
   }
 
   /** Synchronous {@link RedisState.deletePrefix}, through the worker thread. */
   deletePrefixSync(prefix: string): void {
-    const label = `${prefix}*`;
-    this.#changingSync(
-      (local) => local.dropPrefix(prefix),
-      () => this.#sync({ op: "clear", patterns: prefixPatterns(this.prefix, prefix), label }, "SCAN MATCH", label),
-    );
+    runSync(this.#deletePrefix(prefix), this.#performSync);
   }
 
   /**
@@ -240,7 +215,9 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     let listed: Buffer[];
     try {
       await this.#afterTaggedWrites();
-      const sets = [...new Set(tags)].map((tag) => this.#connection.invalidateTag(tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`));
+      const sets = [...new Set(tags)].map((tag) =>
+        invalidateTag(this.#connection, tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`),
+      );
       listed = (await Promise.all(sets)).flat();
     } catch (error) {
       local?.flush();
@@ -269,78 +246,14 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
       throw new InvalidOptionError(`RedisState.lock("${key}"): lease must be a positive number of seconds, got ${String(lease)}`);
     }
     const token = randomBytes(16).toString("hex");
-    const held = await this.#connection.lock(lockKey(this.prefix, key), token, Math.ceil(lease * 1000), key);
+    const held = await takeLease(this.#connection, lockKey(this.prefix, key), token, Math.ceil(lease * 1000), key);
     return held ? token : undefined;
   }
 
   /** Releases the lease on `key` if `token` still holds it (a Lua compare-and-delete); else does nothing. */
   async unlock(key: string, token: string): Promise<void> {
     this.#open();
-    return this.#connection.unlock(lockKey(this.prefix, key), token, key);
-  }
-
-  /**
-   * Synchronous {@link RedisState.get}, through the worker thread. The first synchronous call of a state
-   * also waits for the worker to start (bounded, see the README).
-   */
-  getSync(key: string): CacheEntry | undefined {
-    const local = this.#local;
-    if (local !== undefined) {
-      const held = local.get(key);
-      if (held !== undefined) return held;
-      const ticket = local.begin(key);
-      if (ticket !== undefined) return this.#getSyncAndFill(local, ticket, key);
-    }
-    const bytes = this.#sync({ op: "get", key: toRedisKey(this.prefix, key), label: key }, "GET", key);
-    return bytes === null ? undefined : this.#codec.decode(bytes, key);
-  }
-
-  #getSyncAndFill(local: LocalLayer, ticket: FillTicket, key: string): CacheEntry | undefined {
-    let entry: CacheEntry | undefined;
-    try {
-      if (this.#closed) throw new StateClosedError("RedisState");
-      // A holdable key is well-formed and short: its Redis key is a string.
-      const { bytes, pttl } = this.#bridge.getWithTtl(toRedisKey(this.prefix, key) as string, key, `GET ${JSON.stringify(key)}`);
-      entry = bytes === null ? undefined : this.#codec.decode(bytes, key);
-      if (entry !== undefined) local.fill(ticket, key, entry, pttl, bytes!.length);
-    } finally {
-      if (entry === undefined) local.abandon(ticket);
-    }
-    return entry;
-  }
-
-  /** Synchronous {@link RedisState.set}, through the worker thread. */
-  setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
-    this.#changingSync((local) => local.drop(key), () => this.#setSync(key, value, ttl, options));
-  }
-
-  #setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
-    const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.setSync("${key}")`));
-    const redisKey = toRedisKey(this.prefix, key);
-    if (px === 0) {
-      this.#sync({ op: "delete", key: redisKey, label: key }, "UNLINK", key);
-      return;
-    }
-    const tags = options?.tags ?? [];
-    const bytes = this.#codec.encode(value, key, tags);
-    this.#sync({ op: "set", key: redisKey, label: key, bytes, px, tagKeys: tags.length === 0 ? [] : this.#tagKeys(tags) }, "SET", key);
-  }
-
-  /** Synchronous {@link RedisState.delete}, through the worker thread. */
-  deleteSync(key: string): void {
-    this.#changingSync(
-      (local) => local.drop(key),
-      () => this.#sync({ op: "delete", key: toRedisKey(this.prefix, key), label: key }, "UNLINK", key),
-    );
-  }
-
-  /** Synchronous {@link RedisState.clear}, through the worker thread; blocks while the scan progresses. */
-  clearSync(): void {
-    const pattern = matchPattern(this.prefix);
-    this.#changingSync(
-      (local) => local.flush(),
-      () => this.#sync({ op: "clear", patterns: [pattern], label: pattern }, "SCAN MATCH", pattern),
-    );
+    return releaseLease(this.#connection, lockKey(this.prefix, key), token, key);
   }
 
   /**
@@ -354,31 +267,102 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     await Promise.all([this.#connection.close(), this.#bridge.close(), this.#local?.close()]);
   }
 
+  /** Reads `key`: from the local layer when it holds it, else from Redis (filling the layer). */
+  *#read(key: string): Steps<CacheEntry | undefined> {
+    const local = this.#local;
+    if (local === undefined) return yield* this.#readRedis(key);
+    const skipLocal = this.#localMiss === key;
+    this.#localMiss = undefined;
+    if (!skipLocal) {
+      const held = local.get(key);
+      if (held !== undefined) return held;
+    }
+    const ticket = local.begin(key);
+    if (ticket === undefined) return yield* this.#readRedis(key);
+    let entry: CacheEntry | undefined;
+    try {
+      // A holdable key is well-formed and short: its Redis key is a string.
+      const [bytes, pttl] = yield* getBytesWithTtl(toRedisKey(this.prefix, key) as string, key);
+      entry = bytes === null ? undefined : this.#codec.decode(bytes, key);
+      if (entry !== undefined) local.fill(ticket, key, entry, pttl, bytes!.length);
+    } finally {
+      if (entry === undefined) local.abandon(ticket);
+    }
+    return entry;
+  }
+
+  *#readRedis(key: string): Steps<CacheEntry | undefined> {
+    const bytes = yield* getBytes(toRedisKey(this.prefix, key), key);
+    return bytes === null ? undefined : this.#codec.decode(bytes, key);
+  }
+
+  *#write(key: string, value: unknown, ttl: number | null, options: SetOptions | undefined, verb: string): Steps<void> {
+    const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.${verb}("${key}")`));
+    const redisKey = toRedisKey(this.prefix, key);
+    const tags = options?.tags ?? [];
+    const store = px === 0 ? deleteKey(redisKey, key) : setBytes(redisKey, key, this.#codec.encode(value, key, tags), px, this.#tagKeys(tags));
+    yield* this.#changing((local) => local.drop(key), store);
+  }
+
+  *#delete(key: string): Steps<void> {
+    yield* this.#changing((local) => local.drop(key), this.#afterWrites(deleteKey(toRedisKey(this.prefix, key), key)));
+  }
+
+  *#clear(): Steps<void> {
+    const pattern = matchPattern(this.prefix);
+    yield* this.#changing((local) => local.flush(), this.#afterWrites(deleteMatching([pattern], pattern)));
+  }
+
+  *#deletePrefix(prefix: string): Steps<void> {
+    const removal = deleteMatching(prefixPatterns(this.prefix, prefix), `${prefix}*`);
+    yield* this.#changing((local) => local.dropPrefix(prefix), this.#afterWrites(removal));
+  }
+
+  /** `steps` once this process's tagged writes in flight have settled. */
+  *#afterWrites(steps: Steps<void>): Steps<void> {
+    yield* settleWrites();
+    yield* steps;
+  }
+
   /**
    * Runs a write that changes what the local layer may hold, with `drop` applied to the layer before it
    * (reads in flight cannot fill it back) and after it, failed or not (reads sent meanwhile may have).
    */
-  async #changing<T>(drop: (local: LocalLayer) => void, write: () => Promise<T>): Promise<T> {
+  *#changing<T>(drop: (local: LocalLayer) => void, write: Steps<T>): Steps<T> {
     const local = this.#local;
-    if (local === undefined) return write();
+    if (local === undefined) return yield* write;
     drop(local);
     try {
-      return await write();
+      return yield* write;
     } finally {
       drop(local);
     }
   }
 
-  /** Synchronous {@link RedisState.#changing}. */
-  #changingSync<T>(drop: (local: LocalLayer) => void, write: () => T): T {
-    const local = this.#local;
-    if (local === undefined) return write();
-    drop(local);
-    try {
-      return write();
-    } finally {
-      drop(local);
+  #stepAsync(step: RedisStep): Promise<unknown> {
+    if (step.op === "settleWrites") return this.#afterTaggedWrites();
+    const done = performStep(this.#connection, step);
+    if (step.op === "set" && step.tagKeys.length > 0) {
+      const tracked = done.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.#taggedWrites.add(tracked);
+      void tracked.then(() => this.#taggedWrites.delete(tracked));
     }
+    return done;
+  }
+
+  #stepSync(step: RedisStep): unknown {
+    // A synchronous write is over when it returns: there is nothing in flight to settle.
+    if (step.op === "settleWrites") return undefined;
+    if (this.#closed) throw new StateClosedError("RedisState");
+    return this.#bridge.call(step, describe(stepVerb(step), step.label));
+  }
+
+  /** Resolves once the tagged writes in flight now have settled (each is bounded by the timeout). */
+  async #afterTaggedWrites(): Promise<void> {
+    if (this.#taggedWrites.size > 0) await Promise.all([...this.#taggedWrites]);
   }
 
   /** Rejects operations started after close() (those in flight may still finish their steps). */
@@ -389,14 +373,4 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   #tagKeys(tags: readonly string[]): Buffer[] {
     return [...new Set(tags)].map((tag) => tagSetKey(this.prefix, tag));
   }
-
-  #sync(request: Parameters<SyncBridge["call"]>[0], verb: string, label: string): Uint8Array | null {
-    if (this.#closed) throw new StateClosedError("RedisState");
-    return this.#bridge.call(request, `${verb} ${JSON.stringify(label)}`);
-  }
-}
-
-/** The local layer's answer when it is off: nothing is held. */
-function notHeld(): undefined {
-  return undefined;
 }

@@ -1,0 +1,142 @@
+import type { RedisArgument } from "redis";
+
+/**
+ * Every operation of the state is written once, as a generator that yields the Redis round trips it
+ * needs ("steps") and receives their results; {@link runAsync} carries the steps out on the state's
+ * own connection, {@link runSync} through the worker thread while the caller blocks. Sync and async
+ * memoized functions thus share one implementation of each operation.
+ *
+ * Keys are Redis keys: strings, or bytes for a key that holds a lone surrogate. Steps cross to the
+ * worker thread by structured clone, so they carry plain data only.
+ */
+export type RedisStep =
+  /** `GET`: the bytes, or `null` on a miss. */
+  | { readonly op: "get"; readonly key: string | Uint8Array; readonly label: string }
+  /** `GET` and `PTTL` of one key, pipelined (for the local layer): `[bytes | null, pttl]`. */
+  | { readonly op: "getWithTtl"; readonly key: string; readonly label: string }
+  /** `SET` with `PX` (or none), after listing the key in the set of each tag. */
+  | {
+      readonly op: "set";
+      readonly key: string | Uint8Array;
+      readonly label: string;
+      readonly bytes: Uint8Array;
+      readonly px: number | null;
+      /** The tag sets to list the entry in; empty for an untagged entry. */
+      readonly tagKeys: ReadonlyArray<string | Uint8Array>;
+    }
+  /** `UNLINK` of one key. */
+  | { readonly op: "delete"; readonly key: string | Uint8Array; readonly label: string }
+  /** `SCAN MATCH` + `UNLINK` of every key matching one of `patterns`, on every master. */
+  | { readonly op: "clear"; readonly patterns: ReadonlyArray<string | Uint8Array>; readonly label: string }
+  /**
+   * Waits for this process's multi-step writes in flight (an invalidation must not be overtaken by
+   * a write that began before it). Needs no round trip; the sync driver has nothing to wait for.
+   */
+  | { readonly op: "settleWrites" };
+
+/** An operation: yields steps, receives their results, sees their errors thrown where they were yielded. */
+export type Steps<T> = Generator<RedisStep, T, unknown>;
+
+/** The verb that names a step in messages, as in `GET "mimic:f|…"`. */
+export function stepVerb(step: RedisStep): string {
+  switch (step.op) {
+    case "get":
+    case "getWithTtl":
+      return "GET";
+    case "set":
+      return "SET";
+    case "delete":
+      return "UNLINK";
+    case "clear":
+      return "SCAN MATCH";
+    case "settleWrites":
+      return "settle writes";
+  }
+}
+
+/** `GET`: the stored bytes, or `null` when the key does not exist. */
+export function* getBytes(key: string | Uint8Array, label: string): Steps<Uint8Array | null> {
+  return (yield { op: "get", key, label }) as Uint8Array | null;
+}
+
+/** `GET` and `PTTL`: the bytes (`null`: none) and the milliseconds left (`-1` no expiry, `-2` gone). */
+export function* getBytesWithTtl(key: string, label: string): Steps<readonly [Uint8Array | null, number]> {
+  return (yield { op: "getWithTtl", key, label }) as readonly [Uint8Array | null, number];
+}
+
+/** Stores `bytes` under `key` (listing it in `tagKeys` first), expiring after `px` ms (`null`: never). */
+export function* setBytes(
+  key: string | Uint8Array,
+  label: string,
+  bytes: Uint8Array,
+  px: number | null,
+  tagKeys: ReadonlyArray<string | Uint8Array>,
+): Steps<void> {
+  yield { op: "set", key, label, bytes, px, tagKeys };
+}
+
+/** Unlinks `key`. */
+export function* deleteKey(key: string | Uint8Array, label: string): Steps<void> {
+  yield { op: "delete", key, label };
+}
+
+/** Unlinks every key matching one of `patterns`. */
+export function* deleteMatching(patterns: ReadonlyArray<string | Uint8Array>, label: string): Steps<void> {
+  yield { op: "clear", patterns, label };
+}
+
+/** Waits for this process's multi-step writes in flight (asynchronous operations only). */
+export function* settleWrites(): Steps<void> {
+  yield { op: "settleWrites" };
+}
+
+/** A key as node-redis takes it: bytes from the worker's message arrive as a plain Uint8Array. */
+export function toArgument(key: string | Uint8Array): RedisArgument {
+  return typeof key === "string" ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+}
+
+/** Runs an operation synchronously: `perform` carries out each step (or throws its error). */
+export function runSync<T>(steps: Steps<T>, perform: (step: RedisStep) => unknown): T {
+  let next = steps.next();
+  while (!next.done) {
+    let result: unknown;
+    try {
+      result = perform(next.value);
+    } catch (error) {
+      next = steps.throw(error);
+      continue;
+    }
+    next = steps.next(result);
+  }
+  return next.value;
+}
+
+/**
+ * Runs an operation asynchronously: `perform` carries out each step. One promise reaction per step
+ * and none for an operation that needs no round trip; nothing is ever thrown synchronously.
+ */
+export function runAsync<T>(steps: Steps<T>, perform: (step: RedisStep) => Promise<unknown>): Promise<T> {
+  try {
+    return advance(steps, perform, steps.next());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function advance<T>(
+  steps: Steps<T>,
+  perform: (step: RedisStep) => Promise<unknown>,
+  next: IteratorResult<RedisStep, T>,
+): Promise<T> {
+  if (next.done) return Promise.resolve(next.value);
+  let started: Promise<unknown>;
+  try {
+    started = perform(next.value);
+  } catch (error) {
+    started = Promise.reject(error);
+  }
+  return started.then(
+    (result) => advance(steps, perform, steps.next(result)),
+    (error: unknown) => advance(steps, perform, steps.throw(error)),
+  );
+}
