@@ -21,6 +21,12 @@ export type Target =
   | { readonly kind: "client"; readonly client: RedisClientLike; readonly owned: (RedisClientLike & Owned) | undefined }
   | { readonly kind: "cluster"; readonly cluster: RedisClusterLike; readonly owned: (RedisClusterLike & Owned) | undefined };
 
+/**
+ * How long after the last operation that found Redis down a client of ours keeps reconnecting in the
+ * background; then it stops until the next operation (which reopens it), so an idle process can exit.
+ */
+export const RECONNECT_WHILE_IDLE_MS = 2000;
+
 /** Settings of a {@link RedisConnection}. */
 export interface ConnectionSettings {
   /** Milliseconds per Redis round trip, the connection wait included. */
@@ -53,8 +59,11 @@ export class RedisConnection {
   #connectStarted = false;
   /** A cluster `connect()` of ours is in flight (the cluster says `isOpen` before it can route). */
   #clusterConnecting = false;
-  #clusterAttempts = 0;
-  #clusterRetryAt = 0;
+  #attempts = 0;
+  /** Before this time (ms epoch), a closed connection of ours is not reopened (backoff). */
+  #retryAt = 0;
+  /** When an operation last found the connection down (ms epoch): it is wanted back. */
+  #wantedAt = 0;
   #lastConnectionError: unknown;
   /** False from the first background error until the next successful connection. */
   #healthy = true;
@@ -74,8 +83,12 @@ export class RedisConnection {
     switch (source.kind) {
       case "url": {
         const spec = specFromUrl(source.url);
-        const owned = createOwnedClient(spec.options);
-        return new RedisConnection({ kind: "client", client: owned, owned }, () => spec, settings);
+        let connection: RedisConnection | undefined;
+        const owned = createOwnedClient(spec.options, (retries) => connection!.#reconnectIn(retries));
+        // Never keeps the process alive by itself: an operation in flight does, through its timer.
+        owned.unref();
+        connection = new RedisConnection({ kind: "client", client: owned, owned }, () => spec, settings);
+        return connection;
       }
       case "client":
         return new RedisConnection(
@@ -220,6 +233,7 @@ export class RedisConnection {
     if (this.#isUp()) {
       started = command(this.#target);
     } else {
+      this.#wantedAt = Date.now();
       this.#maybeConnect();
       const firstAttempt = this.#firstAttempt;
       if (firstAttempt === undefined) return Promise.reject(this.#unavailable(verb, label));
@@ -274,18 +288,31 @@ export class RedisConnection {
   #maybeConnect(): void {
     const target = this.#target;
     if (target.kind === "client") {
-      // node-redis reconnects an open client by itself; we only open it, and a borrowed one only once.
-      if (target.client.isOpen || this.#connectStarted) return;
+      // node-redis reconnects an open client by itself while it is wanted (#reconnectIn); we open it,
+      // reopen one of ours it gave up on (with backoff), and open a borrowed one only once.
+      if (target.client.isOpen || (!target.owned && this.#connectStarted) || Date.now() < this.#retryAt) return;
       this.#connectStarted = true;
       if (!target.owned) this.#listen(target.client as RedisClientLike & Partial<Owned>);
       this.#attempt(() => target.client.connect());
       return;
     }
     // A cluster whose discovery failed is closed again: retry it ourselves, with backoff.
-    if (target.cluster.isOpen || Date.now() < this.#clusterRetryAt || (!target.owned && this.#connectStarted)) return;
+    if (target.cluster.isOpen || Date.now() < this.#retryAt || (!target.owned && this.#connectStarted)) return;
     this.#connectStarted = true;
     this.#clusterConnecting = true;
     this.#attempt(() => target.cluster.connect());
+  }
+
+  /**
+   * node-redis's reconnect strategy for a client of ours: the backoff delay while the connection is
+   * wanted (operations in flight, or one found it down within {@link RECONNECT_WHILE_IDLE_MS}), else
+   * `false`, which stops node-redis's reconnect loop (its timer would keep an idle process alive
+   * forever while Redis is down); the next operation reopens the client.
+   */
+  #reconnectIn(retries: number): number | false {
+    if (this.#closing) return false;
+    if (this.#pending > 0 || Date.now() - this.#wantedAt < RECONNECT_WHILE_IDLE_MS) return reconnectDelay(retries);
+    return false;
   }
 
   #attempt(connect: () => Promise<unknown>): void {
@@ -308,13 +335,13 @@ export class RedisConnection {
     connecting.then(
       () => {
         this.#clusterConnecting = false;
-        this.#clusterAttempts = 0;
+        this.#attempts = 0;
         this.#healthy = true;
         this.#endFirstAttempt?.();
       },
       (error: unknown) => {
         this.#clusterConnecting = false;
-        this.#clusterRetryAt = Date.now() + reconnectDelay(this.#clusterAttempts++);
+        this.#retryAt = Date.now() + reconnectDelay(this.#attempts++);
         this.#backgroundError(error);
         this.#endFirstAttempt?.();
       },
