@@ -31,6 +31,7 @@ import {
   type Steps,
 } from "./steps.js";
 import { SyncBridge } from "./sync/bridge.js";
+import { WORKER_BOOT_ALLOWANCE_MS } from "./sync/host.js";
 
 /**
  * A Mimic state on Redis or Redis Cluster (node-redis 5), shared by every process that uses the same
@@ -75,6 +76,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   #localMiss: string | undefined;
   #closed = false;
+  /** Whether an operation has run (and so the local layer's tracking was started). */
+  #started = false;
   /**
    * Tagged writes in flight (several round trips: tag sets, then the entry). Invalidations, deletes
    * and clears of this state wait for them first, so that a write this process started before an
@@ -131,6 +134,24 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   getSync(key: string): CacheEntry | undefined {
     return runSync(this.#read(key), this.#performSync);
+  }
+
+  /**
+   * Resolves when the state is ready to serve repeat hits from the local layer: Redis tracking (which
+   * keeps the layer coherent) is established, so reads from then on fill the layer. Resolves at once
+   * when the `local` option is off. Without it, tracking still starts with the state's first
+   * operation, and the reads sent before it holds (typically the first 0.1–0.3 s of a process) go to
+   * Redis without filling the layer; `await state.ready()` at start-up makes the first repeated
+   * reads local hits. Also starts connecting.
+   * @throws (rejects) StateTimeoutError when tracking is not established within
+   *   {@link WORKER_BOOT_ALLOWANCE_MS} + `timeout` (Redis down, or older than 6): reads then go to
+   *   Redis as without the layer, and tracking keeps trying; SyncWorkerError when the worker thread
+   *   cannot start; StateClosedError after close()
+   */
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
+    this.#connection.warmUp();
+    return this.#local === undefined ? Promise.resolve() : this.#local.ready(WORKER_BOOT_ALLOWANCE_MS + this.timeout);
   }
 
   /**
@@ -340,6 +361,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   }
 
   #stepAsync(step: RedisStep): Promise<unknown> {
+    if (!this.#started) this.#start();
     if (step.op === "settleWrites") return this.#afterTaggedWrites();
     const done = performStep(this.#connection, step);
     if (step.op === "set" && step.tagKeys.length > 0) {
@@ -354,10 +376,17 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   }
 
   #stepSync(step: RedisStep): unknown {
+    if (!this.#started) this.#start();
     // A synchronous write is over when it returns: there is nothing in flight to settle.
     if (step.op === "settleWrites") return undefined;
     if (this.#closed) throw new StateClosedError("RedisState");
     return this.#bridge.call(step, describe(stepVerb(step), step.label));
+  }
+
+  /** The first operation (of any kind) starts the local layer's tracking, before the first read. */
+  #start(): void {
+    this.#started = true;
+    this.#local?.start();
   }
 
   /** Resolves once the tagged writes in flight now have settled (each is bounded by the timeout). */

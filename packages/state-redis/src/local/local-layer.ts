@@ -1,4 +1,4 @@
-import { MemoryState, type CacheEntry, type StateError } from "@mimic/core";
+import { MemoryState, StateClosedError, StateTimeoutError, type CacheEntry, type StateError } from "@mimic/core";
 import { type LocalReader } from "@mimic/core/state-kit";
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { ConnectionSpec } from "../connection-spec.js";
@@ -71,6 +71,8 @@ export class LocalLayer {
   #seen = 0;
   #retryAt = 0;
   #closed = false;
+  /** Callers of {@link LocalLayer.ready} waiting for tracking to come on. */
+  readonly #waiters = new Set<() => void>();
 
   constructor(
     options: ResolvedLocalOptions,
@@ -87,6 +89,37 @@ export class LocalLayer {
     this.#store = new MemoryState({
       maxEntries: options.maxEntries,
       onEvict: (key) => this.#forgetSize(key),
+    });
+  }
+
+  /** Starts the tracking session (in the worker thread) unless it runs; reads fill once it holds. */
+  start(): void {
+    if (!this.#closed && this.#session === undefined) this.#startTracking();
+  }
+
+  /**
+   * Starts tracking and resolves once it holds (reads from then on fill the layer).
+   * @throws (rejects) StateTimeoutError when tracking is not established within `boundMs` (Redis down,
+   *   no RESP3 / `CLIENT TRACKING`): reads then go to Redis, and tracking keeps trying; SyncWorkerError
+   *   when the worker thread cannot start; StateClosedError after close()
+   */
+  ready(boundMs: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
+    this.start();
+    this.#applyPending();
+    if (this.#tracking) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      // Not unref'd: a caller awaiting ready() must see it settle.
+      const timer = setTimeout(() => {
+        this.#waiters.delete(done);
+        reject(new StateTimeoutError("Redis tracking for the local layer (CLIENT TRACKING)", boundMs));
+      }, boundMs);
+      this.#waiters.add(done);
     });
   }
 
@@ -251,6 +284,7 @@ export class LocalLayer {
     switch (event.kind) {
       case "on":
         this.#tracking = true;
+        for (const done of [...this.#waiters]) done();
         return;
       case "off":
         this.#lost();
