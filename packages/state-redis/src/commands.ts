@@ -2,7 +2,7 @@ import type { RedisArgument } from "redis";
 import type { RedisClientLike } from "./client-types.js";
 import { BUFFERS, type RedisConnection } from "./connection.js";
 import { RedisCommandError } from "./errors.js";
-import { ADD_TO_TAG, UNLINK_IF_TAGGED, UNLOCK, type Script } from "./scripts.js";
+import { CHECK_TAGS, STAMP_TAGS, UNLINK_IF_EQUAL, UNLOCK, type Script } from "./scripts.js";
 import { toArgument, type RedisStep } from "./steps.js";
 
 // The state's multi-command operations on one connection (scans, tag sets, leases, scripts), and the
@@ -22,11 +22,15 @@ export async function performStep(connection: RedisConnection, step: RedisStep, 
       return connection.get(toArgument(step.key), step.label);
     case "getWithTtl":
       return connection.getWithTtl(step.key, step.label);
-    case "set": {
-      const key = toArgument(step.key);
-      if (step.tagKeys.length === 0) return connection.set(key, step.bytes, step.px, step.label);
-      return setTagged(connection, key, step.bytes, step.px, step.tagKeys.map(toArgument), step.label);
-    }
+    case "set":
+      return connection.set(toArgument(step.key), step.bytes, step.px, step.label);
+    case "checkTags":
+      return checkTags(connection, step.records.map(toArgument), step.px, step.label);
+    case "tagStamps":
+      return tagStamps(connection, step.records.map(toArgument), step.label);
+    case "deleteIfEqual":
+      await runScript(connection, UNLINK_IF_EQUAL, toArgument(step.key), [toArgument(step.bytes)], step.label);
+      return undefined;
     case "delete":
       return connection.delete(toArgument(step.key), step.label);
     case "clear":
@@ -80,44 +84,32 @@ async function clearNode(
 }
 
 /**
- * Stores an entry and lists it in the set of each of its tags (`tagKeys`), first the sets, then the
- * entry, so that no tagged entry is ever stored outside its sets. Each set lives at least as long as
- * the entry. In a cluster every command is routed by its own key (no multi-key command).
+ * Reads the tag records (creating missing ones) before a tagged write, in one script: the server's
+ * time then, and each record's stamp (decimal microseconds).
  */
-export async function setTagged(
+async function checkTags(
   connection: RedisConnection,
-  redisKey: RedisArgument,
-  bytes: Uint8Array,
+  records: ReadonlyArray<RedisArgument>,
   px: number | null,
-  tagKeys: ReadonlyArray<RedisArgument>,
   label: string,
-): Promise<void> {
-  const member = typeof redisKey === "string" ? redisKey : Buffer.from(redisKey);
-  await connection.whole(async () => {
-    await Promise.all(
-      tagKeys.map((tagKey) => runScript(connection, ADD_TO_TAG, tagKey, [member, px === null ? "" : String(px)], label)),
-    );
-    await connection.set(redisKey, bytes, px, label);
-  });
+): Promise<{ readonly now: string; readonly stamps: string[] }> {
+  const reply = (await runScriptOn(connection, CHECK_TAGS, records, [px === null ? "" : String(px)], label)) as Buffer[];
+  const [now, ...stamps] = reply.map((part) => part.toString("latin1"));
+  return { now: now!, stamps };
+}
+
+/** The stamps of tag records (`null`: missing): one `MGET` (all records share a cluster slot). */
+async function tagStamps(connection: RedisConnection, records: ReadonlyArray<RedisArgument>, label: string): Promise<Array<string | null>> {
+  const stamps = (await connection.send("MGET", label, records[0]!, true, ["MGET", ...records])) as Array<Buffer | null>;
+  return stamps.map((stamp) => (stamp === null ? null : stamp.toString("latin1")));
 }
 
 /**
- * Removes the entries listed in the tag set `tagKey` that still carry `tag` (their header says so,
- * checked on the server), taking the members out of the set as it goes (`SPOP`): a key added by a
- * write running meanwhile stays listed for the next invalidation.
- * @returns the Redis keys the set listed (each now removed, unless it no longer carried the tag)
+ * Invalidates tags: stamps their records with the server's time (one script, atomic; a retry only
+ * stamps them later). Each record lives at least `retainMs` more unless it never expires.
  */
-export function invalidateTag(connection: RedisConnection, tagKey: RedisArgument, tag: Buffer, label: string): Promise<Buffer[]> {
-  return connection.whole(async () => {
-    const listed: Buffer[] = [];
-    for (;;) {
-      const members = (await connection.send("SPOP", label, tagKey, false, ["SPOP", tagKey, SCAN_COUNT])) as Buffer[] | null;
-      if (members === null || members.length === 0) return listed;
-      await Promise.all(members.map((member) => runScript(connection, UNLINK_IF_TAGGED, member, [tag], label)));
-      listed.push(...members);
-      if (members.length < Number(SCAN_COUNT)) return listed;
-    }
-  });
+export async function stampTags(connection: RedisConnection, records: ReadonlyArray<RedisArgument>, retainMs: number, label: string): Promise<void> {
+  await runScriptOn(connection, STAMP_TAGS, records, [String(retainMs)], label);
 }
 
 /** `SET lease token NX PX ms`: whether the lease was free and is now held with `token`. */
@@ -139,12 +131,25 @@ export function runScript(
   args: ReadonlyArray<RedisArgument>,
   label: string,
 ): Promise<unknown> {
+  return runScriptOn(connection, script, [key], args, label);
+}
+
+/** Runs a script on `keys` (one cluster slot; routed by the first), as {@link runScript}. */
+export function runScriptOn(
+  connection: RedisConnection,
+  script: Script,
+  keys: ReadonlyArray<RedisArgument>,
+  args: ReadonlyArray<RedisArgument>,
+  label: string,
+): Promise<unknown> {
+  const first = keys[0]!;
+  const tail = [String(keys.length), ...keys, ...args];
   return connection.whole(async () => {
     try {
-      return await connection.send(`EVALSHA ${script.name}`, label, key, false, ["EVALSHA", script.sha, "1", key, ...args]);
+      return await connection.send(`EVALSHA ${script.name}`, label, first, false, ["EVALSHA", script.sha, ...tail]);
     } catch (error) {
       if (!(error instanceof RedisCommandError) || !/NOSCRIPT/.test(error.message)) throw error;
-      return connection.send(`EVAL ${script.name}`, label, key, false, ["EVAL", script.source, "1", key, ...args]);
+      return connection.send(`EVAL ${script.name}`, label, first, false, ["EVAL", script.source, ...tail]);
     }
   });
 }

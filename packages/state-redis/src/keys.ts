@@ -80,9 +80,36 @@ function internalKey(prefix: string, kind: string, name: Buffer | string): Buffe
   return Buffer.concat([Buffer.from(prefix, "utf8"), Buffer.from([INTERNAL_MARK]), Buffer.from(kind, "latin1"), Buffer.from(name)]);
 }
 
-/** The Redis set listing the keys of the entries written with `tag`: `prefix + 0xfe + "tag:" + tag`. */
-export function tagSetKey(prefix: string, tag: string): Buffer {
-  return internalKey(prefix, "tag:", tagBytes(tag));
+/**
+ * Starts every tag record after the prefix and 0xfe. The braces make all the records of a state one
+ * Redis Cluster hash slot (the first `{…}` of the key is within this common start, whatever the
+ * prefix), so one script reads or stamps several atomically, against one server clock.
+ */
+const TAG_RECORD = "{tagv}";
+
+/**
+ * The record of a tag (given as {@link tagBytes}): `prefix + 0xfe + "{tagv}" + tag`, a string holding
+ * the Redis server time of the tag's last invalidation, in microseconds (see tag-records.ts).
+ */
+export function tagRecordKey(prefix: string, tag: Buffer): Buffer {
+  return internalKey(prefix, TAG_RECORD, tag);
+}
+
+/**
+ * The tag (its bytes as a latin1 string: one char per byte, lossless) whose record is the Redis key
+ * `redisKey` under `prefix` (UTF-8 bytes), or `undefined` when it is not a tag record.
+ */
+export function tagIdOfRecordKey(prefix: Buffer, redisKey: Buffer): string | undefined {
+  const head = prefix.length + 1 + TAG_RECORD.length;
+  if (redisKey.length < head || redisKey[prefix.length] !== INTERNAL_MARK) return undefined;
+  if (redisKey.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) return undefined;
+  if (redisKey.toString("latin1", prefix.length + 1, head) !== TAG_RECORD) return undefined;
+  return redisKey.toString("latin1", head);
+}
+
+/** A tag's id in the local layer: its bytes ({@link tagBytes}) as a latin1 string. */
+export function tagId(tag: Buffer): string {
+  return tag.toString("latin1");
 }
 
 /** The lease of `key` (`lock`): `prefix + 0xfe + "lock:" + the key as its entry is stored (unprefixed)`. */

@@ -11,25 +11,24 @@ import {
 } from "@mimic/core";
 import { type LocalReader } from "@mimic/core/state-kit";
 import { randomBytes } from "node:crypto";
-import { invalidateTag, performStep, releaseLease, takeLease } from "./commands.js";
-import { describe, RedisConnection } from "./connection.js";
-import { EntryCodec } from "./entry-codec.js";
-import { heldKeyOf, lockKey, matchPattern, prefixPatterns, tagBytes, tagSetKey, toRedisKey } from "./keys.js";
+import { releaseLease, stampTags, takeLease } from "./commands.js";
+import { RedisConnection } from "./connection.js";
+import { EntryCodec, type StoredEntry } from "./entry-codec.js";
+import { lockKey, matchPattern, prefixPatterns, tagId, tagRecordKey, toRedisKey } from "./keys.js";
 import { LocalLayer, type LocalLayerStats } from "./local/local-layer.js";
 import { resolveOptions, type RedisStateOptions } from "./options.js";
+import { isFresh, TAG_RECORD_RETAIN_MS, tagsAsBytes, writeTagged } from "./tag-records.js";
 import {
+  deleteIfEqual,
   deleteKey,
   deleteMatching,
   getBytes,
   getBytesWithTtl,
-  runAsync,
-  runSync,
   setBytes,
   settleWrites,
-  stepVerb,
-  type RedisStep,
   type Steps,
 } from "./steps.js";
+import { StepRunner } from "./step-runner.js";
 import { SyncBridge } from "./sync/bridge.js";
 import { WORKER_BOOT_ALLOWANCE_MS } from "./sync/host.js";
 
@@ -76,16 +75,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   #localMiss: string | undefined;
   #closed = false;
-  /** Whether an operation has run (and so the local layer's tracking was started). */
-  #started = false;
-  /**
-   * Tagged writes in flight (several round trips: tag sets, then the entry). Invalidations, deletes
-   * and clears of this state wait for them first, so that a write this process started before an
-   * invalidation is never stored after it (a plain SET is one command, ordered on the connection).
-   */
-  readonly #taggedWrites = new Set<Promise<void>>();
-  readonly #performAsync = (step: RedisStep): Promise<unknown> => this.#stepAsync(step);
-  readonly #performSync = (step: RedisStep): unknown => this.#stepSync(step);
+  readonly #run: StepRunner;
 
   /**
    * Creates the state; nothing connects until the first operation.
@@ -105,6 +95,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
         ? undefined
         : new LocalLayer(resolved.local, () => this.#connection.spec(), resolved.prefix, resolved.timeout, resolved.onError);
     this.#local = local;
+    // The first operation of any kind starts the local layer's tracking, before the first read.
+    this.#run = new StepRunner(this.#connection, this.#bridge, () => local?.start());
     if (local === undefined) {
       this.getLocal = undefined;
       this.localReader = undefined;
@@ -125,7 +117,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   get(key: string): Promise<CacheEntry | undefined> {
     if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
-    return runAsync(this.#read(key), this.#performAsync);
+    return this.#run.async(this.#read(key));
   }
 
   /**
@@ -133,7 +125,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    * also waits for the worker to start (bounded, see the README).
    */
   getSync(key: string): CacheEntry | undefined {
-    return runSync(this.#read(key), this.#performSync);
+    return this.#run.sync(this.#read(key));
   }
 
   /**
@@ -165,30 +157,34 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   /**
    * Stores `value`, replacing any entry, its expiry and its tags. `ttl` in seconds becomes `PX`
    * milliseconds (rounded up); `null` never expires; `0` removes the entry (it would be expired at once).
-   * `options.tags` tags the entry for {@link RedisState.invalidateTags}: the tags are written in the
-   * entry and its key is added to one Redis set per tag, which lives at least as long as the entry.
+   * `options.tags` tags the entry for {@link RedisState.invalidateTags}: the tags and the entry's
+   * start are written in the entry, and each tag's record is read first (created if missing, kept at
+   * least as long as the entry); an entry is only served while all its tags' records exist and were
+   * stamped before its start (see the README's "Tags" section).
    * @throws (rejects) UnserializableValueError, InvalidTagError, StateTimeoutError, RedisUnavailableError,
    *   InvalidTtlError
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     this.#open();
-    return runAsync(this.#write(key, value, ttl, options, "set"), this.#performAsync);
+    const write = this.#run.async(this.#write(key, value, ttl, options, "set"));
+    if (options?.tags !== undefined && options.tags.length > 0) this.#run.track(write);
+    return write;
   }
 
   /** Synchronous {@link RedisState.set}, through the worker thread. */
   setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
-    runSync(this.#write(key, value, ttl, options, "setSync"), this.#performSync);
+    this.#run.sync(this.#write(key, value, ttl, options, "setSync"));
   }
 
   /** Removes the entry under `key`, if any. */
   async delete(key: string): Promise<void> {
     this.#open();
-    return runAsync(this.#delete(key), this.#performAsync);
+    return this.#run.async(this.#delete(key));
   }
 
   /** Synchronous {@link RedisState.delete}, through the worker thread. */
   deleteSync(key: string): void {
-    runSync(this.#delete(key), this.#performSync);
+    this.#run.sync(this.#delete(key));
   }
 
   /**
@@ -197,12 +193,12 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async clear(): Promise<void> {
     this.#open();
-    return runAsync(this.#clear(), this.#performAsync);
+    return this.#run.async(this.#clear());
   }
 
   /** Synchronous {@link RedisState.clear}, through the worker thread; blocks while the scan progresses. */
   clearSync(): void {
-    runSync(this.#clear(), this.#performSync);
+    this.#run.sync(this.#clear());
   }
 
   /**
@@ -213,44 +209,35 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async deletePrefix(prefix: string): Promise<void> {
     this.#open();
-    return runAsync(this.#deletePrefix(prefix), this.#performAsync);
+    return this.#run.async(this.#deletePrefix(prefix));
   }
 
   /** Synchronous {@link RedisState.deletePrefix}, through the worker thread. */
   deletePrefixSync(prefix: string): void {
-    runSync(this.#deletePrefix(prefix), this.#performSync);
+    this.#run.sync(this.#deletePrefix(prefix));
   }
 
   /**
-   * Removes every entry that was written with any of `tags` and still carries it: the members of each
-   * tag's set are popped and each entry is unlinked, on the server, only if its header lists the tag
-   * (an entry written again without the tag stays). A key tagged by a write running meanwhile stays
-   * listed for the next invalidation. Rejects if any round trip fails; entries may then remain.
-   * Local copies (this process's and, through Redis's invalidations, every other's) of exactly the
-   * keys the tag sets listed are dropped; if an invalidation fails part-way, this process's local
-   * layer is dropped whole, since which entries went is then unknown.
+   * Makes every entry written with any of `tags` stale, in every process: the tags' records are
+   * stamped with the Redis server's time (one script), and an entry whose start
+   * is not before its tags' stamps is never served again (it is deleted when next read, or expires).
+   * Atomic and safe to retry: if it rejects (connection lost), calling it again stamps every tag. Entries written later with the tag are fresh. Local copies carrying a tag are
+   * dropped in this process at once and in every other as Redis reports the record's change.
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     this.#open();
+    const unique = tagsAsBytes(tags);
     const local = this.#local;
-    let listed: Buffer[];
     try {
-      await this.#afterTaggedWrites();
-      const sets = [...new Set(tags)].map((tag) =>
-        invalidateTag(this.#connection, tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`),
-      );
-      listed = (await Promise.all(sets)).flat();
-    } catch (error) {
-      local?.flush();
-      throw error;
-    }
-    // After the removals, not before: a read of one of these keys still in flight then cannot fill
-    // the layer with its answer (see LocalLayer.drop), and one that already did is dropped here.
-    if (local === undefined) return;
-    const prefix = Buffer.from(this.prefix, "utf8");
-    for (const redisKey of listed) {
-      const key = heldKeyOf(prefix, redisKey);
-      if (key !== undefined) local.drop(key);
+      await this.#run.settled();
+      if (unique.length > 0) {
+        const records = unique.map((tag) => tagRecordKey(this.prefix, tag));
+        await stampTags(this.#connection, records, TAG_RECORD_RETAIN_MS, `tags ${JSON.stringify(tags)}`);
+      }
+    } finally {
+      // After the stamps (failed or not), not before: a read still in flight cannot fill the layer
+      // with an entry it judged fresh before a stamp (see LocalLayer.dropTag).
+      if (local !== undefined) for (const tag of unique) local.dropTag(tagId(tag));
     }
   }
 
@@ -285,6 +272,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#run.close();
     await Promise.all([this.#connection.close(), this.#bridge.close(), this.#local?.close()]);
   }
 
@@ -303,9 +291,13 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     let entry: CacheEntry | undefined;
     try {
       // A holdable key is well-formed and short: its Redis key is a string.
-      const [bytes, pttl] = yield* getBytesWithTtl(toRedisKey(this.prefix, key) as string, key);
-      entry = bytes === null ? undefined : this.#codec.decode(bytes, key);
-      if (entry !== undefined) local.fill(ticket, key, entry, pttl, bytes!.length);
+      const redisKey = toRedisKey(this.prefix, key) as string;
+      const [bytes, pttl] = yield* getBytesWithTtl(redisKey, key);
+      if (bytes === null) return undefined;
+      const stored = this.#codec.decodeStored(bytes, key);
+      if (stored.tags.length > 0 && !(yield* this.#fresh(stored, redisKey, bytes, key))) return undefined;
+      entry = stored.entry;
+      local.fill(ticket, key, entry, pttl, bytes.length, stored.tags.map(tagId));
     } finally {
       if (entry === undefined) local.abandon(ticket);
     }
@@ -313,15 +305,33 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   }
 
   *#readRedis(key: string): Steps<CacheEntry | undefined> {
-    const bytes = yield* getBytes(toRedisKey(this.prefix, key), key);
-    return bytes === null ? undefined : this.#codec.decode(bytes, key);
+    const redisKey = toRedisKey(this.prefix, key);
+    const bytes = yield* getBytes(redisKey, key);
+    if (bytes === null) return undefined;
+    const stored = this.#codec.decodeStored(bytes, key);
+    if (stored.tags.length > 0 && !(yield* this.#fresh(stored, redisKey, bytes, key))) return undefined;
+    return stored.entry;
+  }
+
+  /** Whether a tagged entry is fresh; a stale one is deleted, unless someone rewrote it meanwhile. */
+  *#fresh(stored: StoredEntry, redisKey: string | Uint8Array, bytes: Uint8Array, key: string): Steps<boolean> {
+    if (yield* isFresh(this.prefix, stored, key)) return true;
+    try {
+      yield* deleteIfEqual(redisKey, bytes, key);
+    } catch {
+      // Only tidying: the entry stays stale whether or not it is gone.
+    }
+    return false;
   }
 
   *#write(key: string, value: unknown, ttl: number | null, options: SetOptions | undefined, verb: string): Steps<void> {
     const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.${verb}("${key}")`));
     const redisKey = toRedisKey(this.prefix, key);
     const tags = options?.tags ?? [];
-    const store = px === 0 ? deleteKey(redisKey, key) : setBytes(redisKey, key, this.#codec.encode(value, key, tags), px, this.#tagKeys(tags));
+    let store: Steps<unknown>;
+    if (px === 0) store = deleteKey(redisKey, key);
+    else if (tags.length === 0) store = setBytes(redisKey, key, this.#codec.encode(value, key), px);
+    else store = writeTagged(this.prefix, redisKey, key, tagsAsBytes(tags), px, this.#codec.prepare(value, key, tags), undefined);
     yield* this.#changing((local) => local.drop(key), store);
   }
 
@@ -360,46 +370,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     }
   }
 
-  #stepAsync(step: RedisStep): Promise<unknown> {
-    if (!this.#started) this.#start();
-    if (step.op === "settleWrites") return this.#afterTaggedWrites();
-    const done = performStep(this.#connection, step);
-    if (step.op === "set" && step.tagKeys.length > 0) {
-      const tracked = done.then(
-        () => undefined,
-        () => undefined,
-      );
-      this.#taggedWrites.add(tracked);
-      void tracked.then(() => this.#taggedWrites.delete(tracked));
-    }
-    return done;
-  }
-
-  #stepSync(step: RedisStep): unknown {
-    if (!this.#started) this.#start();
-    // A synchronous write is over when it returns: there is nothing in flight to settle.
-    if (step.op === "settleWrites") return undefined;
-    if (this.#closed) throw new StateClosedError("RedisState");
-    return this.#bridge.call(step, describe(stepVerb(step), step.label));
-  }
-
-  /** The first operation (of any kind) starts the local layer's tracking, before the first read. */
-  #start(): void {
-    this.#started = true;
-    this.#local?.start();
-  }
-
-  /** Resolves once the tagged writes in flight now have settled (each is bounded by the timeout). */
-  async #afterTaggedWrites(): Promise<void> {
-    if (this.#taggedWrites.size > 0) await Promise.all([...this.#taggedWrites]);
-  }
-
   /** Rejects operations started after close() (those in flight may still finish their steps). */
   #open(): void {
     if (this.#closed) throw new StateClosedError("RedisState");
-  }
-
-  #tagKeys(tags: readonly string[]): Buffer[] {
-    return [...new Set(tags)].map((tag) => tagSetKey(this.prefix, tag));
   }
 }

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { ENTRY_FORMAT_VERSION, ENTRY_MAGIC } from "./entry-codec.js";
 
 /** A Lua script and its SHA-1, for `EVALSHA` (with `EVAL` when a server has not seen it yet). */
 export interface Script {
@@ -12,54 +11,68 @@ function script(name: string, source: string): Script {
   return { name, source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
+/** Lua: the server's time in microseconds, as a number (exact: below 2^53). */
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
+
 /**
- * Adds an entry's key (ARGV[1]) to a tag set (KEYS[1]) and keeps the set alive at least as long as the
- * entry: ARGV[2] is the entry's lifetime in ms, or "" for none (the set then never expires). A set
- * only ever gets a longer expiry, never a shorter one. One key per script: a cluster routes it by the
- * tag set alone.
+ * Before a tagged write: reads the tags' records KEYS (the server time of each tag's last
+ * invalidation, in microseconds) and returns the server's time now followed by each stamp, as
+ * strings. A missing record (never written, expired or evicted: its entries are already stale) is
+ * created stamped one microsecond ago, so entries older than now stay stale and a write from now on
+ * can be fresh. Each record is kept at least as long as the entry: ARGV[1] is the entry's lifetime in
+ * ms, or "" for none (the record then never expires). Only ever lengthens a record's life. All
+ * records of a state share one cluster slot (see tagRecordKey), so this is one atomic script.
  */
-export const ADD_TO_TAG = script(
-  "add-to-tag",
-  `local existed = redis.call('EXISTS', KEYS[1])
-redis.call('SADD', KEYS[1], ARGV[1])
-if ARGV[2] == '' then
-  redis.call('PERSIST', KEYS[1])
-  return 1
+export const CHECK_TAGS = script(
+  "check-tags",
+  `${NOW}
+local reply = {string.format('%.0f', now)}
+for i, key in ipairs(KEYS) do
+  local stamp = redis.call('GET', key)
+  local created = false
+  if not stamp then
+    stamp = string.format('%.0f', now - 1)
+    redis.call('SET', key, stamp)
+    created = true
+  end
+  if ARGV[1] == '' then
+    redis.call('PERSIST', key)
+  else
+    local px = tonumber(ARGV[1])
+    local ttl = redis.call('PTTL', key)
+    if (created and ttl == -1) or (ttl >= 0 and ttl < px) then redis.call('PEXPIRE', key, px) end
+  end
+  reply[i + 1] = stamp
 end
-local ttl = redis.call('PTTL', KEYS[1])
-local px = tonumber(ARGV[2])
-if existed == 0 or (ttl >= 0 and ttl < px) then
-  redis.call('PEXPIRE', KEYS[1], px)
-end
-return 1`,
+return reply`,
 );
 
 /**
- * Unlinks the entry under KEYS[1] if it still carries the tag ARGV[1] (its bytes as in the entry
- * header, see entry-codec.ts): an entry written again without that tag, or something that is not an
- * entry (or an entry of another format), stays. Parses the format-2 header: magic, version, flags, name length + name, tag count
- * (uint16 BE), then length-prefixed tags.
+ * Invalidates tags: stamps each record in KEYS with the server's time now (one atomic script; a
+ * retry only stamps them later). A record that never expires stays so; any other lives at least
+ * ARGV[1] ms more, so that writes whose execution began before now can be refused that long.
  */
-export const UNLINK_IF_TAGGED = script(
-  "unlink-if-tagged",
-  `local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local size = #v
-if size < 6 or string.byte(v, 1) ~= ${ENTRY_MAGIC} or string.byte(v, 2) ~= ${ENTRY_FORMAT_VERSION} then return 0 end
-local pos = 5 + string.byte(v, 4)
-if pos + 1 > size then return 0 end
-local count = string.byte(v, pos) * 256 + string.byte(v, pos + 1)
-pos = pos + 2
-local want = ARGV[1]
-for i = 1, count do
-  if pos + 1 > size then return 0 end
-  local len = string.byte(v, pos) * 256 + string.byte(v, pos + 1)
-  pos = pos + 2
-  if len == #want and string.sub(v, pos, pos + len - 1) == want then
-    redis.call('UNLINK', KEYS[1])
-    return 1
+export const STAMP_TAGS = script(
+  "stamp-tags",
+  `${NOW}
+local stamp = string.format('%.0f', now)
+for _, key in ipairs(KEYS) do
+  local ttl = redis.call('PTTL', key)
+  if ttl == -1 then
+    redis.call('SET', key, stamp, 'KEEPTTL')
+  else
+    redis.call('SET', key, stamp, 'PX', string.format('%.0f', math.max(ttl, tonumber(ARGV[1]))))
   end
-  pos = pos + len
+end
+return stamp`,
+);
+
+/** Unlinks KEYS[1] only if it still holds exactly ARGV[1] (a stale entry nobody rewrote since). */
+export const UNLINK_IF_EQUAL = script(
+  "unlink-if-equal",
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('UNLINK', KEYS[1])
 end
 return 0`,
 );

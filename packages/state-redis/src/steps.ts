@@ -14,16 +14,23 @@ export type RedisStep =
   | { readonly op: "get"; readonly key: string | Uint8Array; readonly label: string }
   /** `GET` and `PTTL` of one key, pipelined (for the local layer): `[bytes | null, pttl]`. */
   | { readonly op: "getWithTtl"; readonly key: string; readonly label: string }
-  /** `SET` with `PX` (or none), after listing the key in the set of each tag. */
+  /** `SET` with `PX` (or none). */
   | {
       readonly op: "set";
       readonly key: string | Uint8Array;
       readonly label: string;
       readonly bytes: Uint8Array;
       readonly px: number | null;
-      /** The tag sets to list the entry in; empty for an untagged entry. */
-      readonly tagKeys: ReadonlyArray<string | Uint8Array>;
     }
+  /**
+   * Before a tagged write: the server's time and each tag record's stamp, `{ now, stamps }` (decimal
+   * microseconds); a missing record is created (see CHECK_TAGS) and kept at least `px` ms.
+   */
+  | { readonly op: "checkTags"; readonly records: ReadonlyArray<Uint8Array>; readonly px: number | null; readonly label: string }
+  /** The stamps of tag records, `(string | null)[]` (`null`: the record is missing). */
+  | { readonly op: "tagStamps"; readonly records: ReadonlyArray<Uint8Array>; readonly label: string }
+  /** Unlinks `key` only if it still holds exactly `bytes` (a stale entry nobody rewrote since). */
+  | { readonly op: "deleteIfEqual"; readonly key: string | Uint8Array; readonly bytes: Uint8Array; readonly label: string }
   /** `UNLINK` of one key. */
   | { readonly op: "delete"; readonly key: string | Uint8Array; readonly label: string }
   /** `SCAN MATCH` + `UNLINK` of every key matching one of `patterns`, on every master. */
@@ -45,6 +52,12 @@ export function stepVerb(step: RedisStep): string {
       return "GET";
     case "set":
       return "SET";
+    case "checkTags":
+      return "EVALSHA check-tag";
+    case "tagStamps":
+      return "GET tag records";
+    case "deleteIfEqual":
+      return "EVALSHA unlink-if-equal";
     case "delete":
       return "UNLINK";
     case "clear":
@@ -64,15 +77,28 @@ export function* getBytesWithTtl(key: string, label: string): Steps<readonly [Ui
   return (yield { op: "getWithTtl", key, label }) as readonly [Uint8Array | null, number];
 }
 
-/** Stores `bytes` under `key` (listing it in `tagKeys` first), expiring after `px` ms (`null`: never). */
-export function* setBytes(
-  key: string | Uint8Array,
-  label: string,
-  bytes: Uint8Array,
+/** Stores `bytes` under `key`, expiring after `px` ms (`null`: never). */
+export function* setBytes(key: string | Uint8Array, label: string, bytes: Uint8Array, px: number | null): Steps<void> {
+  yield { op: "set", key, label, bytes, px };
+}
+
+/** Reads (creating missing ones) tag records before a tagged write: the server's time and the stamps. */
+export function* checkTags(
+  records: ReadonlyArray<Uint8Array>,
   px: number | null,
-  tagKeys: ReadonlyArray<string | Uint8Array>,
-): Steps<void> {
-  yield { op: "set", key, label, bytes, px, tagKeys };
+  label: string,
+): Steps<{ readonly now: string; readonly stamps: readonly string[] }> {
+  return (yield { op: "checkTags", records, px, label }) as { readonly now: string; readonly stamps: readonly string[] };
+}
+
+/** The stamps of tag records (`null`: missing). */
+export function* tagStamps(records: ReadonlyArray<Uint8Array>, label: string): Steps<ReadonlyArray<string | null>> {
+  return (yield { op: "tagStamps", records, label }) as ReadonlyArray<string | null>;
+}
+
+/** Unlinks `key` if it still holds exactly `bytes`. */
+export function* deleteIfEqual(key: string | Uint8Array, bytes: Uint8Array, label: string): Steps<void> {
+  yield { op: "deleteIfEqual", key, bytes, label };
 }
 
 /** Unlinks `key`. */

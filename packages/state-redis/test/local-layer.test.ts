@@ -261,6 +261,20 @@ describe("coherence: what drops an entry", () => {
     expect(reader.localStats()!.flushes).toBe(flushes);
   });
 
+  test("another state's tag invalidation drops the tagged copies (Redis reports the tag record's change)", async () => {
+    const { reader, writer } = pair();
+    await writer.set("m1:a:f|tagged", "t", 60, { tags: ["red"] });
+    await writer.set("m1:a:f|plain", "p", 60);
+    for (const key of ["m1:a:f|tagged", "m1:a:f|plain"]) await fill(reader, key);
+    await writer.invalidateTags(["red"]);
+    await dropped(reader, "m1:a:f|tagged", "the tagged copy dropped after another state's invalidateTags");
+    expect(await reader.get("m1:a:f|tagged")).toBeUndefined();
+    expect(reader.getLocal!("m1:a:f|plain")).toEqual(expect.objectContaining({ value: "p" }));
+    // Written again after the invalidation: fresh, and held again.
+    await writer.set("m1:a:f|tagged", "t2", 60, { tags: ["red"] });
+    expect((await fill(reader, "m1:a:f|tagged")).value).toBe("t2");
+  });
+
   test("a synchronous loop that never yields still sees another client's change", async () => {
     const { reader, prefix } = pair();
     await reader.set("m1:s:f|k", "old", 60);

@@ -58,6 +58,10 @@ export class LocalLayer {
   #sequence = 0;
   readonly #recent = new Map<string, number>();
   #readsInFlight = 0;
+  /** The keys held per tag id (a tagged entry is dropped when its tag's record changes). */
+  readonly #byTag = new Map<string, Set<string>>();
+  /** The tag ids of each tagged key held. */
+  readonly #tagsOf = new Map<string, readonly string[]>();
   /** Serialized sizes of the entries held, oldest fill first. */
   readonly #sizes = new Map<string, number>();
   #bytes = 0;
@@ -88,7 +92,10 @@ export class LocalLayer {
     this.#onError = onError;
     this.#store = new MemoryState({
       maxEntries: options.maxEntries,
-      onEvict: (key) => this.#forgetSize(key),
+      onEvict: (key) => {
+        this.#forgetSize(key);
+        this.#forgetTags(key);
+      },
     });
   }
 
@@ -164,11 +171,11 @@ export class LocalLayer {
   }
 
   /**
-   * Ends a read with its answer: keeps `entry` unless the key was invalidated (or everything dropped)
-   * since the read was sent, or its Redis TTL (`pttl` milliseconds from the read; `-1` none, `-2` gone)
-   * has run out.
+   * Ends a read with its answer: keeps `entry` unless the key was invalidated (or everything dropped,
+   * or any tag's record changed) since the read was sent, or its Redis TTL (`pttl` milliseconds from
+   * the read; `-1` none, `-2` gone) has run out. `tags` are the entry's tag ids, checked fresh by the read.
    */
-  fill(ticket: FillTicket, key: string, entry: CacheEntry, pttl: number, bytes: number): void {
+  fill(ticket: FillTicket, key: string, entry: CacheEntry, pttl: number, bytes: number, tags: readonly string[] = []): void {
     this.#applyPending();
     const invalidatedSince = ticket.generation !== this.#generation || (this.#recent.get(key) ?? 0) > ticket.sequence;
     this.#end();
@@ -180,6 +187,29 @@ export class LocalLayer {
     if (bytes > this.#options.maxBytes) return;
     this.#store.setSync(key, entry.value, deadline === Infinity ? null : (deadline - now) / 1000);
     this.#account(key, bytes);
+    this.#forgetTags(key);
+    if (tags.length > 0) {
+      this.#tagsOf.set(key, tags);
+      for (const tag of tags) {
+        let keys = this.#byTag.get(tag);
+        if (keys === undefined) this.#byTag.set(tag, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
+  /**
+   * Drops every entry held with tag id `tag` (its record changed); reads in flight cannot fill
+   * afterwards, since they may have judged an entry fresh before the change.
+   */
+  dropTag(tag: string): void {
+    this.#generation++;
+    const keys = this.#byTag.get(tag);
+    if (keys === undefined) return;
+    for (const key of [...keys]) {
+      this.#invalidations++;
+      this.drop(key);
+    }
   }
 
   /** Ends a read that failed or found nothing. */
@@ -192,6 +222,7 @@ export class LocalLayer {
     if (this.#readsInFlight > 0) this.#recent.set(key, ++this.#sequence);
     this.#store.deleteSync(key);
     this.#forgetSize(key);
+    this.#forgetTags(key);
   }
 
   /** Drops every key that starts with `prefix` (a function's namespace); reads in flight cannot fill. */
@@ -199,6 +230,7 @@ export class LocalLayer {
     this.#generation++;
     this.#store.deletePrefixSync(prefix);
     for (const key of this.#sizes.keys()) if (key.startsWith(prefix)) this.#forgetSize(key);
+    for (const key of this.#tagsOf.keys()) if (key.startsWith(prefix)) this.#forgetTags(key);
   }
 
   /** Drops everything; reads in flight cannot fill. */
@@ -207,6 +239,8 @@ export class LocalLayer {
     this.#store.clearSync();
     this.#sizes.clear();
     this.#bytes = 0;
+    this.#byTag.clear();
+    this.#tagsOf.clear();
   }
 
   /** The layer's counts (after applying the invalidations reported so far). */
@@ -299,6 +333,9 @@ export class LocalLayer {
           this.drop(key);
         }
         return;
+      case "tags":
+        for (const tag of event.tags) this.dropTag(tag);
+        return;
     }
   }
 
@@ -323,6 +360,17 @@ export class LocalLayer {
       this.#sizes.delete(oldest);
       this.#bytes -= size;
       this.#store.deleteSync(oldest);
+    }
+  }
+
+  #forgetTags(key: string): void {
+    const tags = this.#tagsOf.get(key);
+    if (tags === undefined) return;
+    this.#tagsOf.delete(key);
+    for (const tag of tags) {
+      const keys = this.#byTag.get(tag);
+      keys?.delete(key);
+      if (keys?.size === 0) this.#byTag.delete(tag);
     }
   }
 

@@ -64,6 +64,8 @@ export type TrackingEvent =
   | { readonly kind: "off"; readonly reason: string }
   /** These keys (the state's keys: prefix removed) changed, were deleted or expired. */
   | { readonly kind: "keys"; readonly keys: readonly string[] }
+  /** These tags' records (ids: tag bytes as latin1) changed: drop the entries held with them. */
+  | { readonly kind: "tags"; readonly tags: readonly string[] }
   /** The whole database was flushed: drop everything (tracking stays on). */
   | { readonly kind: "flush" };
 

@@ -82,7 +82,8 @@ async function perform(request: SyncRequest): Promise<unknown> {
     const [bytes, pttl] = result as readonly [Uint8Array | null, number];
     return [own(bytes), pttl];
   }
-  return null;
+  // Tag stamps are strings (cloned); writes and deletes answer nothing.
+  return request.op === "checkTags" || request.op === "tagStamps" ? result : null;
 }
 
 function transferables(result: unknown): ArrayBuffer[] {
