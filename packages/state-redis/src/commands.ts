@@ -2,10 +2,10 @@ import type { RedisArgument } from "redis";
 import type { RedisClientLike } from "./client-types.js";
 import { BUFFERS, type RedisConnection } from "./connection.js";
 import { RedisCommandError } from "./errors.js";
-import { CHECK_TAGS, STAMP_TAGS, UNLINK_IF_EQUAL, UNLOCK, type Script } from "./scripts.js";
+import { CHECK_RECORDS, FENCED_SET, STAMP_RECORDS, UNLINK_IF_EQUAL, UNLOCK, type Script } from "./scripts.js";
 import { toArgument, type RedisStep } from "./steps.js";
 
-// The state's multi-command operations on one connection (scans, tag sets, leases, scripts), and the
+// The state's multi-command operations on one connection (scans, records, leases, scripts), and the
 // executor of a step, shared by the calling thread's async driver and the worker thread.
 
 /** Keys per `SCAN` round trip (a hint to Redis) and so per `UNLINK`. */
@@ -24,8 +24,21 @@ export async function performStep(connection: RedisConnection, step: RedisStep, 
       return connection.getWithTtl(step.key, step.label);
     case "set":
       return connection.set(toArgument(step.key), step.bytes, step.px, step.label);
-    case "checkTags":
-      return checkTags(connection, step.records.map(toArgument), step.px, step.label);
+    case "checkRecords":
+      return checkRecords(connection, step.records.map(toArgument), step.fences.map(toArgument), step.px, step.label);
+    case "fencedSet": {
+      const records = [...step.records, ...step.fences].map(toArgument);
+      const value = Buffer.from(step.bytes.buffer, step.bytes.byteOffset, step.bytes.byteLength);
+      const args = [value, step.px === null ? "" : String(step.px), step.start.toFixed(0), String(step.records.length)];
+      return (await runScriptOn(connection, FENCED_SET, [toArgument(step.key), ...records], args, step.label)) === 1;
+    }
+    case "stamp":
+      return runScriptOn(connection, STAMP_RECORDS, step.records.map(toArgument), [String(step.retainMs)], step.label).then(() => undefined);
+    case "time": {
+      const route = toArgument(step.route);
+      const [seconds, micros] = (await connection.send("TIME", step.label, route, true, ["TIME"])) as [Buffer, Buffer];
+      return [seconds.toString("latin1"), micros.toString("latin1")];
+    }
     case "tagStamps":
       return tagStamps(connection, step.records.map(toArgument), step.label);
     case "deleteIfEqual":
@@ -34,7 +47,7 @@ export async function performStep(connection: RedisConnection, step: RedisStep, 
     case "delete":
       return connection.delete(toArgument(step.key), step.label);
     case "clear":
-      return clearMatching(connection, step.patterns.map(toArgument), step.label, onProgress);
+      return clearMatching(connection, step.patterns.map(toArgument), step.label, onProgress, step.keep && toArgument(step.keep));
     case "settleWrites":
       return undefined;
   }
@@ -50,11 +63,13 @@ export async function clearMatching(
   patterns: ReadonlyArray<RedisArgument>,
   label: string,
   onProgress?: () => void,
+  keep?: RedisArgument,
 ): Promise<void> {
   const nodes = await connection.nodes("SCAN MATCH", label);
   const perKey = connection.isCluster;
+  const kept = keep === undefined ? undefined : Buffer.from(keep);
   await Promise.all(
-    nodes.flatMap((node) => patterns.map((pattern) => clearNode(connection, node, pattern, label, perKey, onProgress))),
+    nodes.flatMap((node) => patterns.map((pattern) => clearNode(connection, node, pattern, label, perKey, onProgress, kept))),
   );
 }
 
@@ -65,13 +80,15 @@ async function clearNode(
   label: string,
   perKey: boolean,
   onProgress: (() => void) | undefined,
+  kept: Buffer | undefined,
 ): Promise<void> {
   let cursor = "0";
   do {
-    const [next, keys] = (await connection.run("SCAN MATCH", label, () =>
+    const [next, found] = (await connection.run("SCAN MATCH", label, () =>
       node.sendCommand(["SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT], BUFFERS),
     )) as [Buffer, Buffer[]];
     cursor = next.toString("latin1");
+    const keys = kept === undefined ? found : found.filter((key) => key.length < kept.length || key.compare(kept, 0, kept.length, 0, kept.length) !== 0);
     if (keys.length > 0) {
       // In a cluster, keys of one node may still hash to different slots, and a multi-key command
       // across slots is refused (CROSSSLOT): unlink them one by one (node-redis pipelines them).
@@ -84,16 +101,18 @@ async function clearNode(
 }
 
 /**
- * Reads the tag records (creating missing ones) before a tagged write, in one script: the server's
- * time then, and each record's stamp (decimal microseconds).
+ * Reads the records (creating missing tag records) before a write, in one script: the server's time
+ * then, and each record's stamp (decimal microseconds; "" for a missing fence).
  */
-async function checkTags(
+async function checkRecords(
   connection: RedisConnection,
   records: ReadonlyArray<RedisArgument>,
+  fences: ReadonlyArray<RedisArgument>,
   px: number | null,
   label: string,
 ): Promise<{ readonly now: string; readonly stamps: string[] }> {
-  const reply = (await runScriptOn(connection, CHECK_TAGS, records, [px === null ? "" : String(px)], label)) as Buffer[];
+  const args = [px === null ? "" : String(px), String(records.length)];
+  const reply = (await runScriptOn(connection, CHECK_RECORDS, [...records, ...fences], args, label)) as Buffer[];
   const [now, ...stamps] = reply.map((part) => part.toString("latin1"));
   return { now: now!, stamps };
 }
@@ -102,14 +121,6 @@ async function checkTags(
 async function tagStamps(connection: RedisConnection, records: ReadonlyArray<RedisArgument>, label: string): Promise<Array<string | null>> {
   const stamps = (await connection.send("MGET", label, records[0]!, true, ["MGET", ...records])) as Array<Buffer | null>;
   return stamps.map((stamp) => (stamp === null ? null : stamp.toString("latin1")));
-}
-
-/**
- * Invalidates tags: stamps their records with the server's time (one script, atomic; a retry only
- * stamps them later). Each record lives at least `retainMs` more unless it never expires.
- */
-export async function stampTags(connection: RedisConnection, records: ReadonlyArray<RedisArgument>, retainMs: number, label: string): Promise<void> {
-  await runScriptOn(connection, STAMP_TAGS, records, [String(retainMs)], label);
 }
 
 /** `SET lease token NX PX ms`: whether the lease was free and is now held with `token`. */

@@ -14,9 +14,10 @@ export const MAX_KEY_LENGTH = 512;
  */
 const ILL_FORMED_MARK = 0xff;
 /**
- * Starts the state's own keys (tag sets, leases) right after the prefix. Like 0xff it never occurs in
+ * Starts the state's own keys (tag and fence records, leases) right after the prefix. Like 0xff it never occurs in
  * UTF-8, and an ill-formed key has 0xff there, so no entry key can ever equal one of them, whatever
- * the entry's key (`"tag:x"` included). `clear()` removes them with the entries.
+ * the entry's key (`"tag:x"` included). `clear()` removes them with the entries (invalidation fences
+ * excepted: they must outlive the writes they refuse).
  */
 const INTERNAL_MARK = 0xfe;
 const NAMESPACE_END = "|";
@@ -53,7 +54,7 @@ export function toRedisKey(prefix: string, key: string): string | Buffer {
 
 /**
  * The Mimic key that a local layer may hold for the Redis key `redisKey` under `prefix` (its UTF-8
- * bytes), or `undefined` for a key outside the prefix, an internal key (tag set, lease) or an
+ * bytes), or `undefined` for a key outside the prefix, an internal key (record, lease) or an
  * ill-formed key: the layer never holds those. (A shortened key comes back shortened; no copy is held
  * under that either.)
  */
@@ -104,7 +105,27 @@ export function tagIdOfRecordKey(prefix: Buffer, redisKey: Buffer): string | und
   if (redisKey.length < head || redisKey[prefix.length] !== INTERNAL_MARK) return undefined;
   if (redisKey.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) return undefined;
   if (redisKey.toString("latin1", prefix.length + 1, head) !== TAG_RECORD) return undefined;
+  // A fence record, not a tag's.
+  if (redisKey[head] === INTERNAL_MARK) return undefined;
   return redisKey.toString("latin1", head);
+}
+
+/**
+ * What a fence record covers: one key, one namespace (what `fn.clear()` deletes), or the whole state.
+ * Fence records sit among the tag records (same cluster slot) behind a 0xfe byte, which no tag's
+ * bytes start with (UTF-8 never holds 0xfe; an ill-formed tag starts with 0xff).
+ */
+export type FenceScope = "key" | "namespace" | "state";
+
+/** The record stamped when `name` (a key, a namespace, or "" for the state) is invalidated. */
+export function fenceRecordKey(prefix: string, scope: FenceScope, name: string): Buffer {
+  const bytes = scope === "key" ? Buffer.from(toRedisKey("", name)) : Buffer.from(name, "utf16le");
+  return internalKey(prefix, TAG_RECORD, Buffer.concat([Buffer.from([INTERNAL_MARK]), Buffer.from(`${scope}:`, "latin1"), bytes]));
+}
+
+/** The start of every fence record of a state (`clear()` keeps them: they must outlive flights). */
+export function fencePrefix(prefix: string): Buffer {
+  return internalKey(prefix, TAG_RECORD, Buffer.from([INTERNAL_MARK]));
 }
 
 /** A tag's id in the local layer: its bytes ({@link tagBytes}) as a latin1 string. */

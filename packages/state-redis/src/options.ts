@@ -19,7 +19,8 @@ export interface RedisStateOptions {
    */
   client?: RedisClientLike | RedisClusterLike;
   /**
-   * Prepended to every key; `clear()` removes exactly the keys that start with it. Must not be empty.
+   * Prepended to every key; `clear()` removes the keys that start with it (except the
+   * state's invalidation fences, kept 6 hours). Must not be empty.
    * States with nested prefixes (`"app:"` and `"app:users:"`) share keys for `clear()`: pick disjoint ones.
    * @default "mimic:"
    */

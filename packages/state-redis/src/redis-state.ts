@@ -6,18 +6,21 @@ import {
   type CacheEntry,
   type LockingState,
   type PrefixDeletingState,
+  type FencingState,
   type SetOptions,
   type TaggingState,
 } from "@mimic/core";
 import { type LocalReader } from "@mimic/core/state-kit";
 import { randomBytes } from "node:crypto";
-import { releaseLease, stampTags, takeLease } from "./commands.js";
+import { releaseLease, takeLease } from "./commands.js";
 import { RedisConnection } from "./connection.js";
 import { EntryCodec, type StoredEntry } from "./entry-codec.js";
-import { lockKey, matchPattern, prefixPatterns, tagId, tagRecordKey, toRedisKey } from "./keys.js";
+import { fencePrefix, fenceRecordKey, lockKey, matchPattern, prefixPatterns, tagId, tagRecordKey, toRedisKey } from "./keys.js";
 import { LocalLayer, type LocalLayerStats } from "./local/local-layer.js";
 import { resolveOptions, type RedisStateOptions } from "./options.js";
-import { isFresh, TAG_RECORD_RETAIN_MS, tagsAsBytes, writeTagged } from "./tag-records.js";
+import { invalidating, prefixFence, writeFenced } from "./fences.js";
+import { ServerClock } from "./server-clock.js";
+import { isFresh, RECORD_RETAIN_MS, tagsAsBytes, writeTagged } from "./tag-records.js";
 import {
   deleteIfEqual,
   deleteKey,
@@ -25,7 +28,7 @@ import {
   getBytes,
   getBytesWithTtl,
   setBytes,
-  settleWrites,
+  stampRecords,
   type Steps,
 } from "./steps.js";
 import { StepRunner } from "./step-runner.js";
@@ -46,8 +49,15 @@ import { WORKER_BOOT_ALLOWANCE_MS } from "./sync/host.js";
  * Mime.setConfig(new Config({ state: RedisState, stateOptions: { url: "redis://127.0.0.1:6379" } }));
  * ```
  */
-export class RedisState implements TaggingState, PrefixDeletingState, LockingState {
-  /** The prefix of every key this state writes; `clear()` removes exactly these keys. */
+export class RedisState implements TaggingState, PrefixDeletingState, LockingState, FencingState {
+  /**
+   * Writes are fenced by invalidations: a `set`/`setSync` given `startedAt` (Mimic passes when the
+   * execution began) is not stored if its key was invalidated (`delete`, a `deletePrefix` covering
+   * it, `clear`, `invalidateTags` of one of its tags) at or after that moment, by any process. See
+   * the README's "Invalidation fences" section.
+   */
+  readonly fencesWrites = true as const;
+  /** The prefix of every key this state writes; `clear()` removes these keys (invalidation fences aside). */
   readonly prefix: string;
   /** Milliseconds each Redis round trip may take. */
   readonly timeout: number;
@@ -76,6 +86,9 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   #localMiss: string | undefined;
   #closed = false;
   readonly #run: StepRunner;
+  /** This process's clock converted to the server's that stamps invalidations (for `startedAt`). */
+  readonly #clock: ServerClock;
+  readonly #cluster: boolean;
 
   /**
    * Creates the state; nothing connects until the first operation.
@@ -95,6 +108,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
         ? undefined
         : new LocalLayer(resolved.local, () => this.#connection.spec(), resolved.prefix, resolved.timeout, resolved.onError);
     this.#local = local;
+    this.#clock = new ServerClock(fencePrefix(resolved.prefix));
+    this.#cluster = resolved.source.kind === "cluster";
     // The first operation of any kind starts the local layer's tracking, before the first read.
     this.#run = new StepRunner(this.#connection, this.#bridge, () => local?.start());
     if (local === undefined) {
@@ -188,7 +203,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   }
 
   /**
-   * Removes every key under this state's prefix (`SCAN MATCH` + batched `UNLINK`, on every master of a
+   * Removes every key under this state's prefix except its invalidation fences, after stamping the
+   * state's fence (so that no write whose execution began before it lands) (`SCAN MATCH` + batched `UNLINK`, on every master of a
    * cluster); never `FLUSHDB`. Each round trip is bounded by the timeout, not the whole scan.
    */
   async clear(): Promise<void> {
@@ -232,7 +248,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
       await this.#run.settled();
       if (unique.length > 0) {
         const records = unique.map((tag) => tagRecordKey(this.prefix, tag));
-        await stampTags(this.#connection, records, TAG_RECORD_RETAIN_MS, `tags ${JSON.stringify(tags)}`);
+        await this.#run.async(stampRecords(records, RECORD_RETAIN_MS, `tags ${JSON.stringify(tags)}`));
       }
     } finally {
       // After the stamps (failed or not), not before: a read still in flight cannot fill the layer
@@ -328,31 +344,33 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.${verb}("${key}")`));
     const redisKey = toRedisKey(this.prefix, key);
     const tags = options?.tags ?? [];
+    const startedAt = options?.startedAt;
     let store: Steps<unknown>;
     if (px === 0) store = deleteKey(redisKey, key);
-    else if (tags.length === 0) store = setBytes(redisKey, key, this.#codec.encode(value, key), px);
+    else if (typeof startedAt === "number" && Number.isFinite(startedAt)) {
+      const fenced = { cluster: this.#cluster, redisKey, label: key, tags, px, build: this.#codec.prepare(value, key, tags) };
+      store = writeFenced(this.prefix, this.#clock, fenced, startedAt);
+    } else if (tags.length === 0) store = setBytes(redisKey, key, this.#codec.encode(value, key), px);
     else store = writeTagged(this.prefix, redisKey, key, tagsAsBytes(tags), px, this.#codec.prepare(value, key, tags), undefined);
     yield* this.#changing((local) => local.drop(key), store);
   }
 
   *#delete(key: string): Steps<void> {
-    yield* this.#changing((local) => local.drop(key), this.#afterWrites(deleteKey(toRedisKey(this.prefix, key), key)));
+    const fence = fenceRecordKey(this.prefix, "key", key);
+    yield* this.#changing((local) => local.drop(key), invalidating(fence, key, deleteKey(toRedisKey(this.prefix, key), key)));
   }
 
   *#clear(): Steps<void> {
     const pattern = matchPattern(this.prefix);
-    yield* this.#changing((local) => local.flush(), this.#afterWrites(deleteMatching([pattern], pattern)));
+    // The fences stay: they must outlive the flights they refuse.
+    const removal = deleteMatching([pattern], pattern, fencePrefix(this.prefix));
+    yield* this.#changing((local) => local.flush(), invalidating(fenceRecordKey(this.prefix, "state", ""), pattern, removal));
   }
 
   *#deletePrefix(prefix: string): Steps<void> {
-    const removal = deleteMatching(prefixPatterns(this.prefix, prefix), `${prefix}*`);
-    yield* this.#changing((local) => local.dropPrefix(prefix), this.#afterWrites(removal));
-  }
-
-  /** `steps` once this process's tagged writes in flight have settled. */
-  *#afterWrites(steps: Steps<void>): Steps<void> {
-    yield* settleWrites();
-    yield* steps;
+    const label = `${prefix}*`;
+    const removal = deleteMatching(prefixPatterns(this.prefix, prefix), label);
+    yield* this.#changing((local) => local.dropPrefix(prefix), invalidating(prefixFence(this.prefix, prefix), label, removal));
   }
 
   /**

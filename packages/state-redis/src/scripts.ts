@@ -15,46 +15,73 @@ function script(name: string, source: string): Script {
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
 
-/**
- * Before a tagged write: reads the tags' records KEYS (the server time of each tag's last
- * invalidation, in microseconds) and returns the server's time now followed by each stamp, as
- * strings. A missing record (never written, expired or evicted: its entries are already stale) is
- * created stamped one microsecond ago, so entries older than now stay stale and a write from now on
- * can be fresh. Each record is kept at least as long as the entry: ARGV[1] is the entry's lifetime in
- * ms, or "" for none (the record then never expires). Only ever lengthens a record's life. All
- * records of a state share one cluster slot (see tagRecordKey), so this is one atomic script.
- */
-export const CHECK_TAGS = script(
-  "check-tags",
-  `${NOW}
-local reply = {string.format('%.0f', now)}
-for i, key in ipairs(KEYS) do
+/** Lua: checks KEYS[first..] as records (the first `tags` are tag records, the rest fences). */
+const CHECK = `local reply = {string.format('%.0f', now)}
+local bad = false
+for i = first, #KEYS do
+  local key = KEYS[i]
   local stamp = redis.call('GET', key)
-  local created = false
-  if not stamp then
-    stamp = string.format('%.0f', now - 1)
-    redis.call('SET', key, stamp)
-    created = true
+  if i < first + tags then
+    local created = false
+    if not stamp then
+      stamp = string.format('%.0f', now - 1)
+      redis.call('SET', key, stamp)
+      created = true
+    end
+    if px == '' then
+      redis.call('PERSIST', key)
+    else
+      local ttl = redis.call('PTTL', key)
+      if (created and ttl == -1) or (ttl >= 0 and ttl < tonumber(px)) then redis.call('PEXPIRE', key, px) end
+    end
   end
-  if ARGV[1] == '' then
-    redis.call('PERSIST', key)
-  else
-    local px = tonumber(ARGV[1])
-    local ttl = redis.call('PTTL', key)
-    if (created and ttl == -1) or (ttl >= 0 and ttl < px) then redis.call('PEXPIRE', key, px) end
-  end
-  reply[i + 1] = stamp
-end
+  if stamp and start and tonumber(stamp) >= start then bad = true end
+  reply[#reply + 1] = stamp or ''
+end`;
+
+/**
+ * Before a tagged or fenced write: reads the records KEYS (each the server time, in microseconds,
+ * of the last invalidation of a tag, a key, a namespace or the whole state) and returns the server's
+ * time now followed by each stamp, as strings ("" for a missing fence). The first ARGV[2] keys are
+ * tag records: a missing one (never written, expired or evicted: its entries are already stale) is
+ * created stamped one microsecond ago, so entries older than now stay stale and a write from now on
+ * can be fresh, and each is kept at least as long as the entry (ARGV[1]: its lifetime in ms, or ""
+ * for none: the record then never expires; a record's life is only ever lengthened). A missing fence
+ * means no invalidation within its retention. All records of a state share one cluster slot (see
+ * tagRecordKey), so this is one atomic script.
+ */
+export const CHECK_RECORDS = script(
+  "check-records",
+  `${NOW}
+local first, tags, px, start = 1, tonumber(ARGV[2]), ARGV[1], nil
+${CHECK}
 return reply`,
 );
 
 /**
- * Invalidates tags: stamps each record in KEYS with the server's time now (one atomic script; a
- * retry only stamps them later). A record that never expires stays so; any other lives at least
- * ARGV[1] ms more, so that writes whose execution began before now can be refused that long.
+ * A fenced write on one server, atomic: KEYS[1] is the entry, the rest its records as in
+ * CHECK_RECORDS (ARGV[4] tag records first). Stores ARGV[1] under KEYS[1] (PX ARGV[2] unless "")
+ * only if no record is stamped at or after ARGV[3] (the start of the value's execution, server
+ * microseconds). Returns 1 when stored, 0 when refused.
  */
-export const STAMP_TAGS = script(
-  "stamp-tags",
+export const FENCED_SET = script(
+  "fenced-set",
+  `${NOW}
+local first, tags, px, start = 2, tonumber(ARGV[4]), ARGV[2], tonumber(ARGV[3])
+${CHECK}
+if bad then return 0 end
+if px == '' then redis.call('SET', KEYS[1], ARGV[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', px) end
+return 1`,
+);
+
+/**
+ * Invalidates tags, keys, namespaces or the state: stamps each record in KEYS with the server's time
+ * now (one atomic script; a retry only stamps them later). A record that never expires stays so; any
+ * other lives at least ARGV[1] ms more, so that writes whose execution began before now can be
+ * refused that long.
+ */
+export const STAMP_RECORDS = script(
+  "stamp-records",
   `${NOW}
 local stamp = string.format('%.0f', now)
 for _, key in ipairs(KEYS) do

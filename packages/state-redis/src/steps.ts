@@ -23,10 +23,35 @@ export type RedisStep =
       readonly px: number | null;
     }
   /**
-   * Before a tagged write: the server's time and each tag record's stamp, `{ now, stamps }` (decimal
-   * microseconds); a missing record is created (see CHECK_TAGS) and kept at least `px` ms.
+   * Before a tagged or fenced write: the server's time and each record's stamp, `{ now, stamps }`
+   * (decimal microseconds; "" for a missing fence). `records` are the tag records (a missing one is
+   * created, see CHECK_RECORDS, and kept at least `px` ms), then `fences`.
    */
-  | { readonly op: "checkTags"; readonly records: ReadonlyArray<Uint8Array>; readonly px: number | null; readonly label: string }
+  | {
+      readonly op: "checkRecords";
+      readonly records: ReadonlyArray<Uint8Array>;
+      readonly fences: ReadonlyArray<Uint8Array>;
+      readonly px: number | null;
+      readonly label: string;
+    }
+  /**
+   * A fenced write on one server (not a cluster), atomic with its check: stores `bytes` only if no
+   * record (tag records, then fences) is stamped at or after `start`. Answers whether it stored.
+   */
+  | {
+      readonly op: "fencedSet";
+      readonly key: string | Uint8Array;
+      readonly bytes: Uint8Array;
+      readonly px: number | null;
+      readonly start: number;
+      readonly records: ReadonlyArray<Uint8Array>;
+      readonly fences: ReadonlyArray<Uint8Array>;
+      readonly label: string;
+    }
+  /** Stamps records with the server's time (an invalidation), keeping each at least `retainMs`. */
+  | { readonly op: "stamp"; readonly records: ReadonlyArray<Uint8Array>; readonly retainMs: number; readonly label: string }
+  /** `TIME` of the server holding `route` (a record key): `[seconds, microseconds]` as strings. */
+  | { readonly op: "time"; readonly route: Uint8Array; readonly label: string }
   /** The stamps of tag records, `(string | null)[]` (`null`: the record is missing). */
   | { readonly op: "tagStamps"; readonly records: ReadonlyArray<Uint8Array>; readonly label: string }
   /** Unlinks `key` only if it still holds exactly `bytes` (a stale entry nobody rewrote since). */
@@ -34,7 +59,13 @@ export type RedisStep =
   /** `UNLINK` of one key. */
   | { readonly op: "delete"; readonly key: string | Uint8Array; readonly label: string }
   /** `SCAN MATCH` + `UNLINK` of every key matching one of `patterns`, on every master. */
-  | { readonly op: "clear"; readonly patterns: ReadonlyArray<string | Uint8Array>; readonly label: string }
+  | {
+      readonly op: "clear";
+      readonly patterns: ReadonlyArray<string | Uint8Array>;
+      readonly label: string;
+      /** Keys starting with these bytes are kept (the state's fences survive a clear). */
+      readonly keep?: Uint8Array;
+    }
   /**
    * Waits for this process's multi-step writes in flight (an invalidation must not be overtaken by
    * a write that began before it). Needs no round trip; the sync driver has nothing to wait for.
@@ -52,8 +83,14 @@ export function stepVerb(step: RedisStep): string {
       return "GET";
     case "set":
       return "SET";
-    case "checkTags":
-      return "EVALSHA check-tag";
+    case "checkRecords":
+      return "EVALSHA check-records";
+    case "fencedSet":
+      return "EVALSHA fenced-set";
+    case "stamp":
+      return "EVALSHA stamp-records";
+    case "time":
+      return "TIME";
     case "tagStamps":
       return "GET tag records";
     case "deleteIfEqual":
@@ -82,13 +119,37 @@ export function* setBytes(key: string | Uint8Array, label: string, bytes: Uint8A
   yield { op: "set", key, label, bytes, px };
 }
 
-/** Reads (creating missing ones) tag records before a tagged write: the server's time and the stamps. */
-export function* checkTags(
+/** Reads (creating missing tag records) records before a write: the server's time and the stamps. */
+export function* checkRecords(
   records: ReadonlyArray<Uint8Array>,
+  fences: ReadonlyArray<Uint8Array>,
   px: number | null,
   label: string,
 ): Steps<{ readonly now: string; readonly stamps: readonly string[] }> {
-  return (yield { op: "checkTags", records, px, label }) as { readonly now: string; readonly stamps: readonly string[] };
+  return (yield { op: "checkRecords", records, fences, px, label }) as { readonly now: string; readonly stamps: readonly string[] };
+}
+
+/** A fenced write on one server, atomic with its check: whether it stored. */
+export function* fencedSet(
+  key: string | Uint8Array,
+  label: string,
+  bytes: Uint8Array,
+  px: number | null,
+  start: number,
+  records: ReadonlyArray<Uint8Array>,
+  fences: ReadonlyArray<Uint8Array>,
+): Steps<boolean> {
+  return (yield { op: "fencedSet", key, label, bytes, px, start, records, fences }) as boolean;
+}
+
+/** Stamps records with the server's time. */
+export function* stampRecords(records: ReadonlyArray<Uint8Array>, retainMs: number, label: string): Steps<void> {
+  yield { op: "stamp", records, retainMs, label };
+}
+
+/** The server's `TIME` (of the node holding `route`), as `[seconds, microseconds]`. */
+export function* serverTime(route: Uint8Array, label: string): Steps<readonly [string, string]> {
+  return (yield { op: "time", route, label }) as readonly [string, string];
 }
 
 /** The stamps of tag records (`null`: missing). */
@@ -106,9 +167,9 @@ export function* deleteKey(key: string | Uint8Array, label: string): Steps<void>
   yield { op: "delete", key, label };
 }
 
-/** Unlinks every key matching one of `patterns`. */
-export function* deleteMatching(patterns: ReadonlyArray<string | Uint8Array>, label: string): Steps<void> {
-  yield { op: "clear", patterns, label };
+/** Unlinks every key matching one of `patterns`, except those starting with `keep`. */
+export function* deleteMatching(patterns: ReadonlyArray<string | Uint8Array>, label: string, keep?: Uint8Array): Steps<void> {
+  yield keep === undefined ? { op: "clear", patterns, label } : { op: "clear", patterns, label, keep };
 }
 
 /** Waits for this process's multi-step writes in flight (asynchronous operations only). */

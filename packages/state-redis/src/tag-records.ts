@@ -1,6 +1,6 @@
 import type { StoredEntry } from "./entry-codec.js";
 import { tagBytes, tagRecordKey } from "./keys.js";
-import { checkTags, setBytes, tagStamps, type Steps } from "./steps.js";
+import { checkRecords, setBytes, tagStamps, type Steps } from "./steps.js";
 
 // Tags that eviction or a dropped connection cannot defeat. Each tag has a record (a plain string
 // key, see tagRecordKey) holding the Redis server time, in microseconds, of its last invalidation.
@@ -14,10 +14,11 @@ import { checkTags, setBytes, tagStamps, type Steps } from "./steps.js";
 // a record changed).
 
 /**
- * How long an invalidated tag's record is kept at least (unless an entry that never expires keeps
- * it forever): writes whose execution began before the invalidation are refused that long.
+ * How long an invalidation's record (a tag's, a key's, a namespace's, the state's) is kept at least
+ * (a tag's forever when an entry that never expires carries it): writes whose execution began
+ * before the invalidation are refused that long. Six hours: longer than any plausible execution.
  */
-export const TAG_RECORD_RETAIN_MS = 6 * 60 * 60 * 1000;
+export const RECORD_RETAIN_MS = 6 * 60 * 60 * 1000;
 
 /** The unique tags of an entry, as bytes. */
 export function tagsAsBytes(tags: readonly string[]): Buffer[] {
@@ -49,8 +50,9 @@ export function* writeTagged(
   build: (start: number) => Uint8Array,
   startedAt: number | undefined,
 ): Steps<boolean> {
-  const { now, stamps } = yield* checkTags(
+  const { now, stamps } = yield* checkRecords(
     tags.map((tag) => tagRecordKey(prefix, tag)),
+    [],
     px,
     label,
   );

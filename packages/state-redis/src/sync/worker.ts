@@ -82,8 +82,8 @@ async function perform(request: SyncRequest): Promise<unknown> {
     const [bytes, pttl] = result as readonly [Uint8Array | null, number];
     return [own(bytes), pttl];
   }
-  // Tag stamps are strings (cloned); writes and deletes answer nothing.
-  return request.op === "checkTags" || request.op === "tagStamps" ? result : null;
+  // Stamps, times and flags are plain data (cloned); writes and deletes answer nothing.
+  return result ?? null;
 }
 
 function transferables(result: unknown): ArrayBuffer[] {
