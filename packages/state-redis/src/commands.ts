@@ -25,15 +25,19 @@ export async function performStep(connection: RedisConnection, step: RedisStep, 
     case "set":
       return connection.set(toArgument(step.key), step.bytes, step.px, step.label);
     case "checkRecords":
-      return checkRecords(connection, step.records.map(toArgument), step.fences.map(toArgument), step.px, step.label);
+      return checkRecords(connection, [...step.records, ...step.fences, step.epoch].map(toArgument), step.records.length, step.px, step.label);
     case "fencedSet": {
-      const records = [...step.records, ...step.fences].map(toArgument);
+      const records = [...step.records, ...step.fences, step.epoch].map(toArgument);
       const value = Buffer.from(step.bytes.buffer, step.bytes.byteOffset, step.bytes.byteLength);
       const args = [value, step.px === null ? "" : String(step.px), step.start.toFixed(0), String(step.records.length)];
       return (await runScriptOn(connection, FENCED_SET, [toArgument(step.key), ...records], args, step.label)) === 1;
     }
-    case "stamp":
-      return runScriptOn(connection, STAMP_RECORDS, step.records.map(toArgument), [String(step.retainMs)], step.label).then(() => undefined);
+    case "stamp": {
+      const keys = step.epoch === undefined ? step.records : [...step.records, step.epoch];
+      const args = [String(step.retainMs), step.epoch === undefined ? "0" : "1"];
+      await runScriptOn(connection, STAMP_RECORDS, keys.map(toArgument), args, step.label);
+      return undefined;
+    }
     case "time": {
       const route = toArgument(step.route);
       const [seconds, micros] = (await connection.send("TIME", step.label, route, true, ["TIME"])) as [Buffer, Buffer];
@@ -102,17 +106,18 @@ async function clearNode(
 
 /**
  * Reads the records (creating missing tag records) before a write, in one script: the server's time
- * then, and each record's stamp (decimal microseconds; "" for a missing fence).
+ * then, and each record's stamp (decimal microseconds; "" for a missing fence). `keys` are the
+ * `tags` tag records, then the fences, then the state's tag epoch.
  */
 async function checkRecords(
   connection: RedisConnection,
-  records: ReadonlyArray<RedisArgument>,
-  fences: ReadonlyArray<RedisArgument>,
+  keys: ReadonlyArray<RedisArgument>,
+  tags: number,
   px: number | null,
   label: string,
 ): Promise<{ readonly now: string; readonly stamps: string[] }> {
-  const args = [px === null ? "" : String(px), String(records.length)];
-  const reply = (await runScriptOn(connection, CHECK_RECORDS, [...records, ...fences], args, label)) as Buffer[];
+  const args = [px === null ? "" : String(px), String(tags)];
+  const reply = (await runScriptOn(connection, CHECK_RECORDS, keys, args, label)) as Buffer[];
   const [now, ...stamps] = reply.map((part) => part.toString("latin1"));
   return { now: now!, stamps };
 }

@@ -1,4 +1,4 @@
-import { fenceRecordKey, tagRecordKey } from "./keys.js";
+import { fenceRecordKey, tagEpochKey, tagRecordKey } from "./keys.js";
 import type { ServerClock } from "./server-clock.js";
 import { checkRecords, deleteIfEqual, fencedSet, setBytes, settleWrites, stampRecords, tagStamps, type Steps } from "./steps.js";
 import { RECORD_RETAIN_MS, tagsAsBytes } from "./tag-records.js";
@@ -68,8 +68,9 @@ export function* writeFenced(prefix: string, clock: ServerClock, write: FencedWr
   const bytes = write.build(start);
   const tagRecords = tagsAsBytes(write.tags).map((tag) => tagRecordKey(prefix, tag));
   const fences = fencesOf(prefix, label);
-  if (!write.cluster) return yield* fencedSet(redisKey, label, bytes, px, start, tagRecords, fences);
-  const { stamps } = yield* checkRecords(tagRecords, fences, px, label);
+  const epoch = tagEpochKey(prefix);
+  if (!write.cluster) return yield* fencedSet(redisKey, label, bytes, px, start, tagRecords, fences, epoch);
+  const { stamps } = yield* checkRecords(tagRecords, fences, epoch, px, label);
   if (stamps.some((stamp) => stamp !== "" && Number(stamp) >= start)) return false;
   // A copy goes: the synchronous driver hands the step's bytes over to the worker thread.
   yield* setBytes(redisKey, label, bytes.slice(), px);

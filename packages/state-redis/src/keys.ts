@@ -123,6 +123,14 @@ export function fenceRecordKey(prefix: string, scope: FenceScope, name: string):
   return internalKey(prefix, TAG_RECORD, Buffer.concat([Buffer.from([INTERNAL_MARK]), Buffer.from(`${scope}:`, "latin1"), bytes]));
 }
 
+/**
+ * The state's tag epoch: the server time of its latest tag invalidation (kept forever, and by
+ * `clear()`). A tag record found missing is recreated with this stamp (see CHECK_RECORDS).
+ */
+export function tagEpochKey(prefix: string): Buffer {
+  return internalKey(prefix, TAG_RECORD, Buffer.concat([Buffer.from([INTERNAL_MARK]), Buffer.from("tags", "latin1")]));
+}
+
 /** The start of every fence record of a state (`clear()` keeps them: they must outlive flights). */
 export function fencePrefix(prefix: string): Buffer {
   return internalKey(prefix, TAG_RECORD, Buffer.from([INTERNAL_MARK]));

@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { releaseLease, takeLease } from "./commands.js";
 import { RedisConnection } from "./connection.js";
 import { EntryCodec, type StoredEntry } from "./entry-codec.js";
-import { fencePrefix, fenceRecordKey, lockKey, matchPattern, prefixPatterns, tagId, tagRecordKey, toRedisKey } from "./keys.js";
+import { fencePrefix, fenceRecordKey, lockKey, tagEpochKey, matchPattern, prefixPatterns, tagId, tagRecordKey, toRedisKey } from "./keys.js";
 import { LocalLayer, type LocalLayerStats } from "./local/local-layer.js";
 import { resolveOptions, type RedisStateOptions } from "./options.js";
 import { invalidating, prefixFence, writeFenced } from "./fences.js";
@@ -248,7 +248,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
       await this.#run.settled();
       if (unique.length > 0) {
         const records = unique.map((tag) => tagRecordKey(this.prefix, tag));
-        await this.#run.async(stampRecords(records, RECORD_RETAIN_MS, `tags ${JSON.stringify(tags)}`));
+        await this.#run.async(stampRecords(records, RECORD_RETAIN_MS, `tags ${JSON.stringify(tags)}`, tagEpochKey(this.prefix)));
       }
     } finally {
       // After the stamps (failed or not), not before: a read still in flight cannot fill the layer

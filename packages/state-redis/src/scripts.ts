@@ -15,16 +15,27 @@ function script(name: string, source: string): Script {
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
 
-/** Lua: checks KEYS[first..] as records (the first `tags` are tag records, the rest fences). */
+/**
+ * Lua: checks KEYS[first..#KEYS-1] as records (the first `tags` are tag records, the rest fences);
+ * KEYS[#KEYS] is the state's tag epoch (see tagEpochKey).
+ */
 const CHECK = `local reply = {string.format('%.0f', now)}
 local bad = false
-for i = first, #KEYS do
+local epoch = nil
+if tags > 0 then
+  epoch = redis.call('GET', KEYS[#KEYS])
+  if not epoch then
+    epoch = string.format('%.0f', now - 1)
+    redis.call('SET', KEYS[#KEYS], epoch)
+  end
+end
+for i = first, #KEYS - 1 do
   local key = KEYS[i]
   local stamp = redis.call('GET', key)
   if i < first + tags then
     local created = false
     if not stamp then
-      stamp = string.format('%.0f', now - 1)
+      stamp = epoch
       redis.call('SET', key, stamp)
       created = true
     end
@@ -42,10 +53,12 @@ end`;
 /**
  * Before a tagged or fenced write: reads the records KEYS (each the server time, in microseconds,
  * of the last invalidation of a tag, a key, a namespace or the whole state) and returns the server's
- * time now followed by each stamp, as strings ("" for a missing fence). The first ARGV[2] keys are
- * tag records: a missing one (never written, expired or evicted: its entries are already stale) is
- * created stamped one microsecond ago, so entries older than now stay stale and a write from now on
- * can be fresh, and each is kept at least as long as the entry (ARGV[1]: its lifetime in ms, or ""
+ * time now followed by each stamp, as strings ("" for a missing fence); the last key is the state's
+ * tag epoch. The first ARGV[2] keys are tag records: a missing one (never written, expired or
+ * evicted: its entries are already stale) is created stamped with the epoch, the time of the
+ * state's latest tag invalidation, which no lost stamp can exceed (a missing epoch is created
+ * stamped one microsecond ago, which none can exceed either), so entries older than it stay stale
+ * and a write whose execution began after it can be fresh; each is kept at least as long as the entry (ARGV[1]: its lifetime in ms, or ""
  * for none: the record then never expires; a record's life is only ever lengthened). A missing fence
  * means no invalidation within its retention. All records of a state share one cluster slot (see
  * tagRecordKey), so this is one atomic script.
@@ -60,7 +73,7 @@ return reply`,
 
 /**
  * A fenced write on one server, atomic: KEYS[1] is the entry, the rest its records as in
- * CHECK_RECORDS (ARGV[4] tag records first). Stores ARGV[1] under KEYS[1] (PX ARGV[2] unless "")
+ * CHECK_RECORDS (ARGV[4] tag records first, the tag epoch last). Stores ARGV[1] under KEYS[1] (PX ARGV[2] unless "")
  * only if no record is stamped at or after ARGV[3] (the start of the value's execution, server
  * microseconds). Returns 1 when stored, 0 when refused.
  */
@@ -78,13 +91,20 @@ return 1`,
  * Invalidates tags, keys, namespaces or the state: stamps each record in KEYS with the server's time
  * now (one atomic script; a retry only stamps them later). A record that never expires stays so; any
  * other lives at least ARGV[1] ms more, so that writes whose execution began before now can be
- * refused that long.
+ * refused that long. With ARGV[2] "1", the last key is the state's tag epoch, stamped and kept
+ * forever.
  */
 export const STAMP_RECORDS = script(
   "stamp-records",
   `${NOW}
 local stamp = string.format('%.0f', now)
-for _, key in ipairs(KEYS) do
+local last = #KEYS
+if ARGV[2] == '1' then
+  redis.call('SET', KEYS[last], stamp)
+  last = last - 1
+end
+for i = 1, last do
+  local key = KEYS[i]
   local ttl = redis.call('PTTL', key)
   if ttl == -1 then
     redis.call('SET', key, stamp, 'KEEPTTL')

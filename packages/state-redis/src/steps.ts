@@ -31,6 +31,8 @@ export type RedisStep =
       readonly op: "checkRecords";
       readonly records: ReadonlyArray<Uint8Array>;
       readonly fences: ReadonlyArray<Uint8Array>;
+      /** The state's tag epoch (tagEpochKey). */
+      readonly epoch: Uint8Array;
       readonly px: number | null;
       readonly label: string;
     }
@@ -46,10 +48,20 @@ export type RedisStep =
       readonly start: number;
       readonly records: ReadonlyArray<Uint8Array>;
       readonly fences: ReadonlyArray<Uint8Array>;
+      readonly epoch: Uint8Array;
       readonly label: string;
     }
-  /** Stamps records with the server's time (an invalidation), keeping each at least `retainMs`. */
-  | { readonly op: "stamp"; readonly records: ReadonlyArray<Uint8Array>; readonly retainMs: number; readonly label: string }
+  /**
+   * Stamps records with the server's time (an invalidation), keeping each at least `retainMs`; with
+   * `epoch` (tags), stamps the state's tag epoch too.
+   */
+  | {
+      readonly op: "stamp";
+      readonly records: ReadonlyArray<Uint8Array>;
+      readonly retainMs: number;
+      readonly epoch?: Uint8Array;
+      readonly label: string;
+    }
   /** `TIME` of the server holding `route` (a record key): `[seconds, microseconds]` as strings. */
   | { readonly op: "time"; readonly route: Uint8Array; readonly label: string }
   /** The stamps of tag records, `(string | null)[]` (`null`: the record is missing). */
@@ -123,10 +135,11 @@ export function* setBytes(key: string | Uint8Array, label: string, bytes: Uint8A
 export function* checkRecords(
   records: ReadonlyArray<Uint8Array>,
   fences: ReadonlyArray<Uint8Array>,
+  epoch: Uint8Array,
   px: number | null,
   label: string,
 ): Steps<{ readonly now: string; readonly stamps: readonly string[] }> {
-  return (yield { op: "checkRecords", records, fences, px, label }) as { readonly now: string; readonly stamps: readonly string[] };
+  return (yield { op: "checkRecords", records, fences, epoch, px, label }) as { readonly now: string; readonly stamps: readonly string[] };
 }
 
 /** A fenced write on one server, atomic with its check: whether it stored. */
@@ -138,13 +151,14 @@ export function* fencedSet(
   start: number,
   records: ReadonlyArray<Uint8Array>,
   fences: ReadonlyArray<Uint8Array>,
+  epoch: Uint8Array,
 ): Steps<boolean> {
-  return (yield { op: "fencedSet", key, label, bytes, px, start, records, fences }) as boolean;
+  return (yield { op: "fencedSet", key, label, bytes, px, start, records, fences, epoch }) as boolean;
 }
 
-/** Stamps records with the server's time. */
-export function* stampRecords(records: ReadonlyArray<Uint8Array>, retainMs: number, label: string): Steps<void> {
-  yield { op: "stamp", records, retainMs, label };
+/** Stamps records with the server's time (and, given, the state's tag epoch). */
+export function* stampRecords(records: ReadonlyArray<Uint8Array>, retainMs: number, label: string, epoch?: Uint8Array): Steps<void> {
+  yield epoch === undefined ? { op: "stamp", records, retainMs, label } : { op: "stamp", records, retainMs, label, epoch };
 }
 
 /** The server's `TIME` (of the node holding `route`), as `[seconds, microseconds]`. */

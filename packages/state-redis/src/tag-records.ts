@@ -1,5 +1,5 @@
 import type { StoredEntry } from "./entry-codec.js";
-import { tagBytes, tagRecordKey } from "./keys.js";
+import { tagBytes, tagEpochKey, tagRecordKey } from "./keys.js";
 import { checkRecords, setBytes, tagStamps, type Steps } from "./steps.js";
 
 // Tags that eviction or a dropped connection cannot defeat. Each tag has a record (a plain string
@@ -7,7 +7,8 @@ import { checkRecords, setBytes, tagStamps, type Steps } from "./steps.js";
 // Each tagged entry carries its tags and its start: server time at (or before) the moment its
 // value's execution began. A tagged entry is fresh only while every one of its tags' records exists
 // and is stamped before its start: a record that is missing (never written, expired, evicted) makes
-// its entries stale, never immortal. Invalidating tags is one script stamping their records (all of
+// its entries stale, never immortal (it is recreated stamped with the state's tag epoch, the time
+// of its latest tag invalidation, which no lost stamp can exceed). Invalidating tags is one script stamping their records (all of
 // a state's records share one cluster slot, so one server clock and one atomic step), safe to retry
 // (a retry only stamps them later). Reads of tagged entries check the records (one more round
 // trip, only for tagged entries; with the local layer, held copies are dropped when Redis reports
@@ -53,6 +54,7 @@ export function* writeTagged(
   const { now, stamps } = yield* checkRecords(
     tags.map((tag) => tagRecordKey(prefix, tag)),
     [],
+    tagEpochKey(prefix),
     px,
     label,
   );

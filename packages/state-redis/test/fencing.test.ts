@@ -1,5 +1,5 @@
 import { fencesWrites } from "@mimic/core";
-import { createCluster } from "redis";
+import { createClient, createCluster } from "redis";
 import { RedisState, type RedisStateOptions } from "../src/index.js";
 import { startRedisCluster, startRedisServer, type RedisClusterHandle, type RedisServerHandle } from "./harness/index.js";
 import { RELAXED_TIMEOUT_MS, warmSync } from "./helpers.js";
@@ -156,5 +156,39 @@ describe("on a cluster, an invalidation landing between a write's check and its 
     expect(invalidated).toBe(true);
     expect(await b.get(key)).toBeUndefined();
     expect(await a.get(key)).toBeUndefined();
+  });
+});
+
+describe("tag records lost (evicted) and brand-new tags", () => {
+  const recordOf = (prefix: string, tag: string): Buffer => Buffer.concat([Buffer.from(prefix), Buffer.from([0xfe]), Buffer.from(`{tagv}${tag}`)]);
+
+  test("a flight that began before a tag's invalidation does not land even when the tag's record is gone", async () => {
+    const { a, b } = pair("single server");
+    const raw = createClient({ url: server.url });
+    raw.on("error", () => undefined);
+    await raw.connect();
+    try {
+      await a.set("m1:a:f|k", "before", 60, { tags: ["t"] });
+      const startedAt = Date.now();
+      await sleep(20);
+      await b.invalidateTags(["t"]);
+      // What eviction does to the record (tag-records.test.ts fills memory for real).
+      expect(await raw.del(recordOf(a.prefix, "t"))).toBe(1);
+      await a.set("m1:a:f|k", "stale", 60, { tags: ["t"], startedAt });
+      expect(await b.get("m1:a:f|k")).toBeUndefined();
+    } finally {
+      await raw.close();
+    }
+  });
+
+  test("once a state has seen a tagged write, a fenced write with a brand-new tag is stored", async () => {
+    const { a, b } = pair("single server");
+    await a.set("m1:a:f|first", 1, 60, { tags: ["first"] });
+    await sleep(20);
+    for (const id of [1, 2, 3]) {
+      const startedAt = Date.now();
+      await a.set(`m1:a:f|${id}`, id, 60, { tags: ["users", `user:${id}`], startedAt });
+      expect(await b.get(`m1:a:f|${id}`)).toEqual({ value: id });
+    }
   });
 });
