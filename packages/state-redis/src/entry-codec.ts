@@ -33,6 +33,8 @@ const SIGNED = 0x01;
 const MAC_LENGTH = 32;
 const MAX_U16 = 0xffff;
 const START_LENGTH = 8;
+/** The tags of every untagged entry (shared: the hot path allocates nothing for them). */
+const NO_TAGS: Buffer[] = [];
 
 /** An entry as stored: its value, and for a tagged entry its tags (as bytes) and start. */
 export interface StoredEntry {
@@ -141,9 +143,10 @@ export class EntryCodec {
     let end = fixed.length;
     let count = readU16(bytes, end);
     end += 2;
-    const tags: Buffer[] = [];
+    let tags: Buffer[] = NO_TAGS;
     let start = 0;
     if (count > 0) {
+      tags = [];
       while (count-- > 0 && end <= bytes.length) {
         const length = readU16(bytes, end);
         tags.push(Buffer.from(bytes.buffer, bytes.byteOffset + end + 2, Math.max(0, Math.min(length, bytes.length - end - 2))));
