@@ -29,6 +29,11 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * How long after an invalidation (or a record's creation) an execution "began well after" it: far
+ * above the error of the conservative clock conversion (a TIME round trip), even on a loaded machine.
+ */
+const SETTLE_MS = 1000;
 
 /** Each state of a pair has its own connection (a cluster client of its own on the cluster). */
 function pair(where: "single server" | "cluster", options: RedisStateOptions = {}): { a: RedisState; b: RedisState } {
@@ -77,7 +82,7 @@ describe.each(["single server", "cluster"] as const)("on a %s", (where) => {
     await a.set(`${key}x`, "flight", 60, { startedAt });
     expect(await b.get(`${key}x`)).toEqual(wide ? undefined : { value: "flight" });
     // A flight that began well after the invalidation lands.
-    await sleep(300);
+    await sleep(SETTLE_MS);
     const later = Date.now();
     await a.set(key, "fresh", 60, { tags: ["user:42"], startedAt: later });
     expect(await b.get(key)).toEqual({ value: "fresh" });
@@ -86,7 +91,7 @@ describe.each(["single server", "cluster"] as const)("on a %s", (where) => {
   test("an invalidation of another key, namespace or tag does not fence the write", async () => {
     const { a, b } = pair(where);
     await a.set("m1:a:f|k", "warm", 60, { tags: ["t"] });
-    await sleep(300);
+    await sleep(SETTLE_MS);
     const startedAt = Date.now();
     await sleep(20);
     await b.delete("m1:a:f|other");
@@ -106,7 +111,7 @@ test("synchronous writes are fenced the same way (through the worker thread)", a
   a.setSync("m1:s:f|k", "stale", 60, { startedAt });
   expect(a.getSync("m1:s:f|k")).toBeUndefined();
   b.deleteSync("m1:s:f|j");
-  await sleep(300);
+  await sleep(SETTLE_MS);
   a.setSync("m1:s:f|k", "fresh", 60, { startedAt: Date.now() });
   expect(await b.get("m1:s:f|k")).toEqual({ value: "fresh" });
 });
@@ -184,7 +189,7 @@ describe("tag records lost (evicted) and brand-new tags", () => {
   test("once a state has seen a tagged write, a fenced write with a brand-new tag is stored", async () => {
     const { a, b } = pair("single server");
     await a.set("m1:a:f|first", 1, 60, { tags: ["first"] });
-    await sleep(20);
+    await sleep(SETTLE_MS);
     for (const id of [1, 2, 3]) {
       const startedAt = Date.now();
       await a.set(`m1:a:f|${id}`, id, 60, { tags: ["users", `user:${id}`], startedAt });
