@@ -90,28 +90,34 @@ export function specFromCluster(cluster: RedisClusterLike): ConnectionSpec {
   return { kind: "cluster", options: pick(cluster._options, clusterKeys) };
 }
 
-function socketOptions(given: unknown): Record<string, unknown> {
+/** When to retry after a lost or refused connection: milliseconds, or `false` to stop reconnecting. */
+export type ReconnectStrategy = (retries: number) => number | false;
+
+function socketOptions(given: unknown, reconnect: ReconnectStrategy): Record<string, unknown> {
   return {
     ...(typeof given === "object" && given !== null ? (given as Record<string, unknown>) : {}),
     connectTimeout: CONNECT_TIMEOUT_MS,
-    reconnectStrategy: reconnectDelay,
+    reconnectStrategy: reconnect,
   };
 }
 
 /** A node-redis client the state owns: fails fast while offline, reconnects in the background. */
-export type OwnedClient = RedisClientLike & Owned;
+export type OwnedClient = RedisClientLike & Owned & { unref(): void };
 /** A node-redis cluster the state owns. */
 export type OwnedCluster = RedisClusterLike & Owned;
 
-/** Creates (without connecting) a client for a `kind: "client"` spec. */
-export function createOwnedClient(options: Record<string, unknown>): OwnedClient {
+/**
+ * Creates (without connecting) a client for a `kind: "client"` spec.
+ * @param reconnect node-redis's reconnect strategy; by default it never stops (capped backoff)
+ */
+export function createOwnedClient(options: Record<string, unknown>, reconnect: ReconnectStrategy = reconnectDelay): OwnedClient {
   return createClient({
     ...(options as RedisClientOptions),
     // While disconnected, commands must fail at once rather than queue until Redis returns: a memoized
     // call then runs its function instead of waiting.
     disableOfflineQueue: true,
     commandsQueueMaxLength: MAX_PENDING_COMMANDS,
-    socket: socketOptions(options["socket"]) as NonNullable<RedisClientOptions["socket"]>,
+    socket: socketOptions(options["socket"], reconnect) as NonNullable<RedisClientOptions["socket"]>,
   });
 }
 
@@ -124,7 +130,7 @@ export function createOwnedCluster(options: Record<string, unknown>): OwnedClust
       ...(defaults as RedisClusterOptions["defaults"]),
       disableOfflineQueue: true,
       commandsQueueMaxLength: MAX_PENDING_COMMANDS,
-      socket: socketOptions(defaults["socket"]) as NonNullable<NonNullable<RedisClusterOptions["defaults"]>["socket"]>,
+      socket: socketOptions(defaults["socket"], reconnectDelay) as NonNullable<NonNullable<RedisClusterOptions["defaults"]>["socket"]>,
     },
   });
 }

@@ -10,18 +10,22 @@ import {
   specFromUrl,
   type ConnectionSpec,
 } from "./connection-spec.js";
-import { RedisCommandError, RedisUnavailableError, toStateError } from "./errors.js";
-import { ADD_TO_TAG, UNLINK_IF_TAGGED, UNLOCK, type Script } from "./scripts.js";
+import { RedisUnavailableError, toStateError } from "./errors.js";
 import type { ConnectionSource } from "./options.js";
 
 /** Replies as `Buffer`s: entries are bytes, and keys found by `SCAN` must be deleted byte for byte. */
-const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
-/** Keys per `SCAN` round trip (a hint to Redis) and so per `UNLINK`. */
-const SCAN_COUNT = "1000";
+export const BUFFERS = { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } };
 
-type Target =
+/** What a connection talks to: one client, or a cluster. */
+export type Target =
   | { readonly kind: "client"; readonly client: RedisClientLike; readonly owned: (RedisClientLike & Owned) | undefined }
   | { readonly kind: "cluster"; readonly cluster: RedisClusterLike; readonly owned: (RedisClusterLike & Owned) | undefined };
+
+/**
+ * How long after the last operation that found Redis down a client of ours keeps reconnecting in the
+ * background; then it stops until the next operation (which reopens it), so an idle process can exit.
+ */
+export const RECONNECT_WHILE_IDLE_MS = 2000;
 
 /** Settings of a {@link RedisConnection}. */
 export interface ConnectionSettings {
@@ -55,8 +59,11 @@ export class RedisConnection {
   #connectStarted = false;
   /** A cluster `connect()` of ours is in flight (the cluster says `isOpen` before it can route). */
   #clusterConnecting = false;
-  #clusterAttempts = 0;
-  #clusterRetryAt = 0;
+  #attempts = 0;
+  /** Before this time (ms epoch), a closed connection of ours is not reopened (backoff). */
+  #retryAt = 0;
+  /** When an operation last found the connection down (ms epoch): it is wanted back. */
+  #wantedAt = 0;
   #lastConnectionError: unknown;
   /** False from the first background error until the next successful connection. */
   #healthy = true;
@@ -76,8 +83,12 @@ export class RedisConnection {
     switch (source.kind) {
       case "url": {
         const spec = specFromUrl(source.url);
-        const owned = createOwnedClient(spec.options);
-        return new RedisConnection({ kind: "client", client: owned, owned }, () => spec, settings);
+        let connection: RedisConnection | undefined;
+        const owned = createOwnedClient(spec.options, (retries) => connection!.#reconnectIn(retries));
+        // Never keeps the process alive by itself: an operation in flight does, through its timer.
+        owned.unref();
+        connection = new RedisConnection({ kind: "client", client: owned, owned }, () => spec, settings);
+        return connection;
       }
       case "client":
         return new RedisConnection(
@@ -120,7 +131,7 @@ export class RedisConnection {
     if (!this.#closed && this.#isUp()) {
       return this.#bounded(send(this.#target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>, "GET", label);
     }
-    return this.#run("GET", label, (target) => send(target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>);
+    return this.run("GET", label, (target) => send(target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>);
   }
 
   /**
@@ -129,7 +140,7 @@ export class RedisConnection {
    * `-2`: the key is gone).
    */
   getWithTtl(redisKey: RedisArgument, label: string): Promise<readonly [Buffer | null, number]> {
-    return this.#run("GET", label, (target) =>
+    return this.run("GET", label, (target) =>
       Promise.all([
         send(target, redisKey, true, ["GET", redisKey]) as Promise<Buffer | null>,
         send(target, redisKey, true, ["PTTL", redisKey]) as Promise<number>,
@@ -141,138 +152,12 @@ export class RedisConnection {
   async set(redisKey: RedisArgument, bytes: Uint8Array, px: number | null, label: string): Promise<void> {
     const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const args: RedisArgument[] = px === null ? ["SET", redisKey, value] : ["SET", redisKey, value, "PX", String(px)];
-    await this.#run("SET", label, (target) => send(target, redisKey, false, args));
+    await this.run("SET", label, (target) => send(target, redisKey, false, args));
   }
 
   /** `UNLINK` of one key. */
   async delete(redisKey: RedisArgument, label: string): Promise<void> {
-    await this.#run("UNLINK", label, (target) => send(target, redisKey, false, ["UNLINK", redisKey]));
-  }
-
-  /**
-   * Removes every key matching any of `patterns` with `SCAN` + `UNLINK`, on every master of a
-   * cluster; never `FLUSHDB`. Each round trip is bounded by the timeout; `onProgress` runs after each
-   * one. `label` names the operation in messages.
-   */
-  async clear(patterns: ReadonlyArray<RedisArgument>, label: string, onProgress?: () => void): Promise<void> {
-    const nodes = await this.#run("SCAN MATCH", label, (target) =>
-      target.kind === "cluster"
-        ? Promise.all(target.cluster.masters.map((master) => target.cluster.nodeClient(master)))
-        : Promise.resolve([target.client]),
-    );
-    const perKey = this.#target.kind === "cluster";
-    await Promise.all(
-      nodes.flatMap((node) => patterns.map((pattern) => this.#clearNode(node, pattern, label, perKey, onProgress))),
-    );
-  }
-
-  async #clearNode(
-    node: RedisClientLike,
-    pattern: RedisArgument,
-    label: string,
-    perKey: boolean,
-    onProgress: (() => void) | undefined,
-  ): Promise<void> {
-    let cursor = "0";
-    do {
-      const [next, keys] = (await this.#run("SCAN MATCH", label, () =>
-        node.sendCommand(["SCAN", cursor, "MATCH", pattern, "COUNT", SCAN_COUNT], BUFFERS),
-      )) as [Buffer, Buffer[]];
-      cursor = next.toString("latin1");
-      if (keys.length > 0) {
-        // In a cluster, keys of one node may still hash to different slots, and a multi-key command
-        // across slots is refused (CROSSSLOT): unlink them one by one (node-redis pipelines them).
-        await this.#run("UNLINK keys matching", label, () =>
-          perKey
-            ? Promise.all(keys.map((key) => node.sendCommand(["UNLINK", key])))
-            : node.sendCommand(["UNLINK", ...keys]),
-        );
-      }
-      onProgress?.();
-    } while (cursor !== "0");
-  }
-
-  /**
-   * Stores an entry and lists it in the set of each of its tags (`tagKeys`), first the sets, then the
-   * entry, so that no tagged entry is ever stored outside its sets. Each set lives at least as long as
-   * the entry. In a cluster every command is routed by its own key (no multi-key command).
-   */
-  async setTagged(
-    redisKey: RedisArgument,
-    bytes: Uint8Array,
-    px: number | null,
-    tagKeys: ReadonlyArray<RedisArgument>,
-    label: string,
-  ): Promise<void> {
-    const member = typeof redisKey === "string" ? redisKey : Buffer.from(redisKey);
-    await this.#whole(async () => {
-      await Promise.all(
-        tagKeys.map((tagKey) => this.#script(ADD_TO_TAG, tagKey, [member, px === null ? "" : String(px)], label)),
-      );
-      await this.set(redisKey, bytes, px, label);
-    });
-  }
-
-  /**
-   * Counts a multi-step operation as in flight from its first step to its last, so that close()
-   * waits for all of it (within its bound) rather than cutting it between two steps.
-   */
-  async #whole<T>(operation: () => Promise<T>): Promise<T> {
-    this.#pending++;
-    try {
-      return await operation();
-    } finally {
-      this.#settled();
-    }
-  }
-
-  /**
-   * Removes the entries listed in the tag set `tagKey` that still carry `tag` (their header says so,
-   * checked on the server), taking the members out of the set as it goes (`SPOP`): a key added by a
-   * write running meanwhile stays listed for the next invalidation.
-   * @returns the Redis keys the set listed (each now removed, unless it no longer carried the tag)
-   */
-  async invalidateTag(tagKey: RedisArgument, tag: Buffer, label: string): Promise<Buffer[]> {
-    return this.#whole(() => this.#invalidateTag(tagKey, tag, label));
-  }
-
-  async #invalidateTag(tagKey: RedisArgument, tag: Buffer, label: string): Promise<Buffer[]> {
-    const listed: Buffer[] = [];
-    for (;;) {
-      const members = (await this.#run("SPOP", label, (target) =>
-        send(target, tagKey, false, ["SPOP", tagKey, SCAN_COUNT]),
-      )) as Buffer[] | null;
-      if (members === null || members.length === 0) return listed;
-      await Promise.all(members.map((member) => this.#script(UNLINK_IF_TAGGED, member, [tag], label)));
-      listed.push(...members);
-      if (members.length < Number(SCAN_COUNT)) return listed;
-    }
-  }
-
-  /** `SET lease token NX PX ms`: whether the lease was free and is now held with `token`. */
-  async lock(lease: RedisArgument, token: string, px: number, label: string): Promise<boolean> {
-    const reply = await this.#run("SET NX", label, (target) =>
-      send(target, lease, false, ["SET", lease, token, "NX", "PX", String(px)]),
-    );
-    return reply !== null;
-  }
-
-  /** Deletes `lease` only if it still holds `token` (a Lua compare-and-delete). */
-  async unlock(lease: RedisArgument, token: string, label: string): Promise<void> {
-    await this.#script(UNLOCK, lease, [token], label);
-  }
-
-  /** Runs a one-key script with `EVALSHA`, sending its source (`EVAL`) if the server does not know it. */
-  async #script(script: Script, key: RedisArgument, args: ReadonlyArray<RedisArgument>, label: string): Promise<unknown> {
-    const verb = `EVALSHA ${script.name}`;
-    return this.#whole(async () => {
-      try {
-        return await this.#run(verb, label, (target) => send(target, key, false, ["EVALSHA", script.sha, "1", key, ...args]));
-      } catch (error) {
-        if (!(error instanceof RedisCommandError) || !/NOSCRIPT/.test(error.message)) throw error;
-        return this.#run(`EVAL ${script.name}`, label, (target) => send(target, key, false, ["EVAL", script.source, "1", key, ...args]));
-      }
-    });
+    await this.run("UNLINK", label, (target) => send(target, redisKey, false, ["UNLINK", redisKey]));
   }
 
   /**
@@ -309,13 +194,46 @@ export class RedisConnection {
     return target.cluster.isOpen && !this.#clusterConnecting;
   }
 
+  /**
+   * Counts a multi-step operation as in flight from its first step to its last, so that close()
+   * waits for all of it (within its bound) rather than cutting it between two steps.
+   */
+  async whole<T>(operation: () => Promise<T>): Promise<T> {
+    this.#pending++;
+    try {
+      return await operation();
+    } finally {
+      this.#settled();
+    }
+  }
+
+  /** The clients to scan: the one client, or one per master of a cluster. */
+  nodes(verb: string, label: string): Promise<RedisClientLike[]> {
+    return this.run(verb, label, (target) =>
+      target.kind === "cluster"
+        ? Promise.all(target.cluster.masters.map((master) => target.cluster.nodeClient(master)))
+        : Promise.resolve([target.client]),
+    );
+  }
+
+  /** Whether this is a cluster connection (multi-key commands must then stay within one slot). */
+  get isCluster(): boolean {
+    return this.#target.kind === "cluster";
+  }
+
+  /** Sends `args` (routed by `redisKey` in a cluster) once connected, bounded, errors typed. */
+  send(verb: string, label: string, redisKey: RedisArgument, readonly: boolean, args: ReadonlyArray<RedisArgument>): Promise<unknown> {
+    return this.run(verb, label, (target) => send(target, redisKey, readonly, args));
+  }
+
   /** Runs `command` once connected, bounded by the timeout, with errors turned into StateErrors. */
-  #run<T>(verb: string, label: string, command: (target: Target) => Promise<T>): Promise<T> {
+  run<T>(verb: string, label: string, command: (target: Target) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
     let started: Promise<T>;
     if (this.#isUp()) {
       started = command(this.#target);
     } else {
+      this.#wantedAt = Date.now();
       this.#maybeConnect();
       const firstAttempt = this.#firstAttempt;
       if (firstAttempt === undefined) return Promise.reject(this.#unavailable(verb, label));
@@ -370,18 +288,31 @@ export class RedisConnection {
   #maybeConnect(): void {
     const target = this.#target;
     if (target.kind === "client") {
-      // node-redis reconnects an open client by itself; we only open it, and a borrowed one only once.
-      if (target.client.isOpen || this.#connectStarted) return;
+      // node-redis reconnects an open client by itself while it is wanted (#reconnectIn); we open it,
+      // reopen one of ours it gave up on (with backoff), and open a borrowed one only once.
+      if (target.client.isOpen || (!target.owned && this.#connectStarted) || Date.now() < this.#retryAt) return;
       this.#connectStarted = true;
       if (!target.owned) this.#listen(target.client as RedisClientLike & Partial<Owned>);
       this.#attempt(() => target.client.connect());
       return;
     }
     // A cluster whose discovery failed is closed again: retry it ourselves, with backoff.
-    if (target.cluster.isOpen || Date.now() < this.#clusterRetryAt || (!target.owned && this.#connectStarted)) return;
+    if (target.cluster.isOpen || Date.now() < this.#retryAt || (!target.owned && this.#connectStarted)) return;
     this.#connectStarted = true;
     this.#clusterConnecting = true;
     this.#attempt(() => target.cluster.connect());
+  }
+
+  /**
+   * node-redis's reconnect strategy for a client of ours: the backoff delay while the connection is
+   * wanted (operations in flight, or one found it down within {@link RECONNECT_WHILE_IDLE_MS}), else
+   * `false`, which stops node-redis's reconnect loop (its timer would keep an idle process alive
+   * forever while Redis is down); the next operation reopens the client.
+   */
+  #reconnectIn(retries: number): number | false {
+    if (this.#closing) return false;
+    if (this.#pending > 0 || Date.now() - this.#wantedAt < RECONNECT_WHILE_IDLE_MS) return reconnectDelay(retries);
+    return false;
   }
 
   #attempt(connect: () => Promise<unknown>): void {
@@ -404,13 +335,13 @@ export class RedisConnection {
     connecting.then(
       () => {
         this.#clusterConnecting = false;
-        this.#clusterAttempts = 0;
+        this.#attempts = 0;
         this.#healthy = true;
         this.#endFirstAttempt?.();
       },
       (error: unknown) => {
         this.#clusterConnecting = false;
-        this.#clusterRetryAt = Date.now() + reconnectDelay(this.#clusterAttempts++);
+        this.#retryAt = Date.now() + reconnectDelay(this.#attempts++);
         this.#backgroundError(error);
         this.#endFirstAttempt?.();
       },
@@ -447,11 +378,11 @@ export class RedisConnection {
 }
 
 /** An operation as messages name it: `GET "mimic:…"`. */
-function describe(verb: string, label: string): string {
+export function describe(verb: string, label: string): string {
   return `${verb} ${JSON.stringify(label)}`;
 }
 
-function send(target: Target, redisKey: RedisArgument, readonly: boolean, args: ReadonlyArray<RedisArgument>): Promise<unknown> {
+export function send(target: Target, redisKey: RedisArgument, readonly: boolean, args: ReadonlyArray<RedisArgument>): Promise<unknown> {
   return target.kind === "client"
     ? target.client.sendCommand(args, BUFFERS)
     : target.cluster.sendCommand(redisKey, readonly, args, BUFFERS);

@@ -4,32 +4,46 @@ import { InvalidTagError, UnserializableValueError } from "./errors.js";
 import { tagBytes } from "./keys.js";
 
 /**
- * Entry layout in Redis (format 2):
+ * Entry layout in Redis (format 3):
  *
  * | bytes | meaning |
  * | ----- | ------- |
  * | 1     | `0x6d` ("m") |
- * | 1     | format version (2) |
+ * | 1     | format version (3) |
  * | 1     | flags: bit 0 = signed (an HMAC follows the tags) |
  * | 1 + n | serializer-name length, then the name (UTF-8) |
  * | 2 + … | tag count (uint16 BE), then per tag its length (uint16 BE) and bytes ({@link tagBytes}) |
+ * | 8     | only when tagged: the entry's start, in microseconds of Redis server time (uint64 BE) |
  * | 32    | only when signed: HMAC-SHA256 with the secret over the state prefix, the entry's key and every other byte (header and payload) |
  * | rest  | the serializer's bytes |
  *
  * The header lets a reader tell a Mimic entry written by its own serializer from garbage, another
  * format or another serializer's bytes, and report those as a corrupt entry (a miss) instead of
- * deserializing them. The tags let `invalidateTags` check, on the server, that an entry still carries
- * the tag it is invalidating (an entry rewritten without it stays). A Redis "nil" is the only miss;
+ * deserializing them. The tags and the start let a read check the entry against its tags' records
+ * (see tag-records.ts): it is stale once any of them is missing or stamped at or after its start.
+ * A Redis "nil" is the only miss;
  * a stored `undefined` is a header followed by the serializer's encoding of `undefined`.
  */
 /** First byte of every entry. */
 export const ENTRY_MAGIC = 0x6d;
 const MAGIC = ENTRY_MAGIC;
 /** Version of the entry layout; bumped when the header changes. */
-export const ENTRY_FORMAT_VERSION = 2;
+export const ENTRY_FORMAT_VERSION = 3;
 const SIGNED = 0x01;
 const MAC_LENGTH = 32;
 const MAX_U16 = 0xffff;
+const START_LENGTH = 8;
+/** The tags of every untagged entry (shared: the hot path allocates nothing for them). */
+const NO_TAGS: Buffer[] = [];
+
+/** An entry as stored: its value, and for a tagged entry its tags (as bytes) and start. */
+export interface StoredEntry {
+  readonly entry: CacheEntry;
+  /** The tags' bytes ({@link tagBytes}); empty for an untagged entry. */
+  readonly tags: readonly Buffer[];
+  /** Microseconds of Redis server time at or before the moment the value's execution began; 0 untagged. */
+  readonly start: number;
+}
 
 function hex(byte: number | undefined): string {
   return byte === undefined ? "none" : `0x${byte.toString(16).padStart(2, "0")}`;
@@ -62,17 +76,23 @@ export class EntryCodec {
    * @throws UnserializableValueError when the serializer cannot encode the value; InvalidTagError for
    *   more than 65,535 tags or a tag over 65,535 bytes.
    */
-  encode(value: unknown, key: string, tags?: readonly string[]): Uint8Array {
-    let payload: Uint8Array;
+  encode(value: unknown, key: string, tags?: readonly string[], start = 0): Uint8Array {
+    return this.#assemble(this.#serialize(value, key), key, tags, start);
+  }
+
+  #serialize(value: unknown, key: string): Uint8Array {
     try {
-      payload = this.#serializer.serialize(value);
+      return this.#serializer.serialize(value);
     } catch (error) {
       throw new UnserializableValueError(
         `cannot store the value for "${key}": serializer "${this.#serializer.name}" failed: ${(error as Error).message}`,
         { cause: error },
       );
     }
-    const header = tags === undefined || tags.length === 0 ? this.#untagged : this.#taggedHeader(tags, key);
+  }
+
+  #assemble(payload: Uint8Array, key: string, tags: readonly string[] | undefined, start: number): Uint8Array {
+    const header = tags === undefined || tags.length === 0 ? this.#untagged : this.#taggedHeader(tags, key, start);
     const macLength = this.#secret === undefined ? 0 : MAC_LENGTH;
     const bytes = new Uint8Array(header.length + macLength + payload.length);
     bytes.set(header, 0);
@@ -84,12 +104,28 @@ export class EntryCodec {
   }
 
   /**
+   * Serializes `value` and checks `tags` now, and returns how to build the entry's bytes once its
+   * start (microseconds of server time, for a tagged entry) is known.
+   * @throws UnserializableValueError, InvalidTagError as {@link EntryCodec.encode}
+   */
+  prepare(value: unknown, key: string, tags: readonly string[]): (start: number) => Uint8Array {
+    const payload = this.#serialize(value, key);
+    if (tags.length > 0) this.#taggedHeader(tags, key, 0);
+    return (start) => this.#assemble(payload, key, tags, start);
+  }
+
+  /**
    * The entry stored in `bytes`.
    * @throws CorruptEntryError when the bytes are not an entry of this format and serializer, are
    *   unsigned or wrongly signed while this codec has a secret (or signed while it has none), or do
    *   not deserialize; the message names `key`. Nothing is deserialized before those checks pass.
    */
   decode(bytes: Uint8Array, key: string): CacheEntry {
+    return this.decodeStored(bytes, key).entry;
+  }
+
+  /** Like {@link EntryCodec.decode}, with the tags and start of a tagged entry. */
+  decodeStored(bytes: Uint8Array, key: string): StoredEntry {
     const fixed = this.#fixed;
     const where = (): string => `the entry under "${key}" (${bytes.length} bytes)`;
     if (bytes.length < fixed.length + 2 || bytes[0] !== MAGIC || bytes[1] !== ENTRY_FORMAT_VERSION ||
@@ -107,7 +143,18 @@ export class EntryCodec {
     let end = fixed.length;
     let count = readU16(bytes, end);
     end += 2;
-    while (count-- > 0 && end <= bytes.length) end += 2 + readU16(bytes, end);
+    let tags: Buffer[] = NO_TAGS;
+    let start = 0;
+    if (count > 0) {
+      tags = [];
+      while (count-- > 0 && end <= bytes.length) {
+        const length = readU16(bytes, end);
+        tags.push(Buffer.from(bytes.buffer, bytes.byteOffset + end + 2, Math.max(0, Math.min(length, bytes.length - end - 2))));
+        end += 2 + length;
+      }
+      if (end + START_LENGTH <= bytes.length) start = Number(Buffer.from(bytes.buffer, bytes.byteOffset + end, START_LENGTH).readBigUInt64BE());
+      end += START_LENGTH;
+    }
     if (end > bytes.length || (signed && end + MAC_LENGTH > bytes.length)) {
       throw new CorruptEntryError(`${where()} is truncated inside its header`);
     }
@@ -122,7 +169,7 @@ export class EntryCodec {
       }
     }
     try {
-      return { value: this.#serializer.deserialize(bytes.subarray(payloadStart)) };
+      return { entry: { value: this.#serializer.deserialize(bytes.subarray(payloadStart)) }, tags, start };
     } catch (error) {
       throw new CorruptEntryError(
         `the entry under "${key}" does not deserialize with serializer "${this.#serializer.name}": ${(error as Error).message}`,
@@ -141,7 +188,7 @@ export class EntryCodec {
     return createHmac("sha256", this.#secret!).update(lengths).update(this.#prefix).update(keyBytes).update(header).update(payload).digest();
   }
 
-  #taggedHeader(tags: readonly string[], key: string): Buffer {
+  #taggedHeader(tags: readonly string[], key: string, start: number): Buffer {
     const unique = [...new Set(tags)];
     if (unique.length > MAX_U16) throw new InvalidTagError(`cannot store "${key}" with ${unique.length} tags: at most ${MAX_U16}`);
     const parts: Buffer[] = [this.#fixed, u16(unique.length)];
@@ -152,6 +199,9 @@ export class EntryCodec {
       }
       parts.push(u16(encoded.length), encoded);
     }
+    const startBytes = Buffer.alloc(START_LENGTH);
+    startBytes.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(start))));
+    parts.push(startBytes);
     return Buffer.concat(parts);
   }
 

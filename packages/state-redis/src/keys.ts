@@ -14,9 +14,10 @@ export const MAX_KEY_LENGTH = 512;
  */
 const ILL_FORMED_MARK = 0xff;
 /**
- * Starts the state's own keys (tag sets, leases) right after the prefix. Like 0xff it never occurs in
+ * Starts the state's own keys (tag and fence records, leases) right after the prefix. Like 0xff it never occurs in
  * UTF-8, and an ill-formed key has 0xff there, so no entry key can ever equal one of them, whatever
- * the entry's key (`"tag:x"` included). `clear()` removes them with the entries.
+ * the entry's key (`"tag:x"` included). `clear()` removes them with the entries (invalidation fences
+ * excepted: they must outlive the writes they refuse).
  */
 const INTERNAL_MARK = 0xfe;
 const NAMESPACE_END = "|";
@@ -53,7 +54,7 @@ export function toRedisKey(prefix: string, key: string): string | Buffer {
 
 /**
  * The Mimic key that a local layer may hold for the Redis key `redisKey` under `prefix` (its UTF-8
- * bytes), or `undefined` for a key outside the prefix, an internal key (tag set, lease) or an
+ * bytes), or `undefined` for a key outside the prefix, an internal key (record, lease) or an
  * ill-formed key: the layer never holds those. (A shortened key comes back shortened; no copy is held
  * under that either.)
  */
@@ -80,9 +81,64 @@ function internalKey(prefix: string, kind: string, name: Buffer | string): Buffe
   return Buffer.concat([Buffer.from(prefix, "utf8"), Buffer.from([INTERNAL_MARK]), Buffer.from(kind, "latin1"), Buffer.from(name)]);
 }
 
-/** The Redis set listing the keys of the entries written with `tag`: `prefix + 0xfe + "tag:" + tag`. */
-export function tagSetKey(prefix: string, tag: string): Buffer {
-  return internalKey(prefix, "tag:", tagBytes(tag));
+/**
+ * Starts every tag record after the prefix and 0xfe. The braces make all the records of a state one
+ * Redis Cluster hash slot (the first `{…}` of the key is within this common start, whatever the
+ * prefix), so one script reads or stamps several atomically, against one server clock.
+ */
+const TAG_RECORD = "{tagv}";
+
+/**
+ * The record of a tag (given as {@link tagBytes}): `prefix + 0xfe + "{tagv}" + tag`, a string holding
+ * the Redis server time of the tag's last invalidation, in microseconds (see tag-records.ts).
+ */
+export function tagRecordKey(prefix: string, tag: Buffer): Buffer {
+  return internalKey(prefix, TAG_RECORD, tag);
+}
+
+/**
+ * The tag (its bytes as a latin1 string: one char per byte, lossless) whose record is the Redis key
+ * `redisKey` under `prefix` (UTF-8 bytes), or `undefined` when it is not a tag record.
+ */
+export function tagIdOfRecordKey(prefix: Buffer, redisKey: Buffer): string | undefined {
+  const head = prefix.length + 1 + TAG_RECORD.length;
+  if (redisKey.length < head || redisKey[prefix.length] !== INTERNAL_MARK) return undefined;
+  if (redisKey.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) return undefined;
+  if (redisKey.toString("latin1", prefix.length + 1, head) !== TAG_RECORD) return undefined;
+  // A fence record, not a tag's.
+  if (redisKey[head] === INTERNAL_MARK) return undefined;
+  return redisKey.toString("latin1", head);
+}
+
+/**
+ * What a fence record covers: one key, one namespace (what `fn.clear()` deletes), or the whole state.
+ * Fence records sit among the tag records (same cluster slot) behind a 0xfe byte, which no tag's
+ * bytes start with (UTF-8 never holds 0xfe; an ill-formed tag starts with 0xff).
+ */
+export type FenceScope = "key" | "namespace" | "state";
+
+/** The record stamped when `name` (a key, a namespace, or "" for the state) is invalidated. */
+export function fenceRecordKey(prefix: string, scope: FenceScope, name: string): Buffer {
+  const bytes = scope === "key" ? Buffer.from(toRedisKey("", name)) : Buffer.from(name, "utf16le");
+  return internalKey(prefix, TAG_RECORD, Buffer.concat([Buffer.from([INTERNAL_MARK]), Buffer.from(`${scope}:`, "latin1"), bytes]));
+}
+
+/**
+ * The state's tag epoch: the server time of its latest tag invalidation (kept forever, and by
+ * `clear()`). A tag record found missing is recreated with this stamp (see CHECK_RECORDS).
+ */
+export function tagEpochKey(prefix: string): Buffer {
+  return internalKey(prefix, TAG_RECORD, Buffer.concat([Buffer.from([INTERNAL_MARK]), Buffer.from("tags", "latin1")]));
+}
+
+/** The start of every fence record of a state (`clear()` keeps them: they must outlive flights). */
+export function fencePrefix(prefix: string): Buffer {
+  return internalKey(prefix, TAG_RECORD, Buffer.from([INTERNAL_MARK]));
+}
+
+/** A tag's id in the local layer: its bytes ({@link tagBytes}) as a latin1 string. */
+export function tagId(tag: Buffer): string {
+  return tag.toString("latin1");
 }
 
 /** The lease of `key` (`lock`): `prefix + 0xfe + "lock:" + the key as its entry is stored (unprefixed)`. */

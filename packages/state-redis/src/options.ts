@@ -1,4 +1,5 @@
 import { ConfigError, InvalidOptionError, v8Serializer, type Serializer, type StateError } from "@mimic/core";
+import { describeValue, MIN_SECRET_BYTES, rejectUnknownOptions } from "@mimic/core/state-kit";
 import type { RedisClientLike, RedisClusterLike } from "./client-types.js";
 import { isWellFormedText } from "./keys.js";
 import { resolveLocalOptions, type LocalLayerOptions, type ResolvedLocalOptions } from "./local/local-options.js";
@@ -18,7 +19,8 @@ export interface RedisStateOptions {
    */
   client?: RedisClientLike | RedisClusterLike;
   /**
-   * Prepended to every key; `clear()` removes exactly the keys that start with it. Must not be empty.
+   * Prepended to every key; `clear()` removes the keys that start with it (except the
+   * state's invalidation fences, kept 6 hours). Must not be empty.
    * States with nested prefixes (`"app:"` and `"app:users:"`) share keys for `clear()`: pick disjoint ones.
    * @default "mimic:"
    */
@@ -89,21 +91,10 @@ export interface ResolvedOptions {
   readonly local: ResolvedLocalOptions | undefined;
 }
 
-/** The shortest {@link RedisStateOptions.secret} accepted, in bytes. */
-export const MIN_SECRET_BYTES = 16;
+/** The shortest {@link RedisStateOptions.secret} accepted, in bytes (core's one constant). */
+export { MIN_SECRET_BYTES };
 
-const knownOptions = new Set(["url", "client", "prefix", "serializer", "timeout", "onError", "secret", "local"]);
-
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
-  if (typeof value === "bigint") return `${value}n`;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
+const knownOptions = ["url", "client", "prefix", "serializer", "timeout", "onError", "secret", "local"] as const;
 
 /** Whether `value` looks like a node-redis cluster (it routes by key and knows its masters). */
 export function isClusterLike(value: RedisClientLike | RedisClusterLike): value is RedisClusterLike {
@@ -113,16 +104,16 @@ export function isClusterLike(value: RedisClientLike | RedisClusterLike): value 
 
 function checkUrl(url: unknown, from: string): string {
   if (typeof url !== "string") {
-    throw new InvalidOptionError(`RedisState: ${from} must be a string like "redis://127.0.0.1:6379", got ${show(url)}`);
+    throw new InvalidOptionError(`RedisState: ${from} must be a string like "redis://127.0.0.1:6379", got ${describeValue(url)}`);
   }
   let protocol: string;
   try {
     protocol = new URL(url).protocol;
   } catch {
-    throw new InvalidOptionError(`RedisState: ${from} is not a valid URL: ${show(url)}`);
+    throw new InvalidOptionError(`RedisState: ${from} is not a valid URL: ${describeValue(url)}`);
   }
   if (protocol !== "redis:" && protocol !== "rediss:") {
-    throw new InvalidOptionError(`RedisState: ${from} must use redis:// or rediss://, got ${show(url)}`);
+    throw new InvalidOptionError(`RedisState: ${from} must use redis:// or rediss://, got ${describeValue(url)}`);
   }
   return url;
 }
@@ -132,7 +123,7 @@ function checkClient(client: unknown): ConnectionSource {
   if (typeof candidate !== "object" || candidate === null || typeof candidate.sendCommand !== "function" ||
     typeof candidate.connect !== "function") {
     throw new InvalidOptionError(
-      `RedisState: client must be a node-redis client or cluster (from createClient() or createCluster()), got ${show(client)}`,
+      `RedisState: client must be a node-redis client or cluster (from createClient() or createCluster()), got ${describeValue(client)}`,
     );
   }
   const typed = candidate as RedisClientLike | RedisClusterLike;
@@ -143,7 +134,7 @@ function resolveSource(options: RedisStateOptions): ConnectionSource {
   const hasUrl = options.url !== undefined;
   const hasClient = options.client !== undefined;
   if (hasUrl && hasClient) {
-    throw new ConfigError(`RedisState: pass either url or client, not both (url ${show(options.url)} and a client were given)`);
+    throw new ConfigError(`RedisState: pass either url or client, not both (url ${describeValue(options.url)} and a client were given)`);
   }
   // An explicit option wins over the environment: a client passed in code must not be replaced by a
   // REDIS_URL that happens to be set for something else.
@@ -163,12 +154,12 @@ function checkSerializer(serializer: unknown): Serializer {
   if (typeof candidate !== "object" || candidate === null || typeof candidate.serialize !== "function" ||
     typeof candidate.deserialize !== "function" || typeof candidate.name !== "string") {
     throw new InvalidOptionError(
-      `RedisState: serializer must be { name, serialize, deserialize } (like v8Serializer), got ${show(serializer)}`,
+      `RedisState: serializer must be { name, serialize, deserialize } (like v8Serializer), got ${describeValue(serializer)}`,
     );
   }
   const nameBytes = Buffer.byteLength(candidate.name, "utf8");
   if (nameBytes === 0 || nameBytes > 255) {
-    throw new InvalidOptionError(`RedisState: serializer.name must have 1 to 255 bytes, got ${show(candidate.name)}`);
+    throw new InvalidOptionError(`RedisState: serializer.name must have 1 to 255 bytes, got ${describeValue(candidate.name)}`);
   }
   return candidate as Serializer;
 }
@@ -176,7 +167,7 @@ function checkSerializer(serializer: unknown): Serializer {
 function checkTimeout(timeout: unknown): number {
   if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMEOUT_MS) {
     throw new InvalidOptionError(
-      `RedisState: timeout must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS}, got ${show(timeout)}`,
+      `RedisState: timeout must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS}, got ${describeValue(timeout)}`,
     );
   }
   return timeout;
@@ -197,27 +188,21 @@ function checkSecret(secret: unknown): Uint8Array {
 /** Checks every option (unknown names included) and applies the defaults. */
 export function resolveOptions(options: RedisStateOptions | undefined): ResolvedOptions {
   if (options !== undefined && (typeof options !== "object" || options === null)) {
-    throw new InvalidOptionError(`RedisState: options must be an object, got ${show(options)}`);
+    throw new InvalidOptionError(`RedisState: options must be an object, got ${describeValue(options)}`);
   }
   const given = options ?? {};
-  for (const name of Object.keys(given)) {
-    if (!knownOptions.has(name)) {
-      throw new InvalidOptionError(
-        `RedisState: unknown option ${show(name)} (known: ${[...knownOptions].join(", ")})`,
-      );
-    }
-  }
+  rejectUnknownOptions("RedisState", given, knownOptions);
   const prefix = given.prefix ?? DEFAULT_PREFIX;
   if (typeof prefix !== "string" || prefix === "") {
     throw new InvalidOptionError(
-      `RedisState: prefix must be a non-empty string (an empty one would let clear() remove every key), got ${show(prefix)}`,
+      `RedisState: prefix must be a non-empty string (an empty one would let clear() remove every key), got ${describeValue(prefix)}`,
     );
   }
   if (!isWellFormedText(prefix)) {
-    throw new InvalidOptionError(`RedisState: prefix must be well-formed text (it has a lone surrogate), got ${show(prefix)}`);
+    throw new InvalidOptionError(`RedisState: prefix must be well-formed text (it has a lone surrogate), got ${describeValue(prefix)}`);
   }
   if (given.onError !== undefined && typeof given.onError !== "function") {
-    throw new InvalidOptionError(`RedisState: onError must be a function, got ${show(given.onError)}`);
+    throw new InvalidOptionError(`RedisState: onError must be a function, got ${describeValue(given.onError)}`);
   }
   return {
     source: resolveSource(given),

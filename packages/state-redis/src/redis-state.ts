@@ -6,17 +6,33 @@ import {
   type CacheEntry,
   type LockingState,
   type PrefixDeletingState,
+  type FencingState,
   type SetOptions,
   type TaggingState,
 } from "@mimic/core";
-import { type LocalReader, type LocallyCachedState } from "@mimic/core/state-kit";
+import { type LocalReader } from "@mimic/core/state-kit";
 import { randomBytes } from "node:crypto";
+import { releaseLease, takeLease } from "./commands.js";
 import { RedisConnection } from "./connection.js";
-import { EntryCodec } from "./entry-codec.js";
-import { heldKeyOf, lockKey, matchPattern, prefixPatterns, tagBytes, tagSetKey, toRedisKey } from "./keys.js";
-import { LocalLayer, type FillTicket, type LocalLayerStats } from "./local/local-layer.js";
+import { EntryCodec, type StoredEntry } from "./entry-codec.js";
+import { fencePrefix, fenceRecordKey, lockKey, tagEpochKey, matchPattern, prefixPatterns, tagId, tagRecordKey, toRedisKey } from "./keys.js";
+import { LocalLayer, type LocalLayerStats } from "./local/local-layer.js";
 import { resolveOptions, type RedisStateOptions } from "./options.js";
+import { invalidating, prefixFence, writeFenced } from "./fences.js";
+import { ServerClock } from "./server-clock.js";
+import { isFresh, RECORD_RETAIN_MS, tagsAsBytes, writeTagged } from "./tag-records.js";
+import {
+  deleteIfEqual,
+  deleteKey,
+  deleteMatching,
+  getBytesWithTtl,
+  setBytes,
+  stampRecords,
+  type Steps,
+} from "./steps.js";
+import { StepRunner } from "./step-runner.js";
 import { SyncBridge } from "./sync/bridge.js";
+import { WORKER_BOOT_ALLOWANCE_MS } from "./sync/host.js";
 
 /**
  * A Mimic state on Redis or Redis Cluster (node-redis 5), shared by every process that uses the same
@@ -32,23 +48,46 @@ import { SyncBridge } from "./sync/bridge.js";
  * Mime.setConfig(new Config({ state: RedisState, stateOptions: { url: "redis://127.0.0.1:6379" } }));
  * ```
  */
-export class RedisState implements TaggingState, PrefixDeletingState, LockingState, LocallyCachedState {
-  /** The prefix of every key this state writes; `clear()` removes exactly these keys. */
+export class RedisState implements TaggingState, PrefixDeletingState, LockingState, FencingState {
+  /**
+   * Writes are fenced by invalidations: a `set`/`setSync` given `startedAt` (Mimic passes when the
+   * execution began) is not stored if its key was invalidated (`delete`, a `deletePrefix` covering
+   * it, `clear`, `invalidateTags` of one of its tags) at or after that moment, by any process. See
+   * the README's "Invalidation fences" section.
+   */
+  readonly fencesWrites = true as const;
+  /** The prefix of every key this state writes; `clear()` removes these keys (invalidation fences aside). */
   readonly prefix: string;
   /** Milliseconds each Redis round trip may take. */
   readonly timeout: number;
+  /**
+   * The entry the local layer holds for `key`, without any I/O: `undefined` when the layer does not
+   * hold it (which is not a miss: {@link RedisState.get} then asks Redis). Mimic calls it before `get`.
+   *
+   * Present only when the `local` option is on (the member is `undefined` otherwise), so that a state
+   * without the layer does not claim the local-copy capability.
+   */
+  readonly getLocal: ((key: string) => CacheEntry | undefined) | undefined;
+  /**
+   * Reads of the local layer by argument for one key namespace, for Mimic's fast path (one or two
+   * primitive arguments). Present only when the `local` option is on, like {@link RedisState.getLocal}.
+   */
+  readonly localReader: ((namespace: string) => LocalReader) | undefined;
   readonly #codec: EntryCodec;
   readonly #connection: RedisConnection;
   readonly #bridge: SyncBridge;
   /** The local layer (`local` option), or `undefined` when it is off. */
   readonly #local: LocalLayer | undefined;
-  #closed = false;
   /**
-   * Tagged writes in flight (several round trips: tag sets, then the entry). Invalidations, deletes
-   * and clears of this state wait for them first, so that a write this process started before an
-   * invalidation is never stored after it (a plain SET is one command, ordered on the connection).
+   * The key {@link RedisState.getLocal} last found missing. Mimic reads the local copy, then calls
+   * `get`/`getSync` for the same key at once: that read need not look at the local copy again.
    */
-  readonly #taggedWrites = new Set<Promise<void>>();
+  #localMiss: string | undefined;
+  #closed = false;
+  readonly #run: StepRunner;
+  /** This process's clock converted to the server's that stamps invalidations (for `startedAt`). */
+  readonly #clock: ServerClock;
+  readonly #cluster: boolean;
 
   /**
    * Creates the state; nothing connects until the first operation.
@@ -63,10 +102,26 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     const settings = { timeout: resolved.timeout, onError: resolved.onError };
     this.#connection = RedisConnection.fromSource(resolved.source, settings);
     this.#bridge = new SyncBridge(() => this.#connection.spec(), resolved.timeout, resolved.onError);
-    this.#local =
+    const local =
       resolved.local === undefined
         ? undefined
         : new LocalLayer(resolved.local, () => this.#connection.spec(), resolved.prefix, resolved.timeout, resolved.onError);
+    this.#local = local;
+    this.#clock = new ServerClock(fencePrefix(resolved.prefix));
+    this.#cluster = resolved.source.kind === "cluster";
+    // The first operation of any kind starts the local layer's tracking, before the first read.
+    this.#run = new StepRunner(this.#connection, this.#bridge, () => local?.start());
+    if (local === undefined) {
+      this.getLocal = undefined;
+      this.localReader = undefined;
+    } else {
+      this.getLocal = (key) => {
+        const held = local.get(key);
+        this.#localMiss = held === undefined ? key : undefined;
+        return held;
+      };
+      this.localReader = (namespace) => local.reader(namespace);
+    }
   }
 
   /**
@@ -75,57 +130,34 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    *   entry of this serializer: treat as a miss; the next `set` overwrites them), StateClosedError
    */
   get(key: string): Promise<CacheEntry | undefined> {
-    // Not an async function: the hit path is one promise chain shorter (it is measured against a raw
-    // GET). The try keeps the promise contract: nothing is ever thrown synchronously.
     if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
-    const local = this.#local;
-    if (local !== undefined) {
-      const held = local.get(key);
-      return held !== undefined ? Promise.resolve(held) : this.#getAndFill(local, key);
-    }
-    try {
-      return this.#connection
-        .get(toRedisKey(this.prefix, key), key)
-        .then((bytes) => (bytes === null ? undefined : this.#codec.decode(bytes, key)));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /** A read from Redis whose answer may fill the local layer (GET and PTTL, pipelined). */
-  async #getAndFill(local: LocalLayer, key: string): Promise<CacheEntry | undefined> {
-    const redisKey = toRedisKey(this.prefix, key);
-    const ticket = local.begin(key);
-    if (ticket === undefined) {
-      const bytes = await this.#connection.get(redisKey, key);
-      return bytes === null ? undefined : this.#codec.decode(bytes, key);
-    }
-    let entry: CacheEntry | undefined;
-    try {
-      const [bytes, pttl] = await this.#connection.getWithTtl(redisKey, key);
-      entry = bytes === null ? undefined : this.#codec.decode(bytes, key);
-      if (entry !== undefined) local.fill(ticket, key, entry, pttl, bytes!.length);
-    } finally {
-      if (entry === undefined) local.abandon(ticket);
-    }
-    return entry;
+    return this.#run.async(this.#local === undefined ? this.#readRedis(key) : this.#read(key));
   }
 
   /**
-   * The entry the local layer holds for `key`, without any I/O: `undefined` when the layer is off or
-   * does not hold it (which is not a miss: {@link RedisState.get} then asks Redis). Mimic calls it
-   * before `get`.
+   * Synchronous {@link RedisState.get}, through the worker thread. The first synchronous call of a state
+   * also waits for the worker to start (bounded, see the README).
    */
-  getLocal(key: string): CacheEntry | undefined {
-    return this.#local?.get(key);
+  getSync(key: string): CacheEntry | undefined {
+    return this.#run.sync(this.#local === undefined ? this.#readRedis(key) : this.#read(key));
   }
 
   /**
-   * Reads of the local layer by argument for one key namespace, for Mimic's fast path (one or two
-   * primitive arguments). With the layer off, every read answers `undefined`.
+   * Resolves when the state is ready to serve repeat hits from the local layer: Redis tracking (which
+   * keeps the layer coherent) is established, so reads from then on fill the layer. Resolves at once
+   * when the `local` option is off. Without it, tracking still starts with the state's first
+   * operation, and the reads sent before it holds (typically the first 0.1–0.3 s of a process) go to
+   * Redis without filling the layer; `await state.ready()` at start-up makes the first repeated
+   * reads local hits. Also starts connecting.
+   * @throws (rejects) StateTimeoutError when tracking is not established within
+   *   {@link WORKER_BOOT_ALLOWANCE_MS} + `timeout` (Redis down, or older than 6): reads then go to
+   *   Redis as without the layer, and tracking keeps trying; SyncWorkerError when the worker thread
+   *   cannot start; StateClosedError after close()
    */
-  localReader(namespace: string): LocalReader {
-    return this.#local?.reader(namespace) ?? { namespace, getLone: notHeld, getPair: notHeld, get: notHeld };
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
+    this.#connection.warmUp();
+    return this.#local === undefined ? Promise.resolve() : this.#local.ready(WORKER_BOOT_ALLOWANCE_MS + this.timeout);
   }
 
   /**
@@ -139,64 +171,49 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   /**
    * Stores `value`, replacing any entry, its expiry and its tags. `ttl` in seconds becomes `PX`
    * milliseconds (rounded up); `null` never expires; `0` removes the entry (it would be expired at once).
-   * `options.tags` tags the entry for {@link RedisState.invalidateTags}: the tags are written in the
-   * entry and its key is added to one Redis set per tag, which lives at least as long as the entry.
+   * `options.tags` tags the entry for {@link RedisState.invalidateTags}: the tags and the entry's
+   * start are written in the entry, and each tag's record is read first (created if missing, kept at
+   * least as long as the entry); an entry is only served while all its tags' records exist and were
+   * stamped before its start (see the README's "Tags" section).
    * @throws (rejects) UnserializableValueError, InvalidTagError, StateTimeoutError, RedisUnavailableError,
    *   InvalidTtlError
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     this.#open();
-    return this.#changing((local) => local.drop(key), () => this.#set(key, value, ttl, options));
-  }
-
-  async #set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
-    const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.set("${key}")`));
-    const redisKey = toRedisKey(this.prefix, key);
-    if (px === 0) return this.#connection.delete(redisKey, key);
-    const tags = options?.tags;
-    if (tags === undefined || tags.length === 0) return this.#connection.set(redisKey, this.#codec.encode(value, key), px, key);
-    const bytes = this.#codec.encode(value, key, tags);
-    const write = this.#connection.setTagged(redisKey, bytes, px, this.#tagKeys(tags), key);
-    const tracked = write.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#taggedWrites.add(tracked);
-    void tracked.then(() => this.#taggedWrites.delete(tracked));
+    const write = this.#run.async(this.#write(key, value, ttl, options, "set"));
+    if (options?.tags !== undefined && options.tags.length > 0) this.#run.track(write);
     return write;
   }
 
-  /** Resolves once the tagged writes in flight now have settled (each is bounded by the timeout). */
-  async #afterTaggedWrites(): Promise<void> {
-    if (this.#taggedWrites.size > 0) await Promise.all([...this.#taggedWrites]);
+  /** Synchronous {@link RedisState.set}, through the worker thread. */
+  setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
+    this.#run.sync(this.#write(key, value, ttl, options, "setSync"));
   }
 
   /** Removes the entry under `key`, if any. */
   async delete(key: string): Promise<void> {
     this.#open();
-    return this.#changing(
-      (local) => local.drop(key),
-      async () => {
-        await this.#afterTaggedWrites();
-        return this.#connection.delete(toRedisKey(this.prefix, key), key);
-      },
-    );
+    return this.#run.async(this.#delete(key));
+  }
+
+  /** Synchronous {@link RedisState.delete}, through the worker thread. */
+  deleteSync(key: string): void {
+    this.#run.sync(this.#delete(key));
   }
 
   /**
-   * Removes every key under this state's prefix (`SCAN MATCH` + batched `UNLINK`, on every master of a
+   * Removes every key under this state's prefix except its invalidation fences, after stamping the
+   * state's fence (so that no write whose execution began before it lands) (`SCAN MATCH` + batched `UNLINK`, on every master of a
    * cluster); never `FLUSHDB`. Each round trip is bounded by the timeout, not the whole scan.
    */
   async clear(): Promise<void> {
     this.#open();
-    return this.#changing(
-      (local) => local.flush(),
-      async () => {
-        await this.#afterTaggedWrites();
-        const pattern = matchPattern(this.prefix);
-        return this.#connection.clear([pattern], pattern);
-      },
-    );
+    return this.#run.async(this.#clear());
+  }
+
+  /** Synchronous {@link RedisState.clear}, through the worker thread; blocks while the scan progresses. */
+  clearSync(): void {
+    this.#run.sync(this.#clear());
   }
 
   /**
@@ -207,52 +224,35 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   async deletePrefix(prefix: string): Promise<void> {
     this.#open();
-    return this.#changing(
-      (local) => local.dropPrefix(prefix),
-      async () => {
-        await this.#afterTaggedWrites();
-        return this.#connection.clear(prefixPatterns(this.prefix, prefix), `${prefix}*`);
-      },
-    );
+    return this.#run.async(this.#deletePrefix(prefix));
   }
 
   /** Synchronous {@link RedisState.deletePrefix}, through the worker thread. */
   deletePrefixSync(prefix: string): void {
-    const label = `${prefix}*`;
-    this.#changingSync(
-      (local) => local.dropPrefix(prefix),
-      () => this.#sync({ op: "clear", patterns: prefixPatterns(this.prefix, prefix), label }, "SCAN MATCH", label),
-    );
+    this.#run.sync(this.#deletePrefix(prefix));
   }
 
   /**
-   * Removes every entry that was written with any of `tags` and still carries it: the members of each
-   * tag's set are popped and each entry is unlinked, on the server, only if its header lists the tag
-   * (an entry written again without the tag stays). A key tagged by a write running meanwhile stays
-   * listed for the next invalidation. Rejects if any round trip fails; entries may then remain.
-   * Local copies (this process's and, through Redis's invalidations, every other's) of exactly the
-   * keys the tag sets listed are dropped; if an invalidation fails part-way, this process's local
-   * layer is dropped whole, since which entries went is then unknown.
+   * Makes every entry written with any of `tags` stale, in every process: the tags' records are
+   * stamped with the Redis server's time (one script), and an entry whose start
+   * is not before its tags' stamps is never served again (it is deleted when next read, or expires).
+   * Atomic and safe to retry: if it rejects (connection lost), calling it again stamps every tag. Entries written later with the tag are fresh. Local copies carrying a tag are
+   * dropped in this process at once and in every other as Redis reports the record's change.
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     this.#open();
+    const unique = tagsAsBytes(tags);
     const local = this.#local;
-    let listed: Buffer[];
     try {
-      await this.#afterTaggedWrites();
-      const sets = [...new Set(tags)].map((tag) => this.#connection.invalidateTag(tagSetKey(this.prefix, tag), tagBytes(tag), `tag ${tag}`));
-      listed = (await Promise.all(sets)).flat();
-    } catch (error) {
-      local?.flush();
-      throw error;
-    }
-    // After the removals, not before: a read of one of these keys still in flight then cannot fill
-    // the layer with its answer (see LocalLayer.drop), and one that already did is dropped here.
-    if (local === undefined) return;
-    const prefix = Buffer.from(this.prefix, "utf8");
-    for (const redisKey of listed) {
-      const key = heldKeyOf(prefix, redisKey);
-      if (key !== undefined) local.drop(key);
+      await this.#run.settled();
+      if (unique.length > 0) {
+        const records = unique.map((tag) => tagRecordKey(this.prefix, tag));
+        await this.#run.async(stampRecords(records, RECORD_RETAIN_MS, `tags ${JSON.stringify(tags)}`, tagEpochKey(this.prefix)));
+      }
+    } finally {
+      // After the stamps (failed or not), not before: a read still in flight cannot fill the layer
+      // with an entry it judged fresh before a stamp (see LocalLayer.dropTag).
+      if (local !== undefined) for (const tag of unique) local.dropTag(tagId(tag));
     }
   }
 
@@ -269,78 +269,14 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
       throw new InvalidOptionError(`RedisState.lock("${key}"): lease must be a positive number of seconds, got ${String(lease)}`);
     }
     const token = randomBytes(16).toString("hex");
-    const held = await this.#connection.lock(lockKey(this.prefix, key), token, Math.ceil(lease * 1000), key);
+    const held = await takeLease(this.#connection, lockKey(this.prefix, key), token, Math.ceil(lease * 1000), key);
     return held ? token : undefined;
   }
 
   /** Releases the lease on `key` if `token` still holds it (a Lua compare-and-delete); else does nothing. */
   async unlock(key: string, token: string): Promise<void> {
     this.#open();
-    return this.#connection.unlock(lockKey(this.prefix, key), token, key);
-  }
-
-  /**
-   * Synchronous {@link RedisState.get}, through the worker thread. The first synchronous call of a state
-   * also waits for the worker to start (bounded, see the README).
-   */
-  getSync(key: string): CacheEntry | undefined {
-    const local = this.#local;
-    if (local !== undefined) {
-      const held = local.get(key);
-      if (held !== undefined) return held;
-      const ticket = local.begin(key);
-      if (ticket !== undefined) return this.#getSyncAndFill(local, ticket, key);
-    }
-    const bytes = this.#sync({ op: "get", key: toRedisKey(this.prefix, key), label: key }, "GET", key);
-    return bytes === null ? undefined : this.#codec.decode(bytes, key);
-  }
-
-  #getSyncAndFill(local: LocalLayer, ticket: FillTicket, key: string): CacheEntry | undefined {
-    let entry: CacheEntry | undefined;
-    try {
-      if (this.#closed) throw new StateClosedError("RedisState");
-      // A holdable key is well-formed and short: its Redis key is a string.
-      const { bytes, pttl } = this.#bridge.getWithTtl(toRedisKey(this.prefix, key) as string, key, `GET ${JSON.stringify(key)}`);
-      entry = bytes === null ? undefined : this.#codec.decode(bytes, key);
-      if (entry !== undefined) local.fill(ticket, key, entry, pttl, bytes!.length);
-    } finally {
-      if (entry === undefined) local.abandon(ticket);
-    }
-    return entry;
-  }
-
-  /** Synchronous {@link RedisState.set}, through the worker thread. */
-  setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
-    this.#changingSync((local) => local.drop(key), () => this.#setSync(key, value, ttl, options));
-  }
-
-  #setSync(key: string, value: unknown, ttl: number | null, options?: SetOptions): void {
-    const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.setSync("${key}")`));
-    const redisKey = toRedisKey(this.prefix, key);
-    if (px === 0) {
-      this.#sync({ op: "delete", key: redisKey, label: key }, "UNLINK", key);
-      return;
-    }
-    const tags = options?.tags ?? [];
-    const bytes = this.#codec.encode(value, key, tags);
-    this.#sync({ op: "set", key: redisKey, label: key, bytes, px, tagKeys: tags.length === 0 ? [] : this.#tagKeys(tags) }, "SET", key);
-  }
-
-  /** Synchronous {@link RedisState.delete}, through the worker thread. */
-  deleteSync(key: string): void {
-    this.#changingSync(
-      (local) => local.drop(key),
-      () => this.#sync({ op: "delete", key: toRedisKey(this.prefix, key), label: key }, "UNLINK", key),
-    );
-  }
-
-  /** Synchronous {@link RedisState.clear}, through the worker thread; blocks while the scan progresses. */
-  clearSync(): void {
-    const pattern = matchPattern(this.prefix);
-    this.#changingSync(
-      (local) => local.flush(),
-      () => this.#sync({ op: "clear", patterns: [pattern], label: pattern }, "SCAN MATCH", pattern),
-    );
+    return releaseLease(this.#connection, lockKey(this.prefix, key), token, key);
   }
 
   /**
@@ -351,31 +287,102 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#run.close();
     await Promise.all([this.#connection.close(), this.#bridge.close(), this.#local?.close()]);
+  }
+
+  /** Reads `key`: from the local layer when it holds it, else from Redis (filling the layer). */
+  *#read(key: string): Steps<CacheEntry | undefined> {
+    const local = this.#local;
+    if (local === undefined) return yield* this.#readRedis(key);
+    const skipLocal = this.#localMiss === key;
+    this.#localMiss = undefined;
+    if (!skipLocal) {
+      const held = local.get(key);
+      if (held !== undefined) return held;
+    }
+    const ticket = local.begin(key);
+    if (ticket === undefined) return yield* this.#readRedis(key);
+    let entry: CacheEntry | undefined;
+    try {
+      // A holdable key is well-formed and short: its Redis key is a string.
+      const redisKey = toRedisKey(this.prefix, key) as string;
+      const [bytes, pttl] = yield* getBytesWithTtl(redisKey, key);
+      if (bytes === null) return undefined;
+      const stored = this.#codec.decodeStored(bytes, key);
+      if (stored.tags.length > 0 && !(yield* this.#fresh(stored, redisKey, bytes, key))) return undefined;
+      entry = stored.entry;
+      local.fill(ticket, key, entry, pttl, bytes.length, stored.tags.map(tagId));
+    } finally {
+      if (entry === undefined) local.abandon(ticket);
+    }
+    return entry;
+  }
+
+  *#readRedis(key: string): Steps<CacheEntry | undefined> {
+    const redisKey = toRedisKey(this.prefix, key);
+    // The step itself, not getBytes(): one generator less on the hot path.
+    const bytes = (yield { op: "get", key: redisKey, label: key }) as Uint8Array | null;
+    if (bytes === null) return undefined;
+    const stored = this.#codec.decodeStored(bytes, key);
+    if (stored.tags.length > 0 && !(yield* this.#fresh(stored, redisKey, bytes, key))) return undefined;
+    return stored.entry;
+  }
+
+  /** Whether a tagged entry is fresh; a stale one is deleted, unless someone rewrote it meanwhile. */
+  *#fresh(stored: StoredEntry, redisKey: string | Uint8Array, bytes: Uint8Array, key: string): Steps<boolean> {
+    if (yield* isFresh(this.prefix, stored, key)) return true;
+    try {
+      yield* deleteIfEqual(redisKey, bytes, key);
+    } catch {
+      // Only tidying: the entry stays stale whether or not it is gone.
+    }
+    return false;
+  }
+
+  *#write(key: string, value: unknown, ttl: number | null, options: SetOptions | undefined, verb: string): Steps<void> {
+    const px = ttlToMilliseconds(validateTtl(ttl, `RedisState.${verb}("${key}")`));
+    const redisKey = toRedisKey(this.prefix, key);
+    const tags = options?.tags ?? [];
+    const startedAt = options?.startedAt;
+    let store: Steps<unknown>;
+    if (px === 0) store = deleteKey(redisKey, key);
+    else if (typeof startedAt === "number" && Number.isFinite(startedAt)) {
+      const fenced = { cluster: this.#cluster, redisKey, label: key, tags, px, build: this.#codec.prepare(value, key, tags) };
+      store = writeFenced(this.prefix, this.#clock, fenced, startedAt);
+    } else if (tags.length === 0) store = setBytes(redisKey, key, this.#codec.encode(value, key), px);
+    else store = writeTagged(this.prefix, redisKey, key, tagsAsBytes(tags), px, this.#codec.prepare(value, key, tags), undefined);
+    yield* this.#changing((local) => local.drop(key), store);
+  }
+
+  *#delete(key: string): Steps<void> {
+    const fence = fenceRecordKey(this.prefix, "key", key);
+    yield* this.#changing((local) => local.drop(key), invalidating(fence, key, deleteKey(toRedisKey(this.prefix, key), key)));
+  }
+
+  *#clear(): Steps<void> {
+    const pattern = matchPattern(this.prefix);
+    // The fences stay: they must outlive the flights they refuse.
+    const removal = deleteMatching([pattern], pattern, fencePrefix(this.prefix));
+    yield* this.#changing((local) => local.flush(), invalidating(fenceRecordKey(this.prefix, "state", ""), pattern, removal));
+  }
+
+  *#deletePrefix(prefix: string): Steps<void> {
+    const label = `${prefix}*`;
+    const removal = deleteMatching(prefixPatterns(this.prefix, prefix), label);
+    yield* this.#changing((local) => local.dropPrefix(prefix), invalidating(prefixFence(this.prefix, prefix), label, removal));
   }
 
   /**
    * Runs a write that changes what the local layer may hold, with `drop` applied to the layer before it
    * (reads in flight cannot fill it back) and after it, failed or not (reads sent meanwhile may have).
    */
-  async #changing<T>(drop: (local: LocalLayer) => void, write: () => Promise<T>): Promise<T> {
+  *#changing<T>(drop: (local: LocalLayer) => void, write: Steps<T>): Steps<T> {
     const local = this.#local;
-    if (local === undefined) return write();
+    if (local === undefined) return yield* write;
     drop(local);
     try {
-      return await write();
-    } finally {
-      drop(local);
-    }
-  }
-
-  /** Synchronous {@link RedisState.#changing}. */
-  #changingSync<T>(drop: (local: LocalLayer) => void, write: () => T): T {
-    const local = this.#local;
-    if (local === undefined) return write();
-    drop(local);
-    try {
-      return write();
+      return yield* write;
     } finally {
       drop(local);
     }
@@ -385,18 +392,4 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   #open(): void {
     if (this.#closed) throw new StateClosedError("RedisState");
   }
-
-  #tagKeys(tags: readonly string[]): Buffer[] {
-    return [...new Set(tags)].map((tag) => tagSetKey(this.prefix, tag));
-  }
-
-  #sync(request: Parameters<SyncBridge["call"]>[0], verb: string, label: string): Uint8Array | null {
-    if (this.#closed) throw new StateClosedError("RedisState");
-    return this.#bridge.call(request, `${verb} ${JSON.stringify(label)}`);
-  }
-}
-
-/** The local layer's answer when it is off: nothing is held. */
-function notHeld(): undefined {
-  return undefined;
 }

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { ENTRY_FORMAT_VERSION, ENTRY_MAGIC } from "./entry-codec.js";
 
 /** A Lua script and its SHA-1, for `EVALSHA` (with `EVAL` when a server has not seen it yet). */
 export interface Script {
@@ -12,54 +11,115 @@ function script(name: string, source: string): Script {
   return { name, source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
+/** Lua: the server's time in microseconds, as a number (exact: below 2^53). */
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
+
 /**
- * Adds an entry's key (ARGV[1]) to a tag set (KEYS[1]) and keeps the set alive at least as long as the
- * entry: ARGV[2] is the entry's lifetime in ms, or "" for none (the set then never expires). A set
- * only ever gets a longer expiry, never a shorter one. One key per script: a cluster routes it by the
- * tag set alone.
+ * Lua: checks KEYS[first..#KEYS-1] as records (the first `tags` are tag records, the rest fences);
+ * KEYS[#KEYS] is the state's tag epoch (see tagEpochKey).
  */
-export const ADD_TO_TAG = script(
-  "add-to-tag",
-  `local existed = redis.call('EXISTS', KEYS[1])
-redis.call('SADD', KEYS[1], ARGV[1])
-if ARGV[2] == '' then
-  redis.call('PERSIST', KEYS[1])
-  return 1
+const CHECK = `local reply = {string.format('%.0f', now)}
+local bad = false
+local epoch = nil
+if tags > 0 then
+  epoch = redis.call('GET', KEYS[#KEYS])
+  if not epoch then
+    epoch = string.format('%.0f', now - 1)
+    redis.call('SET', KEYS[#KEYS], epoch)
+  end
 end
-local ttl = redis.call('PTTL', KEYS[1])
-local px = tonumber(ARGV[2])
-if existed == 0 or (ttl >= 0 and ttl < px) then
-  redis.call('PEXPIRE', KEYS[1], px)
-end
+for i = first, #KEYS - 1 do
+  local key = KEYS[i]
+  local stamp = redis.call('GET', key)
+  if i < first + tags then
+    local created = false
+    if not stamp then
+      stamp = epoch
+      redis.call('SET', key, stamp)
+      created = true
+    end
+    if px == '' then
+      redis.call('PERSIST', key)
+    else
+      local ttl = redis.call('PTTL', key)
+      if (created and ttl == -1) or (ttl >= 0 and ttl < tonumber(px)) then redis.call('PEXPIRE', key, px) end
+    end
+  end
+  if stamp and start and tonumber(stamp) >= start then bad = true end
+  reply[#reply + 1] = stamp or ''
+end`;
+
+/**
+ * Before a tagged or fenced write: reads the records KEYS (each the server time, in microseconds,
+ * of the last invalidation of a tag, a key, a namespace or the whole state) and returns the server's
+ * time now followed by each stamp, as strings ("" for a missing fence); the last key is the state's
+ * tag epoch. The first ARGV[2] keys are tag records: a missing one (never written, expired or
+ * evicted: its entries are already stale) is created stamped with the epoch, the time of the
+ * state's latest tag invalidation, which no lost stamp can exceed (a missing epoch is created
+ * stamped one microsecond ago, which none can exceed either), so entries older than it stay stale
+ * and a write whose execution began after it can be fresh; each is kept at least as long as the entry (ARGV[1]: its lifetime in ms, or ""
+ * for none: the record then never expires; a record's life is only ever lengthened). A missing fence
+ * means no invalidation within its retention. All records of a state share one cluster slot (see
+ * tagRecordKey), so this is one atomic script.
+ */
+export const CHECK_RECORDS = script(
+  "check-records",
+  `${NOW}
+local first, tags, px, start = 1, tonumber(ARGV[2]), ARGV[1], nil
+${CHECK}
+return reply`,
+);
+
+/**
+ * A fenced write on one server, atomic: KEYS[1] is the entry, the rest its records as in
+ * CHECK_RECORDS (ARGV[4] tag records first, the tag epoch last). Stores ARGV[1] under KEYS[1] (PX ARGV[2] unless "")
+ * only if no record is stamped at or after ARGV[3] (the start of the value's execution, server
+ * microseconds). Returns 1 when stored, 0 when refused.
+ */
+export const FENCED_SET = script(
+  "fenced-set",
+  `${NOW}
+local first, tags, px, start = 2, tonumber(ARGV[4]), ARGV[2], tonumber(ARGV[3])
+${CHECK}
+if bad then return 0 end
+if px == '' then redis.call('SET', KEYS[1], ARGV[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', px) end
 return 1`,
 );
 
 /**
- * Unlinks the entry under KEYS[1] if it still carries the tag ARGV[1] (its bytes as in the entry
- * header, see entry-codec.ts): an entry written again without that tag, or something that is not an
- * entry (or an entry of another format), stays. Parses the format-2 header: magic, version, flags, name length + name, tag count
- * (uint16 BE), then length-prefixed tags.
+ * Invalidates tags, keys, namespaces or the state: stamps each record in KEYS with the server's time
+ * now (one atomic script; a retry only stamps them later). A record that never expires stays so; any
+ * other lives at least ARGV[1] ms more, so that writes whose execution began before now can be
+ * refused that long. With ARGV[2] "1", the last key is the state's tag epoch, stamped and kept
+ * forever.
  */
-export const UNLINK_IF_TAGGED = script(
-  "unlink-if-tagged",
-  `local v = redis.call('GET', KEYS[1])
-if not v then return 0 end
-local size = #v
-if size < 6 or string.byte(v, 1) ~= ${ENTRY_MAGIC} or string.byte(v, 2) ~= ${ENTRY_FORMAT_VERSION} then return 0 end
-local pos = 5 + string.byte(v, 4)
-if pos + 1 > size then return 0 end
-local count = string.byte(v, pos) * 256 + string.byte(v, pos + 1)
-pos = pos + 2
-local want = ARGV[1]
-for i = 1, count do
-  if pos + 1 > size then return 0 end
-  local len = string.byte(v, pos) * 256 + string.byte(v, pos + 1)
-  pos = pos + 2
-  if len == #want and string.sub(v, pos, pos + len - 1) == want then
-    redis.call('UNLINK', KEYS[1])
-    return 1
+export const STAMP_RECORDS = script(
+  "stamp-records",
+  `${NOW}
+local stamp = string.format('%.0f', now)
+local last = #KEYS
+if ARGV[2] == '1' then
+  redis.call('SET', KEYS[last], stamp)
+  last = last - 1
+end
+for i = 1, last do
+  local key = KEYS[i]
+  local ttl = redis.call('PTTL', key)
+  if ttl == -1 then
+    redis.call('SET', key, stamp, 'KEEPTTL')
+  else
+    redis.call('SET', key, stamp, 'PX', string.format('%.0f', math.max(ttl, tonumber(ARGV[1]))))
   end
-  pos = pos + len
+end
+return stamp`,
+);
+
+/** Unlinks KEYS[1] only if it still holds exactly ARGV[1] (a stale entry nobody rewrote since). */
+export const UNLINK_IF_EQUAL = script(
+  "unlink-if-equal",
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('UNLINK', KEYS[1])
 end
 return 0`,
 );

@@ -1,4 +1,5 @@
-import { InvalidOptionError, Mime, type CacheEntry } from "@mimic/core";
+import { InvalidOptionError, MemoryState, Mime, type CacheEntry } from "@mimic/core";
+import { isLocallyCached } from "@mimic/core/state-kit";
 import { createClient, createCluster } from "redis";
 import { RedisState, type RedisStateOptions } from "../src/index.js";
 import { startRedisCluster, startRedisServer, type RedisClusterHandle, type RedisServerHandle } from "./harness/index.js";
@@ -32,13 +33,13 @@ function pair(local: RedisStateOptions["local"] = true): { reader: RedisState; w
 async function fill(state: RedisState, key: string): Promise<CacheEntry> {
   await eventually(async () => {
     await state.get(key);
-    return state.getLocal(key) !== undefined;
+    return state.getLocal!(key) !== undefined;
   }, 10_000, `the local layer holding ${key}`);
-  return state.getLocal(key)!;
+  return state.getLocal!(key)!;
 }
 
 const dropped = (state: RedisState, key: string, what: string): Promise<void> =>
-  eventually(() => state.getLocal(key) === undefined, 5000, what);
+  eventually(() => state.getLocal!(key) === undefined, 5000, what);
 
 beforeAll(async () => {
   server = await startRedisServer();
@@ -57,13 +58,15 @@ afterAll(async () => {
 });
 
 describe("the local option", () => {
-  test("is off by default: nothing is held, and localStats() says so", async () => {
+  test("is off by default: the state does not claim a local copy, and localStats() says so", async () => {
     const state = open({ prefix: `local-${++prefixes}:` });
     await state.set("m1:s:f|k", 1, 60);
     expect(await state.get("m1:s:f|k")).toEqual({ value: 1 });
-    expect(state.getLocal("m1:s:f|k")).toBeUndefined();
+    expect(isLocallyCached(state)).toBe(false);
+    expect(state.getLocal).toBeUndefined();
+    expect(state.localReader).toBeUndefined();
     expect(state.localStats()).toBeUndefined();
-    expect(state.localReader("m1:s:f|").getLone(1)).toBeUndefined();
+    expect(isLocallyCached(open({ prefix: `local-${++prefixes}:`, local: true }))).toBe(true);
   });
 
   test.each([
@@ -73,7 +76,7 @@ describe("the local option", () => {
     [{ maxBytes: -1 }, /local.maxBytes must be a positive integer or Infinity, got -1/],
     [{ ttl: 0 }, /local.ttl must be a positive number of seconds or null, got 0/],
     [{ ttl: "1" }, /local.ttl must be a positive number of seconds or null, got "1"/],
-    [{ maxentries: 5 }, /unknown option local.maxentries \(known: maxEntries, maxBytes, ttl, policy\)/],
+    [{ maxentries: 5 }, /RedisState: local: unknown option "maxentries" \(did you mean "maxEntries"\?\); known options: maxEntries, maxBytes, ttl, policy/],
   ])("rejects local: %j, naming the value", (local, message) => {
     expect(() => new RedisState({ url: server.url, local: local as never })).toThrow(InvalidOptionError);
     expect(() => new RedisState({ url: server.url, local: local as never })).toThrow(message);
@@ -97,7 +100,7 @@ describe("what the local layer serves", () => {
     await writer.set("m1:a:f|u", undefined, 60);
     expect(await fill(reader, "m1:a:f|u")).toEqual(expect.objectContaining({ value: undefined }));
     expect(await reader.get("m1:a:f|absent")).toBeUndefined();
-    expect(reader.getLocal("m1:a:f|absent")).toBeUndefined();
+    expect(reader.getLocal!("m1:a:f|absent")).toBeUndefined();
   });
 
   test("synchronous reads fill the layer too (the layer lives on the calling thread)", async () => {
@@ -105,7 +108,7 @@ describe("what the local layer serves", () => {
     await writer.set("m1:s:f|k", "v", 60);
     await eventually(() => {
       reader.getSync("m1:s:f|k");
-      return reader.getLocal("m1:s:f|k") !== undefined;
+      return reader.getLocal!("m1:s:f|k") !== undefined;
     }, 10_000, "a sync read filling the layer");
     expect(reader.getSync("m1:s:f|k")).toEqual(expect.objectContaining({ value: "v" }));
   });
@@ -120,8 +123,30 @@ describe("what the local layer serves", () => {
     await fill(reader, "m1:a:f|warm"); // tracking is up once a plain key fills
     expect(await reader.get(long)).toEqual({ value: 1 });
     expect(await reader.get(illFormed)).toEqual({ value: 2 });
-    expect(reader.getLocal(long)).toBeUndefined();
-    expect(reader.getLocal(illFormed)).toBeUndefined();
+    expect(reader.getLocal!(long)).toBeUndefined();
+    expect(reader.getLocal!(illFormed)).toBeUndefined();
+  });
+});
+
+describe("a miss reads the local copy once", () => {
+  test("getLocal then get of the same key (what Mimic does) looks at the copy once, and still asks Redis", async () => {
+    const { reader, writer } = pair();
+    await writer.set("m1:a:f|warm", 0, 60);
+    await fill(reader, "m1:a:f|warm");
+    await writer.set("m1:a:f|k", "v", 60);
+    const lookups = jest.spyOn(MemoryState.prototype, "getSync");
+    try {
+      expect(reader.getLocal!("m1:a:f|k")).toBeUndefined();
+      expect(await reader.get("m1:a:f|k")).toEqual({ value: "v" });
+      expect(lookups).toHaveBeenCalledTimes(1);
+      // Without a getLocal before it, get looks at the copy itself: a held entry is served from it.
+      lookups.mockClear();
+      expect((await reader.get("m1:a:f|k"))?.value).toBe("v");
+      expect(lookups).toHaveBeenCalledTimes(1);
+      expect(reader.getLocal!("m1:a:f|k")).toEqual(expect.objectContaining({ value: "v" }));
+    } finally {
+      lookups.mockRestore();
+    }
   });
 });
 
@@ -171,7 +196,7 @@ describe("coherence: what drops an entry", () => {
     await writer.set("m1:a:f|short", "v", 1);
     await fill(reader, "m1:a:f|short");
     await new Promise((resolve) => setTimeout(resolve, 1050));
-    expect(reader.getLocal("m1:a:f|short")).toBeUndefined();
+    expect(reader.getLocal!("m1:a:f|short")).toBeUndefined();
   });
 
   test("local.ttl caps how long an entry is served locally (Redis still holds it)", async () => {
@@ -179,7 +204,7 @@ describe("coherence: what drops an entry", () => {
     await writer.set("m1:a:f|k", "v", 60);
     await fill(reader, "m1:a:f|k");
     await new Promise((resolve) => setTimeout(resolve, 350));
-    expect(reader.getLocal("m1:a:f|k")).toBeUndefined();
+    expect(reader.getLocal!("m1:a:f|k")).toBeUndefined();
     expect(await reader.get("m1:a:f|k")).toEqual(expect.objectContaining({ value: "v" }));
   });
 
@@ -196,7 +221,7 @@ describe("coherence: what drops an entry", () => {
 
     await fill(reader, key);
     await reader.delete(key);
-    expect(reader.getLocal(key)).toBeUndefined();
+    expect(reader.getLocal!(key)).toBeUndefined();
     expect(await reader.get(key)).toBeUndefined();
 
     await reader.set(key, 4, 60, { tags: ["t"] });
@@ -226,14 +251,28 @@ describe("coherence: what drops an entry", () => {
 
     await reader.invalidateTags(["red"]);
     // At once, not upon Redis's invalidation message: the call has returned.
-    expect(reader.getLocal("m1:a:f|tagged")).toBeUndefined();
-    expect(reader.getLocal("m1:a:f|both")).toBeUndefined();
+    expect(reader.getLocal!("m1:a:f|tagged")).toBeUndefined();
+    expect(reader.getLocal!("m1:a:f|both")).toBeUndefined();
     expect(await reader.get("m1:a:f|tagged")).toBeUndefined();
     expect(await reader.get("m1:a:f|both")).toBeUndefined();
     // Untouched entries keep being served locally: the layer was not dropped whole.
-    expect(reader.getLocal("m1:a:f|plain")).toEqual(expect.objectContaining({ value: "p" }));
-    expect(reader.getLocal("m1:a:f|other")).toEqual(expect.objectContaining({ value: "o" }));
+    expect(reader.getLocal!("m1:a:f|plain")).toEqual(expect.objectContaining({ value: "p" }));
+    expect(reader.getLocal!("m1:a:f|other")).toEqual(expect.objectContaining({ value: "o" }));
     expect(reader.localStats()!.flushes).toBe(flushes);
+  });
+
+  test("another state's tag invalidation drops the tagged copies (Redis reports the tag record's change)", async () => {
+    const { reader, writer } = pair();
+    await writer.set("m1:a:f|tagged", "t", 60, { tags: ["red"] });
+    await writer.set("m1:a:f|plain", "p", 60);
+    for (const key of ["m1:a:f|tagged", "m1:a:f|plain"]) await fill(reader, key);
+    await writer.invalidateTags(["red"]);
+    await dropped(reader, "m1:a:f|tagged", "the tagged copy dropped after another state's invalidateTags");
+    expect(await reader.get("m1:a:f|tagged")).toBeUndefined();
+    expect(reader.getLocal!("m1:a:f|plain")).toEqual(expect.objectContaining({ value: "p" }));
+    // Written again after the invalidation: fresh, and held again.
+    await writer.set("m1:a:f|tagged", "t2", 60, { tags: ["red"] });
+    expect((await fill(reader, "m1:a:f|tagged")).value).toBe("t2");
   });
 
   test("a synchronous loop that never yields still sees another client's change", async () => {
@@ -241,7 +280,7 @@ describe("coherence: what drops an entry", () => {
     await reader.set("m1:s:f|k", "old", 60);
     await eventually(() => {
       reader.getSync("m1:s:f|k");
-      return reader.getLocal("m1:s:f|k") !== undefined;
+      return reader.getLocal!("m1:s:f|k") !== undefined;
     }, 10_000, "a sync read filling the layer");
     // The write is sent first; the loop below then blocks this thread until it sees the change.
     const writing = raw.set(`${prefix}m1:s:f|k`, "garbage");
@@ -269,9 +308,9 @@ describe("bounds", () => {
       await reader.get("m1:a:f|0"); // kept in use
       expect(reader.localStats()!.entries).toBeLessThanOrEqual(5);
     }
-    expect(reader.getLocal("m1:a:f|0")).toBeDefined();
-    expect(reader.getLocal("m1:a:f|19")).toBeDefined();
-    expect(reader.getLocal("m1:a:f|1")).toBeUndefined();
+    expect(reader.getLocal!("m1:a:f|0")).toBeDefined();
+    expect(reader.getLocal!("m1:a:f|19")).toBeDefined();
+    expect(reader.getLocal!("m1:a:f|1")).toBeUndefined();
   });
 
   test("maxBytes: the serialized bytes held never exceed the bound; an entry larger than it is not held", async () => {
@@ -284,9 +323,9 @@ describe("bounds", () => {
       expect(reader.localStats()!.bytes).toBeLessThanOrEqual(1000);
     }
     expect(reader.localStats()!.entries).toBeGreaterThanOrEqual(3);
-    expect(reader.getLocal("m1:a:f|9")).toBeDefined();
+    expect(reader.getLocal!("m1:a:f|9")).toBeDefined();
     expect(await reader.get("m1:a:f|huge")).toEqual({ value: "y".repeat(5000) });
-    expect(reader.getLocal("m1:a:f|huge")).toBeUndefined();
+    expect(reader.getLocal!("m1:a:f|huge")).toBeUndefined();
   });
 });
 
@@ -320,7 +359,7 @@ describe("with Mime", () => {
     expect(add(1, "x")).toBe("1x:1");
     await eventually(() => {
       add(1, "x");
-      return reader.getLocal(add.key(1, "x")) !== undefined;
+      return reader.getLocal!(add.key(1, "x")) !== undefined;
     }, 10_000, "the sync result filling the layer");
     expect(add(1, "x")).toBe("1x:1");
     add.invalidate(1, "x");
@@ -338,7 +377,7 @@ describe("losing Redis", () => {
       await fill(state, "m1:a:f|k");
       own.kill("SIGKILL");
       await eventually(() => state.localStats()!.tracking === false, 5000, "tracking lost after SIGKILL");
-      expect(state.getLocal("m1:a:f|k")).toBeUndefined();
+      expect(state.getLocal!("m1:a:f|k")).toBeUndefined();
       expect(state.localStats()!.flushes).toBeGreaterThanOrEqual(1);
       await own.restart();
       // The restarted server is empty: a stale local copy would still answer "before".
@@ -376,7 +415,7 @@ describe("a hung Redis", () => {
       try {
         // The heartbeat (every 0.5 s, bounded by max(timeout, 500 ms)) gives up on the connection.
         await eventually(() => state.localStats()!.tracking === false, 5000, "tracking lost while Redis is hung");
-        expect(state.getLocal("m1:a:f|k")).toBeUndefined();
+        expect(state.getLocal!("m1:a:f|k")).toBeUndefined();
       } finally {
         own.resume();
       }

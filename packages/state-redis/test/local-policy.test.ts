@@ -50,7 +50,7 @@ async function hotKeysHeldAfterScan(policy: "lru" | "tinylfu"): Promise<number> 
   // The layer fills only once tracking is up: read the first hot key until it is held.
   await eventually(async () => {
     await reader.get(hot[0]!);
-    return reader.getLocal(hot[0]!) !== undefined;
+    return reader.getLocal!(hot[0]!) !== undefined;
   }, 10_000, "the local layer filling");
   for (let round = 0; round < 5; round++) {
     for (const key of hot) expect((await reader.get(key))?.value).toBe(key.toUpperCase());
@@ -59,7 +59,7 @@ async function hotKeysHeldAfterScan(policy: "lru" | "tinylfu"): Promise<number> 
     expect((await reader.get(key))?.value).toBe(key.toUpperCase());
     expect(reader.localStats()!.entries).toBeLessThanOrEqual(20);
   }
-  return hot.filter((key) => reader.getLocal(key) !== undefined).length;
+  return hot.filter((key) => reader.getLocal!(key) !== undefined).length;
 }
 
 test("policy tinylfu keeps the hot keys through a scan; lru does not", async () => {

@@ -3,7 +3,7 @@
 // thread starts; temp files, private and static, with sweep timers; memory with its sweep timer),
 // closes them, prints what still keeps the event loop alive, and must then exit by itself: nothing
 // here calls process.exit. argv[2] is { redisUrl, basePath, leak? } as JSON; with `leak`, the Redis
-// state is left open (the control: such a process must not exit). Prints one JSON line per step.
+// state is left open (such a process must exit by itself too). Prints one JSON line per step.
 import { Mime, MemoryState } from "@mimic/core";
 import { RedisState } from "@mimic/state-redis";
 import { TempFileState } from "@mimic/state-tempfile";

@@ -1,4 +1,4 @@
-import { MemoryState, type CacheEntry, type StateError } from "@mimic/core";
+import { MemoryState, StateClosedError, StateTimeoutError, type CacheEntry, type StateError } from "@mimic/core";
 import { type LocalReader } from "@mimic/core/state-kit";
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { ConnectionSpec } from "../connection-spec.js";
@@ -58,6 +58,10 @@ export class LocalLayer {
   #sequence = 0;
   readonly #recent = new Map<string, number>();
   #readsInFlight = 0;
+  /** The keys held per tag id (a tagged entry is dropped when its tag's record changes). */
+  readonly #byTag = new Map<string, Set<string>>();
+  /** The tag ids of each tagged key held. */
+  readonly #tagsOf = new Map<string, readonly string[]>();
   /** Serialized sizes of the entries held, oldest fill first. */
   readonly #sizes = new Map<string, number>();
   #bytes = 0;
@@ -71,6 +75,8 @@ export class LocalLayer {
   #seen = 0;
   #retryAt = 0;
   #closed = false;
+  /** Callers of {@link LocalLayer.ready} waiting for tracking to come on. */
+  readonly #waiters = new Set<() => void>();
 
   constructor(
     options: ResolvedLocalOptions,
@@ -87,7 +93,41 @@ export class LocalLayer {
     this.#store = new MemoryState({
       maxEntries: options.maxEntries,
       ...(options.policy === undefined ? {} : { policy: options.policy }),
-      onEvict: (key) => this.#forgetSize(key),
+      onEvict: (key) => {
+        this.#forgetSize(key);
+        this.#forgetTags(key);
+      },
+    });
+  }
+
+  /** Starts the tracking session (in the worker thread) unless it runs; reads fill once it holds. */
+  start(): void {
+    if (!this.#closed && this.#session === undefined) this.#startTracking();
+  }
+
+  /**
+   * Starts tracking and resolves once it holds (reads from then on fill the layer).
+   * @throws (rejects) StateTimeoutError when tracking is not established within `boundMs` (Redis down,
+   *   no RESP3 / `CLIENT TRACKING`): reads then go to Redis, and tracking keeps trying; SyncWorkerError
+   *   when the worker thread cannot start; StateClosedError after close()
+   */
+  ready(boundMs: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
+    this.start();
+    this.#applyPending();
+    if (this.#tracking) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      // Not unref'd: a caller awaiting ready() must see it settle.
+      const timer = setTimeout(() => {
+        this.#waiters.delete(done);
+        reject(new StateTimeoutError("Redis tracking for the local layer (CLIENT TRACKING)", boundMs));
+      }, boundMs);
+      this.#waiters.add(done);
     });
   }
 
@@ -132,11 +172,11 @@ export class LocalLayer {
   }
 
   /**
-   * Ends a read with its answer: keeps `entry` unless the key was invalidated (or everything dropped)
-   * since the read was sent, or its Redis TTL (`pttl` milliseconds from the read; `-1` none, `-2` gone)
-   * has run out.
+   * Ends a read with its answer: keeps `entry` unless the key was invalidated (or everything dropped,
+   * or any tag's record changed) since the read was sent, or its Redis TTL (`pttl` milliseconds from
+   * the read; `-1` none, `-2` gone) has run out. `tags` are the entry's tag ids, checked fresh by the read.
    */
-  fill(ticket: FillTicket, key: string, entry: CacheEntry, pttl: number, bytes: number): void {
+  fill(ticket: FillTicket, key: string, entry: CacheEntry, pttl: number, bytes: number, tags: readonly string[] = []): void {
     this.#applyPending();
     const invalidatedSince = ticket.generation !== this.#generation || (this.#recent.get(key) ?? 0) > ticket.sequence;
     this.#end();
@@ -148,6 +188,29 @@ export class LocalLayer {
     if (bytes > this.#options.maxBytes) return;
     this.#store.setSync(key, entry.value, deadline === Infinity ? null : (deadline - now) / 1000);
     this.#account(key, bytes);
+    this.#forgetTags(key);
+    if (tags.length > 0) {
+      this.#tagsOf.set(key, tags);
+      for (const tag of tags) {
+        let keys = this.#byTag.get(tag);
+        if (keys === undefined) this.#byTag.set(tag, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
+  /**
+   * Drops every entry held with tag id `tag` (its record changed); reads in flight cannot fill
+   * afterwards, since they may have judged an entry fresh before the change.
+   */
+  dropTag(tag: string): void {
+    this.#generation++;
+    const keys = this.#byTag.get(tag);
+    if (keys === undefined) return;
+    for (const key of [...keys]) {
+      this.#invalidations++;
+      this.drop(key);
+    }
   }
 
   /** Ends a read that failed or found nothing. */
@@ -160,6 +223,7 @@ export class LocalLayer {
     if (this.#readsInFlight > 0) this.#recent.set(key, ++this.#sequence);
     this.#store.deleteSync(key);
     this.#forgetSize(key);
+    this.#forgetTags(key);
   }
 
   /** Drops every key that starts with `prefix` (a function's namespace); reads in flight cannot fill. */
@@ -167,6 +231,7 @@ export class LocalLayer {
     this.#generation++;
     this.#store.deletePrefixSync(prefix);
     for (const key of this.#sizes.keys()) if (key.startsWith(prefix)) this.#forgetSize(key);
+    for (const key of this.#tagsOf.keys()) if (key.startsWith(prefix)) this.#forgetTags(key);
   }
 
   /** Drops everything; reads in flight cannot fill. */
@@ -175,6 +240,8 @@ export class LocalLayer {
     this.#store.clearSync();
     this.#sizes.clear();
     this.#bytes = 0;
+    this.#byTag.clear();
+    this.#tagsOf.clear();
   }
 
   /** The layer's counts (after applying the invalidations reported so far). */
@@ -252,6 +319,7 @@ export class LocalLayer {
     switch (event.kind) {
       case "on":
         this.#tracking = true;
+        for (const done of [...this.#waiters]) done();
         return;
       case "off":
         this.#lost();
@@ -265,6 +333,9 @@ export class LocalLayer {
           this.#invalidations++;
           this.drop(key);
         }
+        return;
+      case "tags":
+        for (const tag of event.tags) this.dropTag(tag);
         return;
     }
   }
@@ -290,6 +361,17 @@ export class LocalLayer {
       this.#sizes.delete(oldest);
       this.#bytes -= size;
       this.#store.deleteSync(oldest);
+    }
+  }
+
+  #forgetTags(key: string): void {
+    const tags = this.#tagsOf.get(key);
+    if (tags === undefined) return;
+    this.#tagsOf.delete(key);
+    for (const tag of tags) {
+      const keys = this.#byTag.get(tag);
+      keys?.delete(key);
+      if (keys?.size === 0) this.#byTag.delete(tag);
     }
   }
 

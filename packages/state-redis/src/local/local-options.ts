@@ -1,4 +1,5 @@
 import { InvalidOptionError, type MemoryStatePolicy } from "@mimic/core";
+import { describeValue, rejectUnknownOptions } from "@mimic/core/state-kit";
 
 /**
  * Options of the local layer ({@link RedisStateOptions.local}): a per-process copy of recently read
@@ -45,7 +46,7 @@ export interface ResolvedLocalOptions {
 /** The default {@link LocalLayerOptions.maxEntries}. */
 export const DEFAULT_LOCAL_MAX_ENTRIES = 10_000;
 
-const knownLocalOptions = new Set(["maxEntries", "maxBytes", "ttl", "policy"]);
+const knownLocalOptions = ["maxEntries", "maxBytes", "ttl", "policy"] as const;
 
 const POLICIES: readonly MemoryStatePolicy[] = ["lru", "tinylfu"];
 
@@ -54,20 +55,10 @@ function positiveCount(name: string, value: unknown, fallback: number, integer: 
   const ok = typeof value === "number" && value > 0 && (value === Infinity || (integer ? Number.isInteger(value) : Number.isFinite(value)));
   if (!ok) {
     throw new InvalidOptionError(
-      `RedisState: local.${name} must be a positive ${integer ? "integer" : "number"} or Infinity, got ${describe(value)}`,
+      `RedisState: local.${name} must be a positive ${integer ? "integer" : "number"} or Infinity, got ${describeValue(value)}`,
     );
   }
   return value;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }
 
 /** Checks `local` (`true`, `false`/absent, or an options object); `undefined` when the layer is off. */
@@ -75,25 +66,21 @@ export function resolveLocalOptions(local: unknown): ResolvedLocalOptions | unde
   if (local === undefined || local === false) return undefined;
   if (local === true) return { maxEntries: DEFAULT_LOCAL_MAX_ENTRIES, policy: undefined, maxBytes: Infinity, ttlMs: Infinity };
   if (typeof local !== "object" || local === null || Array.isArray(local)) {
-    throw new InvalidOptionError(`RedisState: local must be true, false or { maxEntries, maxBytes, ttl }, got ${describe(local)}`);
+    throw new InvalidOptionError(`RedisState: local must be true, false or { maxEntries, maxBytes, ttl }, got ${describeValue(local)}`);
   }
-  for (const name of Object.keys(local)) {
-    if (!knownLocalOptions.has(name)) {
-      throw new InvalidOptionError(`RedisState: unknown option local.${name} (known: ${[...knownLocalOptions].join(", ")})`);
-    }
-  }
+  rejectUnknownOptions("RedisState: local", local, knownLocalOptions);
   const given = local as LocalLayerOptions;
   const ttl = given.ttl;
   let ttlMs = Infinity;
   if (ttl !== undefined && ttl !== null) {
     if (typeof ttl !== "number" || !(ttl > 0) || !Number.isFinite(ttl)) {
-      throw new InvalidOptionError(`RedisState: local.ttl must be a positive number of seconds or null, got ${describe(ttl)}`);
+      throw new InvalidOptionError(`RedisState: local.ttl must be a positive number of seconds or null, got ${describeValue(ttl)}`);
     }
     ttlMs = ttl * 1000;
   }
   if (given.policy !== undefined && !POLICIES.includes(given.policy)) {
     throw new InvalidOptionError(
-      `RedisState: local.policy must be one of ${POLICIES.map((name) => `"${name}"`).join(", ")}; got ${describe(given.policy)}`,
+      `RedisState: local.policy must be one of ${POLICIES.map((name) => `"${name}"`).join(", ")}; got ${describeValue(given.policy)}`,
     );
   }
   return {

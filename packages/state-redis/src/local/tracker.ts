@@ -2,7 +2,7 @@
 // per Redis node (per master of a cluster) in broadcast tracking mode on the state's prefix. It tells
 // the calling thread, on the session's port, what Redis invalidates and whether tracking holds.
 import { createOwnedClient, createOwnedCluster, type ConnectionSpec, type OwnedCluster } from "../connection-spec.js";
-import { heldKeyOf } from "../keys.js";
+import { heldKeyOf, tagIdOfRecordKey } from "../keys.js";
 import type { TrackingEvent, TrackMessage } from "../sync/protocol.js";
 import type { MessagePort } from "node:worker_threads";
 
@@ -214,6 +214,13 @@ class TrackingSession {
     if (key === null) {
       this.#flushKeys();
       this.#post({ kind: "flush" });
+      return;
+    }
+    const tag = tagIdOfRecordKey(this.#prefixBytes, key);
+    if (tag !== undefined) {
+      // Rare (an invalidation): posted at once, after the keys queued before it.
+      this.#flushKeys();
+      this.#post({ kind: "tags", tags: [tag] });
       return;
     }
     const held = heldKeyOf(this.#prefixBytes, key);

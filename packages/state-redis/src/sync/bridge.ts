@@ -1,14 +1,7 @@
 import { StateClosedError, type StateError } from "@mimic/core";
 import type { ConnectionSpec } from "../connection-spec.js";
 import { WorkerHost } from "./host.js";
-import type { SyncRequest } from "./protocol.js";
-
-/** A request as a state makes it: without the ids the bridge adds. */
-export type BridgeRequest = SyncRequest extends infer R
-  ? R extends SyncRequest
-    ? Omit<R, "id" | "conn">
-    : never
-  : never;
+import type { RedisStep } from "../steps.js";
 
 let nextConnection = 1;
 
@@ -31,24 +24,12 @@ export class SyncBridge {
   }
 
   /**
-   * Performs `request` synchronously.
+   * Performs one step of an operation synchronously, in the worker thread.
    * @param what the operation as messages name it, e.g. `GET "key"`
+   * @returns the step's result, as {@link RedisStep} documents it
    * @throws StateTimeoutError, RedisUnavailableError, RedisCommandError, SyncWorkerError, StateClosedError
    */
-  call(request: BridgeRequest, what: string): Uint8Array | null {
-    return this.#answer(request, what).bytes;
-  }
-
-  /**
-   * `GET` and `PTTL` of `key` (a Redis key), synchronously, for the local layer.
-   * @returns the bytes (`null` on a miss) and the key's remaining milliseconds (`-1`: no expiry, `-2`: gone)
-   */
-  getWithTtl(key: string, label: string, what: string): { readonly bytes: Uint8Array | null; readonly pttl: number } {
-    const answer = this.#answer({ op: "getWithTtl", key, label }, what);
-    return { bytes: answer.bytes, pttl: answer.pttl ?? -2 };
-  }
-
-  #answer(request: BridgeRequest, what: string): { readonly bytes: Uint8Array | null; readonly pttl?: number } {
+  call(step: Exclude<RedisStep, { readonly op: "settleWrites" }>, what: string): unknown {
     if (this.#closed) throw new StateClosedError("RedisState");
     let host = this.#host;
     if (host === undefined || host.dead) {
@@ -57,7 +38,7 @@ export class SyncBridge {
       if (this.#onError !== undefined) host.onDeath(this.#onError);
       host.post({ op: "open", conn: this.#conn, spec: this.#spec(), timeout: this.#timeout });
     }
-    return host.call({ ...request, conn: this.#conn } as Parameters<WorkerHost["call"]>[0], what, this.#timeout);
+    return host.call({ ...step, conn: this.#conn }, what, this.#timeout);
   }
 
   /** Closes this state's connection in the worker and drops its hold on the thread. */

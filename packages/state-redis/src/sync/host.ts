@@ -149,18 +149,12 @@ export class WorkerHost {
   }
 
   /**
-   * Performs `request` and returns the worker's answer: the bytes it produced (`null` for a miss or a
-   * write) and, for `getWithTtl`, the key's `PTTL`. Blocks the
-   * calling thread for at most `timeoutMs` + {@link THREAD_MARGIN_MS} (plus
+   * Performs `request` and returns the worker's answer (the step's result). Blocks the calling thread for at most `timeoutMs` + {@link THREAD_MARGIN_MS} (plus
    * {@link WORKER_BOOT_ALLOWANCE_MS} while the thread is still starting; a `clear` gets a fresh budget
    * after each round trip that makes progress).
    * @param what the operation as messages name it, e.g. `GET "key"`
    */
-  call(
-    request: SyncRequest extends infer R ? (R extends SyncRequest ? Omit<R, "id"> : never) : never,
-    what: string,
-    timeoutMs: number,
-  ): { readonly bytes: Uint8Array | null; readonly pttl?: number } {
+  call(request: Omit<SyncRequest, "id">, what: string, timeoutMs: number): unknown {
     if (this.#dead) throw new SyncWorkerError(`the worker thread for synchronous Redis operations is gone (${what})`);
     const flags = this.#flags;
     const port = this.#port;
@@ -180,7 +174,7 @@ export class WorkerHost {
         const response = received.message as SyncResponse;
         // Answers to earlier requests that timed out on this side arrive late: skip them.
         if (response.id !== id) continue;
-        if (response.ok) return response;
+        if (response.ok) return response.result;
         throw fromWire(response.error, what, timeoutMs);
       }
       const now = performance.now();

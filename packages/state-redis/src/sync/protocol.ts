@@ -1,5 +1,6 @@
 import type { MessagePort } from "node:worker_threads";
 import type { ConnectionSpec } from "../connection-spec.js";
+import type { RedisStep } from "../steps.js";
 
 /** File name of the built worker, next to the package's `index.js` in `dist/`. */
 export const WORKER_FILE = "redis-worker.js";
@@ -63,34 +64,13 @@ export type TrackingEvent =
   | { readonly kind: "off"; readonly reason: string }
   /** These keys (the state's keys: prefix removed) changed, were deleted or expired. */
   | { readonly kind: "keys"; readonly keys: readonly string[] }
+  /** These tags' records (ids: tag bytes as latin1) changed: drop the entries held with them. */
+  | { readonly kind: "tags"; readonly tags: readonly string[] }
   /** The whole database was flushed: drop everything (tracking stays on). */
   | { readonly kind: "flush" };
 
-/** One blocking operation on connection `conn`; keys are Redis keys, values encoded entries. */
-export type SyncRequest =
-  | { readonly id: number; readonly conn: number; readonly op: "get"; readonly key: string | Uint8Array; readonly label: string }
-  /** `GET` and `PTTL` of one key, for the local layer (the answer carries `pttl`). */
-  | { readonly id: number; readonly conn: number; readonly op: "getWithTtl"; readonly key: string; readonly label: string }
-  | {
-      readonly id: number;
-      readonly conn: number;
-      readonly op: "set";
-      readonly key: string | Uint8Array;
-      readonly label: string;
-      readonly bytes: Uint8Array;
-      readonly px: number | null;
-      /** The tag sets to list the entry in (`set` with `{ tags }`); empty for an untagged entry. */
-      readonly tagKeys: ReadonlyArray<string | Uint8Array>;
-    }
-  | { readonly id: number; readonly conn: number; readonly op: "delete"; readonly key: string | Uint8Array; readonly label: string }
-  | {
-      readonly id: number;
-      readonly conn: number;
-      readonly op: "clear";
-      /** `SCAN MATCH` patterns: the whole prefix (`clear`) or a namespace's forms (`deletePrefix`). */
-      readonly patterns: ReadonlyArray<string | Uint8Array>;
-      readonly label: string;
-    };
+/** One blocking step of an operation, on connection `conn`. */
+export type SyncRequest = Exclude<RedisStep, { readonly op: "settleWrites" }> & { readonly id: number; readonly conn: number };
 
 /** Everything the main thread posts to the worker. */
 export type ToWorker = OpenMessage | CloseMessage | TrackMessage | UntrackMessage | SyncRequest;
@@ -103,5 +83,6 @@ export interface WireError {
 
 /** The worker's answer to the request with the same `id`. */
 export type SyncResponse =
-  | { readonly id: number; readonly ok: true; readonly bytes: Uint8Array | null; readonly pttl?: number }
+  /** `result` as {@link RedisStep} documents it for the request's op (bytes in buffers of their own). */
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly id: number; readonly ok: false; readonly error: WireError };

@@ -2,6 +2,7 @@
 // connection per state and answers one message per request; the calling thread blocks on Atomics.wait
 // meanwhile.
 import { workerData } from "node:worker_threads";
+import { performStep } from "../commands.js";
 import { RedisConnection } from "../connection.js";
 import { startTracking, stopTracking } from "../local/tracker.js";
 import {
@@ -53,11 +54,6 @@ function close(conn: number): void {
   void pooled.connection.close();
 }
 
-/** Keys come as strings, or as bytes (a key with a lone surrogate), which arrive as a plain Uint8Array. */
-function toArgument(key: string | Uint8Array): string | Buffer {
-  return typeof key === "string" ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-}
-
 function wake(slot: number): void {
   if (slot !== SIGNAL) Atomics.add(flags, slot, 1);
   Atomics.add(flags, SIGNAL, 1);
@@ -72,40 +68,35 @@ function toWire(error: unknown): WireError {
   };
 }
 
-async function perform(request: SyncRequest): Promise<{ bytes: Uint8Array | null; pttl?: number }> {
+/** A reply may be a slice of a larger socket buffer: copy it into its own buffer, to transfer. */
+function own(bytes: Uint8Array | null): Uint8Array | null {
+  return bytes === null ? null : new Uint8Array(bytes);
+}
+
+async function perform(request: SyncRequest): Promise<unknown> {
   const connection = connections.get(request.conn)?.connection;
   if (connection === undefined) throw new Error(`no connection ${request.conn} in the worker thread`);
-  switch (request.op) {
-    case "get": {
-      const bytes = await connection.get(toArgument(request.key), request.label);
-      // A reply may be a slice of a larger socket buffer: copy it into its own buffer to transfer.
-      return { bytes: bytes === null ? null : new Uint8Array(bytes) };
-    }
-    case "getWithTtl": {
-      const [bytes, pttl] = await connection.getWithTtl(request.key, request.label);
-      return { bytes: bytes === null ? null : new Uint8Array(bytes), pttl };
-    }
-    case "set":
-      if (request.tagKeys.length > 0) {
-        await connection.setTagged(toArgument(request.key), request.bytes, request.px, request.tagKeys.map(toArgument), request.label);
-      } else {
-        await connection.set(toArgument(request.key), request.bytes, request.px, request.label);
-      }
-      return { bytes: null };
-    case "delete":
-      await connection.delete(toArgument(request.key), request.label);
-      return { bytes: null };
-    case "clear":
-      await connection.clear(request.patterns.map(toArgument), request.label, () => wake(PROGRESS));
-      return { bytes: null };
+  const result = await performStep(connection, request, () => wake(PROGRESS));
+  if (request.op === "get") return own(result as Uint8Array | null);
+  if (request.op === "getWithTtl") {
+    const [bytes, pttl] = result as readonly [Uint8Array | null, number];
+    return [own(bytes), pttl];
   }
+  // Stamps, times and flags are plain data (cloned); writes and deletes answer nothing.
+  return result ?? null;
+}
+
+function transferables(result: unknown): ArrayBuffer[] {
+  if (result instanceof Uint8Array) return [result.buffer as ArrayBuffer];
+  if (Array.isArray(result) && result[0] instanceof Uint8Array) return [result[0].buffer as ArrayBuffer];
+  return [];
 }
 
 function answer(request: SyncRequest): void {
   perform(request).then(
-    ({ bytes, pttl }) => {
-      const response: SyncResponse = pttl === undefined ? { id: request.id, ok: true, bytes } : { id: request.id, ok: true, bytes, pttl };
-      port.postMessage(response, bytes === null ? [] : [bytes.buffer as ArrayBuffer]);
+    (result) => {
+      const response: SyncResponse = { id: request.id, ok: true, result };
+      port.postMessage(response, transferables(result));
       wake(SIGNAL);
     },
     (error: unknown) => {

@@ -1,0 +1,78 @@
+import { StateClosedError } from "@mimic/core";
+import { performStep } from "./commands.js";
+import { describe, type RedisConnection } from "./connection.js";
+import { runAsync, runSync, stepVerb, type RedisStep, type Steps } from "./steps.js";
+import type { SyncBridge } from "./sync/bridge.js";
+
+/**
+ * Runs a state's operations: asynchronously on its own connection, or synchronously through the
+ * worker thread. It also keeps the state's multi-step writes in flight, which invalidations of this
+ * process wait for (`settleWrites` steps), so that a write this process started before an
+ * invalidation is never stored after it (a plain SET is one command, ordered on the connection).
+ */
+export class StepRunner {
+  readonly #connection: RedisConnection;
+  readonly #bridge: SyncBridge;
+  readonly #onFirstStep: () => void;
+  #started = false;
+  #closed = false;
+  readonly #writes = new Set<Promise<void>>();
+  readonly #performAsync = (step: RedisStep): Promise<unknown> => this.#stepAsync(step);
+  readonly #performSync = (step: RedisStep): unknown => this.#stepSync(step);
+
+  /** @param onFirstStep called before the first step of the first operation (of any kind) */
+  constructor(connection: RedisConnection, bridge: SyncBridge, onFirstStep: () => void) {
+    this.#connection = connection;
+    this.#bridge = bridge;
+    this.#onFirstStep = onFirstStep;
+  }
+
+  /** Runs an operation on the state's connection. */
+  async<T>(steps: Steps<T>): Promise<T> {
+    return runAsync(steps, this.#performAsync);
+  }
+
+  /** Runs an operation through the worker thread, blocking (each step bounded by the timeout). */
+  sync<T>(steps: Steps<T>): T {
+    return runSync(steps, this.#performSync);
+  }
+
+  /** Counts a multi-step write as in flight until it settles. */
+  track(write: Promise<unknown>): void {
+    const tracked = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#writes.add(tracked);
+    void tracked.then(() => this.#writes.delete(tracked));
+  }
+
+  /** Resolves once the multi-step writes in flight now have settled (each is bounded by the timeout). */
+  async settled(): Promise<void> {
+    if (this.#writes.size > 0) await Promise.all([...this.#writes]);
+  }
+
+  /** Synchronous steps fail from now on (asynchronous ones fail in the closed connection). */
+  close(): void {
+    this.#closed = true;
+  }
+
+  #stepAsync(step: RedisStep): Promise<unknown> {
+    if (!this.#started) this.#start();
+    if (step.op === "settleWrites") return this.settled();
+    return performStep(this.#connection, step);
+  }
+
+  #stepSync(step: RedisStep): unknown {
+    if (!this.#started) this.#start();
+    // A synchronous write is over when it returns: there is nothing in flight to settle.
+    if (step.op === "settleWrites") return undefined;
+    if (this.#closed) throw new StateClosedError("RedisState");
+    return this.#bridge.call(step, describe(stepVerb(step), step.label));
+  }
+
+  #start(): void {
+    this.#started = true;
+    this.#onFirstStep();
+  }
+}
