@@ -68,6 +68,7 @@ describe("docs/redis-in-production.md", () => {
     // an async operation still in flight then (a lock's release) could overrun its timeout.
     expect(add(1, 2)).toBe(3); // a sync function: the worker thread's connection, same user
     expect(add(1, 2)).toBe(3);
+    await Mime.invalidateTags(["deploy"]); // the guide's deploy step: creates the tag epoch
     await find("1");
     expect(await find("1")).toEqual({ id: "1", run: 2 });
     await Mime.invalidateTags(["user:1"]);
@@ -105,6 +106,9 @@ describe("docs/redis-in-production.md", () => {
       await useEverywhere(state, report);
       let runs = 0;
       const find = Mime({ ttl: 60, state, name: "find", tags: () => ["users"] })(async (id: string) => `${id}:${++runs}`);
+      // A new prefix has no tag epoch yet; the guide's deploy step (one invalidation) creates it, so
+      // that the very first tagged write is stored too.
+      await Mime.invalidateTags(["deploy"]);
       const ids = ["a", "b", "c", "d", "e", "f"];
       for (const id of ids) await find(id);
       for (const id of ids) await find(id);

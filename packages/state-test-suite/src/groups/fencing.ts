@@ -57,6 +57,10 @@ export function fencingScenarios(): Scenario<FencingState>[] {
         const invalidate = (state as { invalidateTags?: (tags: readonly string[]) => Promise<void> }).invalidateTags;
         if (typeof invalidate !== "function") return;
         const [tagged, other] = [mimicKey("fenced-tag-a"), mimicKey("fenced-tag-b")];
+        // Both tags known to the state before the execution begins (a state may refuse, to be safe,
+        // the first write of a tag it has no record of yet).
+        await state.set(mimicKey("fenced-tag-seed"), "seed", null, { tags: ["fence-a", "fence-b"] });
+        await sleep(60);
         const startedAt = await before();
         await invalidate.call(state, ["fence-a"]);
         await state.set(tagged, "stale", null, fenced(startedAt, ["fence-a"]));
