@@ -108,15 +108,20 @@ export function* stampInvalidation(root: string, scope: InvalidationScope, time:
   }
 }
 
-/** The latest time in a stamp file of plain times; -Infinity when it is missing. */
-function* latestTime(path: string): Steps<number> {
-  let bytes: Buffer;
+/** A stamp file's bytes, or `undefined` when it is missing. */
+function* readStamps(path: string): Steps<Buffer | undefined> {
   try {
-    bytes = (yield* readOwned(path)).bytes;
+    return (yield* readOwned(path)).bytes;
   } catch (error) {
-    if (isNotFound(error)) return -Infinity;
+    if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/** The latest time in a stamp file of plain times; -Infinity when it is missing. */
+function* latestTime(path: string): Steps<number> {
+  const bytes = yield* readStamps(path);
+  if (bytes === undefined) return -Infinity;
   let latest = -Infinity;
   for (let offset = 0; offset + 8 <= bytes.length; offset += 8) latest = Math.max(latest, bytes.readDoubleLE(offset));
   return latest;
@@ -124,13 +129,8 @@ function* latestTime(path: string): Steps<number> {
 
 /** The latest time of a record in the `prefixes` file whose prefix starts `key`; -Infinity when none. */
 function* latestPrefixTime(path: string, key: string): Steps<number> {
-  let bytes: Buffer;
-  try {
-    bytes = (yield* readOwned(path)).bytes;
-  } catch (error) {
-    if (isNotFound(error)) return -Infinity;
-    throw error;
-  }
+  const bytes = yield* readStamps(path);
+  if (bytes === undefined) return -Infinity;
   let latest = -Infinity;
   let offset = 0;
   while (offset + 12 <= bytes.length) {
