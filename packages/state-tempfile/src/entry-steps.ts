@@ -1,6 +1,6 @@
 import type { CacheEntry } from "@mimic/core";
 import { writeEntry } from "./atomic-write.js";
-import { decodeEntry, type EntryCodec } from "./entry.js";
+import { decodeEntry, type EntryEncoding } from "./entry.js";
 import { FileSystemStateError, errnoCode, isNotFound } from "./errors.js";
 import { isFenced, stampInvalidation, type Fence } from "./fences.js";
 import { readOwned, remove, type OwnedBytes, type Steps } from "./fs-steps.js";
@@ -22,7 +22,7 @@ import { verifyDirectory, type TrustedDirectory } from "./trusted-directory.js";
  *   no longer the one verified; CorruptEntryError for a file that is not a complete entry of this
  *   codec and key; FileSystemStateError when it cannot be read
  */
-export function* readEntry(trusted: TrustedDirectory, location: EntryLocation, codec: EntryCodec): Steps<CacheEntry | undefined> {
+export function* readEntry(trusted: TrustedDirectory, location: EntryLocation, codec: EntryEncoding): Steps<CacheEntry | undefined> {
   let file: OwnedBytes;
   try {
     file = yield* readOwned(location.file);

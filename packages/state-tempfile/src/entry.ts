@@ -3,7 +3,7 @@ import { CorruptEntryError, StateError, expiresAt, isExpired, type CacheEntry, t
 import { MAC_SIZE, decodeHeader, encodeHeader, encodeTags, type EntryHeader } from "./format.js";
 
 /** How entries are turned into bytes and back: the serializer, and the secret that signs them, if any. */
-export interface EntryCodec {
+export interface EntryEncoding {
   readonly serializer: Serializer;
   /** The serializer's name as stored in headers. */
   readonly serializerName: Buffer;
@@ -24,7 +24,7 @@ function mac(secret: Buffer, chunks: readonly Uint8Array[]): Buffer {
 }
 
 /** Checks a header against the codec; the header of a file of `fileSize` bytes. */
-export function readHeader(bytes: Buffer, fileSize: number, codec: EntryCodec, file: string): EntryHeader {
+export function readHeader(bytes: Buffer, fileSize: number, codec: EntryEncoding, file: string): EntryHeader {
   return decodeHeader(bytes, fileSize, codec.serializerName, codec.secret !== undefined, file);
 }
 
@@ -34,7 +34,7 @@ export function readHeader(bytes: Buffer, fileSize: number, codec: EntryCodec, f
  * match (with a secret: checked before anything else is believed, and before the payload is
  * deserialized), or whose payload does not deserialize, is `corrupt`.
  */
-export function decodeEntry(bytes: Buffer, file: string, keyBytes: Buffer, codec: EntryCodec, now: number): DecodedEntry {
+export function decodeEntry(bytes: Buffer, file: string, keyBytes: Buffer, codec: EntryEncoding, now: number): DecodedEntry {
   let header: EntryHeader;
   try {
     header = readHeader(bytes, bytes.length, codec, file);
@@ -105,7 +105,7 @@ export function encodeEntry(
   ttl: number | null,
   keyBytes: Buffer,
   tags: readonly string[],
-  codec: EntryCodec,
+  codec: EntryEncoding,
   now: number,
 ): Buffer[] {
   let payload: Uint8Array;

@@ -1,5 +1,5 @@
 import { CorruptEntryError } from "@mimic/core";
-import { readHeader, type EntryCodec } from "./entry.js";
+import { readHeader, type EntryEncoding } from "./entry.js";
 import { HEAD_READ_SIZE, type EntryHeader } from "./format.js";
 import { read, type Steps } from "./fs-steps.js";
 
@@ -17,7 +17,7 @@ export interface EntryHead {
  * @throws CorruptEntryError for a file that is not an entry of this codec; the file system's error
  *   (ENOENT when it is gone)
  */
-export function* readHead(path: string, codec: EntryCodec, whole: boolean): Steps<EntryHead> {
+export function* readHead(path: string, codec: EntryEncoding, whole: boolean): Steps<EntryHead> {
   let { bytes, size } = yield* read(path, HEAD_READ_SIZE);
   let header = readHeader(bytes, size, codec, path);
   // A long key or tag list needs a second read. The file may be replaced in between (writes rename

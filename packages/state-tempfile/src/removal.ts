@@ -1,6 +1,6 @@
 import { sep } from "node:path";
 import { CorruptEntryError, NAMESPACE_END } from "@mimic/core";
-import type { EntryCodec } from "./entry.js";
+import type { EntryEncoding } from "./entry.js";
 import { FileSystemStateError, isNotFound } from "./errors.js";
 import { stampInvalidation } from "./fences.js";
 import { listOrThrow, listIfPresent, remove, removeDirectory, removeTree, renameTo, type Steps } from "./fs-steps.js";
@@ -129,7 +129,7 @@ export function* deletePrefixSteps(
   root: string,
   prefix: string,
   time: number,
-  codec: EntryCodec,
+  codec: EntryEncoding,
   report: (error: Error) => void,
 ): Steps<Error[]> {
   const end = prefix.indexOf(NAMESPACE_END);
@@ -155,7 +155,7 @@ export function* deletePrefixSteps(
   return problems;
 }
 
-function* deleteMatching(directory: string, prefix: string, codec: EntryCodec, problems: Error[]): Steps<void> {
+function* deleteMatching(directory: string, prefix: string, codec: EntryEncoding, problems: Error[]): Steps<void> {
   const report = (error: Error): void => void problems.push(error);
   const shards = yield* listIfPresent(directory, report);
   if (shards === undefined) return;
@@ -176,7 +176,7 @@ function* deleteMatching(directory: string, prefix: string, codec: EntryCodec, p
   }
 }
 
-function* removeIfMatching(path: string, prefix: string, codec: EntryCodec, problems: Error[]): Steps<void> {
+function* removeIfMatching(path: string, prefix: string, codec: EntryEncoding, problems: Error[]): Steps<void> {
   try {
     // A corrupt file holds no key of this state (reads remove it), nor does a write's temporary file
     // that is not complete yet (that write checks the stamps once it is); a missing one is gone.

@@ -1,6 +1,6 @@
 import { sep } from "node:path";
 import { CorruptEntryError, isExpired } from "@mimic/core";
-import type { EntryCodec } from "./entry.js";
+import type { EntryEncoding } from "./entry.js";
 import { FileSystemStateError, isNotFound } from "./errors.js";
 import { listOrThrow, listIfPresent, remove, removeDirectory, removeTree, type Steps } from "./fs-steps.js";
 import { sweepFences } from "./fences.js";
@@ -55,7 +55,7 @@ export interface SweepPlan {
   /** The reference time for expiry, ms since the epoch. */
   readonly now: number;
   /** The format entries must have (serializer, signature). */
-  readonly codec: EntryCodec;
+  readonly codec: EntryEncoding;
   readonly maxEntries: number;
   readonly maxBytes: number;
   /** Receives each problem with one file; the walk goes on with the next file. */

@@ -1,6 +1,6 @@
 import { basename, dirname, sep } from "node:path";
 import { CorruptEntryError, InvalidOptionError, isExpired } from "@mimic/core";
-import type { EntryCodec } from "./entry.js";
+import type { EntryEncoding } from "./entry.js";
 import { FileSystemStateError, errnoCode, isNotFound } from "./errors.js";
 import { stampInvalidation } from "./fences.js";
 import { decodeTags } from "./format.js";
@@ -81,7 +81,7 @@ export function* addMarkers(root: string, location: EntryLocation, tags: readonl
  * A missing, expired or corrupt entry carries nothing.
  * @throws the file system's error when the entry cannot be read
  */
-function* entryCarries(root: string, marker: string, codec: EntryCodec, now: number, wanted: (tag: string) => boolean): Steps<boolean> {
+function* entryCarries(root: string, marker: string, codec: EntryEncoding, now: number, wanted: (tag: string) => boolean): Steps<boolean> {
   const file = entryFileOfMarker(root, marker);
   try {
     const head = yield* readHead(file, codec, true);
@@ -156,7 +156,7 @@ function* claim(directory: string, name: string): Steps<Claimed | undefined> {
  *   later invalidation retries them), after trying every marker
  * @throws FileSystemStateError when the stamp cannot be written
  */
-export function* invalidateTagsSteps(root: string, tags: readonly string[], codec: EntryCodec, now: number): Steps<Error[]> {
+export function* invalidateTagsSteps(root: string, tags: readonly string[], codec: EntryEncoding, now: number): Steps<Error[]> {
   const wanted = new Set(tags);
   const carries = (tag: string): boolean => wanted.has(tag);
   yield* stampInvalidation(root, { kind: "tags", tags: [...wanted] }, now);
@@ -204,7 +204,7 @@ export function* invalidateTagsSteps(root: string, tags: readonly string[], code
 
 /** What a sweep of tag directories is given and counts. */
 export interface MarkerSweep {
-  readonly codec: EntryCodec;
+  readonly codec: EntryEncoding;
   readonly now: number;
   readonly report: (error: Error) => void;
   /** Markers dropped so far. */

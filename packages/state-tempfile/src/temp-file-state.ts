@@ -15,7 +15,7 @@ import {
 } from "@mimic/core";
 import { preciseNow } from "@mimic/core/state-kit";
 import { createPrivateDirectory, openStaticDirectory } from "./directory.js";
-import { encodeEntry, type EntryCodec } from "./entry.js";
+import { encodeEntry, type EntryEncoding } from "./entry.js";
 import { deleteEntry, readEntry, storeEntry } from "./entry-steps.js";
 import { FileSystemStateError, type UnsafeDirectoryError } from "./errors.js";
 import { fenceOf } from "./fences.js";
@@ -70,7 +70,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
   readonly local: boolean;
 
   private readonly options: ResolvedOptions;
-  private readonly codec: EntryCodec;
+  private readonly codec: EntryEncoding;
   private trusted: TrustedDirectory | undefined;
   private locator: EntryLocator | undefined;
   private closed = false;

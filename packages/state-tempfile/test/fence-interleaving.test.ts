@@ -1,7 +1,7 @@
 import { v8Serializer } from "@mimic/core";
 import { TempFileState } from "../src";
 import { openStaticDirectory } from "../src/directory";
-import { encodeEntry, type EntryCodec } from "../src/entry";
+import { encodeEntry, type EntryEncoding } from "../src/entry";
 import { storeEntry } from "../src/entry-steps";
 import { encodeSerializerName } from "../src/format";
 import { runAsync, runSync } from "../src/fs-drivers";
@@ -19,7 +19,7 @@ afterEach(removeTestDirectories);
 
 const KEY = "user|42";
 const TAGS = ["user:42"];
-const codec: EntryCodec = { serializer: v8Serializer, serializerName: encodeSerializerName(v8Serializer.name), secret: undefined };
+const codec: EntryEncoding = { serializer: v8Serializer, serializerName: encodeSerializerName(v8Serializer.name), secret: undefined };
 
 /** Passes `steps`' file-system requests through, running `hook` once just before the first rename. */
 function* beforeRename<T>(steps: Steps<T>, hook: () => void): Steps<T> {
