@@ -24,6 +24,9 @@ const add = Mime({ ttl: 60, state: new MemoryState({ maxEntries: 10 }) })(functi
 // Never called: it only has to type-check. Each @ts-expect-error fails the build if the line
 // compiles, which proves the wrapper's types are the original ones and not `any`.
 export function typeChecks(users: Users): void {
+  // Options from the environment compile under exactOptionalPropertyTypes.
+  const fromEnv = Mime({ name: process.env.MIMIC_NAME, version: process.env.MIMIC_VERSION, ttl: undefined, strict: undefined })((n: number) => n);
+  const same: number = fromEnv(1);
   const n: number = add(1, 2);
   const p: Promise<string> = users.find("x");
   const key: string = add.key(1, 2);

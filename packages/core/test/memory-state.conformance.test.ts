@@ -7,5 +7,5 @@ describeStateConformance({
   name: "MemoryState",
   createState: () => new MemoryState(),
   // Values are kept by reference, which is at least as faithful as a structured clone.
-  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, partitions: true },
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, partitions: true, getMany: true, setMany: true },
 });

@@ -5,5 +5,5 @@ import { MemoryState } from "../src/index.js";
 describeStateConformance({
   name: "MemoryState (policy tinylfu)",
   createState: () => new MemoryState({ policy: "tinylfu" }),
-  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, partitions: true },
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, partitions: true, getMany: true, setMany: true },
 });

@@ -3,7 +3,7 @@ import { NAMESPACE_END } from "../keys/encode.js";
 import { describeValue, rejectUnknownOptions } from "../option-kit.js";
 import { observedNow } from "../coarse-clock.js";
 import { expiresAt } from "../ttl.js";
-import type { CacheEntry, SetOptions, TaggingState } from "./contract.js";
+import type { BatchEntry, BatchReadingState, BatchWritingState, CacheEntry, SetOptions, TaggingState } from "./contract.js";
 import { ClockPolicy } from "./eviction/clock.js";
 import type { EvictionPolicy } from "./eviction/policy.js";
 import { TinyLfuPolicy } from "./eviction/tinylfu.js";
@@ -74,7 +74,7 @@ function checkCount(name: string, value: unknown, fallback: number): number {
  * on read and swept periodically. An entry is only ever removed by eviction, expiry, a delete, a
  * clear or an invalidation: a hit never returns another key's value, under either policy.
  */
-export class MemoryState implements TaggingState {
+export class MemoryState implements TaggingState, BatchReadingState, BatchWritingState {
   /** Entries never leave this process: each wrapper, and each instance of a method, has its own namespace. */
   readonly local = true;
   /** The bound on the number of entries. */
@@ -193,6 +193,17 @@ export class MemoryState implements TaggingState {
 
   set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     this.setSync(key, value, ttl, options);
+    return Promise.resolve();
+  }
+
+  /** Reads many entries (each as `get` would), in the order of `keys`. */
+  getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]> {
+    return Promise.resolve(keys.map((key) => this.getSync(key)));
+  }
+
+  /** Stores many entries, each as `set` would (its own ttl and tags). */
+  setMany(entries: readonly BatchEntry[]): Promise<void> {
+    for (const { key, value, ttl, options } of entries) this.setSync(key, value, ttl, options);
     return Promise.resolve();
   }
 
