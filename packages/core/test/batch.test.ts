@@ -11,6 +11,10 @@ import {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+const cleanups: Array<() => void> = [];
+const afterThis = (cleanup: () => void): void => void cleanups.push(cleanup);
+afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
 /** A shared state over a Map that counts its calls, with getMany/setMany. */
 class CountingSharedState implements IState {
   readonly map = new Map<string, unknown>();
@@ -130,6 +134,9 @@ describe("Mime.batch: async bulk loaders", () => {
   });
 
   test("each item is keyed as a one-argument call would be (shared state: same name, same key)", async () => {
+    // Two functions under one identity on purpose: the duplicate-identity warning is expected.
+    const warned = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    afterThis(() => warned.mockRestore());
     const state = new CountingSharedState();
     const users = Mime.batch({ ttl: 60, state, name: "users" })(async (ids: readonly string[]) => ids.map((id) => `user:${id}`));
     const single = Mime({ ttl: 60, state, name: "users" })(async (id: string) => `single:${id}`);

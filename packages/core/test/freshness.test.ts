@@ -88,7 +88,7 @@ describe("ttl from the result", () => {
 
   test("with stale windows, the window counts from the computed expiry", async () => {
     let calls = 0;
-    const f = Mime({ state: new MemoryState(), ttl: () => 0.05, staleIfError: 5 })(async () => {
+    const f = Mime({ state: new MemoryState(), ttl: () => 0.05, staleIfError: 5, onError: () => undefined })(async () => {
       calls++;
       if (calls > 1) throw new Error("down");
       return "v1";
