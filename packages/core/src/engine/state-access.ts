@@ -67,7 +67,10 @@ export function readSync(memo: Memo, b: Binding, slot: Slot, localCopyOnly = fal
   }
 }
 
-/** Reads a key from the state; a failure is reported (and rethrown when strict) and reads as `failed`. */
+/**
+ * Reads a key from the state; a failure is reported (and rethrown when strict) and reads as a miss,
+ * `failed` unless the backend answered with a corrupt entry.
+ */
 export async function readAsync(memo: Memo, b: Binding, key: string): Promise<{ entry: CacheEntry | undefined; failed: boolean }> {
   const started = anyoneListening() ? now() : 0;
   let found: unknown;
@@ -75,7 +78,9 @@ export async function readAsync(memo: Memo, b: Binding, key: string): Promise<{ 
     found = await (memo.batched && supportsGetMany(b.state) ? getThroughMany(b.state, key) : b.state.get(key));
   } catch (error) {
     reportBackendError(memo, b, error, "get", key, started);
-    return { entry: undefined, failed: true };
+    // A corrupt entry is a miss from a backend that answered: the write that follows is awaited as
+    // usual. Any other failure suggests the backend is down or hung (see `settle`).
+    return { entry: undefined, failed: (error as { code?: unknown } | null)?.code !== "MIMIC_CORRUPT_ENTRY" };
   }
   const entry = checkedEntry(memo, b, found, key);
   if (entry !== undefined && started) publish(memo, channels.hit, b, { partition: undefined, key }, started);
