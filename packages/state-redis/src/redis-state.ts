@@ -3,6 +3,9 @@ import {
   StateClosedError,
   ttlToMilliseconds,
   validateTtl,
+  type BatchEntry,
+  type BatchReadingState,
+  type BatchWritingState,
   type CacheEntry,
   type LockingState,
   type PrefixDeletingState,
@@ -43,17 +46,13 @@ import { WORKER_BOOT_ALLOWANCE_MS } from "./sync/host.js";
  * `StateError` (`RedisUnavailableError`, `StateTimeoutError`, `CorruptEntryError`…); `Mime` reports it
  * and runs the function instead (fail-open). While Redis is down, operations fail at once and the
  * connection is retried in the background (backoff capped at one second).
- *
- * ```ts
- * Mime.setConfig(new Config({ state: RedisState, stateOptions: { url: "redis://127.0.0.1:6379" } }));
- * ```
+ * @example Mime.setConfig(new Config({ state: RedisState, stateOptions: { url: process.env.REDIS_URL } }));
  */
-export class RedisState implements TaggingState, PrefixDeletingState, LockingState, FencingState {
+export class RedisState implements TaggingState, PrefixDeletingState, LockingState, FencingState, BatchReadingState, BatchWritingState {
   /**
-   * Writes are fenced by invalidations: a `set`/`setSync` given `startedAt` (Mimic passes when the
-   * execution began) is not stored if its key was invalidated (`delete`, a `deletePrefix` covering
-   * it, `clear`, `invalidateTags` of one of its tags) at or after that moment, by any process. See
-   * the README's "Invalidation fences" section.
+   * A `set`/`setSync` given `startedAt` is not stored if its key was invalidated (`delete`, a covering
+   * `deletePrefix`, `clear`, `invalidateTags` of one of its tags) at or after that moment, by any
+   * process (README: "Invalidation fences").
    */
   readonly fencesWrites = true as const;
   /** The prefix of every key this state writes; `clear()` removes these keys (invalidation fences aside). */
@@ -78,10 +77,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   readonly #bridge: SyncBridge;
   /** The local layer (`local` option), or `undefined` when it is off. */
   readonly #local: LocalLayer | undefined;
-  /**
-   * The key {@link RedisState.getLocal} last found missing. Mimic reads the local copy, then calls
-   * `get`/`getSync` for the same key at once: that read need not look at the local copy again.
-   */
+  /** The key `getLocal` last missed: Mimic's `get` of it right after need not look locally again. */
   #localMiss: string | undefined;
   #closed = false;
   readonly #run: StepRunner;
@@ -143,12 +139,10 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   }
 
   /**
-   * Resolves when the state is ready to serve repeat hits from the local layer: Redis tracking (which
-   * keeps the layer coherent) is established, so reads from then on fill the layer. Resolves at once
-   * when the `local` option is off. Without it, tracking still starts with the state's first
-   * operation, and the reads sent before it holds (typically the first 0.1–0.3 s of a process) go to
-   * Redis without filling the layer; `await state.ready()` at start-up makes the first repeated
-   * reads local hits. Also starts connecting.
+   * Resolves once Redis tracking (which keeps the local layer coherent) holds, so reads from then on
+   * fill the layer; at once when `local` is off. Tracking starts with the first operation anyway, but
+   * reads sent before it holds (the first 0.1–0.3 s of a process) go to Redis: `await state.ready()`
+   * at start-up makes the first repeated reads local hits. Also starts connecting.
    * @throws (rejects) StateTimeoutError when tracking is not established within
    *   {@link WORKER_BOOT_ALLOWANCE_MS} + `timeout` (Redis down, or older than 6): reads then go to
    *   Redis as without the layer, and tracking keeps trying; SyncWorkerError when the worker thread
@@ -183,6 +177,15 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     const write = this.#run.async(this.#write(key, value, ttl, options, "set"));
     if (options?.tags !== undefined && options.tags.length > 0) this.#run.track(write);
     return write;
+  }
+
+  /** Reads many entries, each as `get` would (the local layer first; the rest leave in one pipeline). */
+  getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]> {
+    return Promise.all(keys.map((key) => this.get(key)));
+  }
+  /** Stores many entries, each as `set` would (its own ttl, tags and fence); they leave in one pipeline. */
+  setMany(entries: readonly BatchEntry[]): Promise<void> {
+    return Promise.all(entries.map(({ key, value, ttl, options }) => this.set(key, value, ttl, options))).then(() => undefined);
   }
 
   /** Synchronous {@link RedisState.set}, through the worker thread. */

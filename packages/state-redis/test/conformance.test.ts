@@ -43,13 +43,13 @@ describeStateConformance({
   createState: () => new RedisState({ url: server.url, prefix: prefix(), timeout }),
   createFailingState: () => new RedisState({ url: `redis://127.0.0.1:${deadPort}`, prefix: prefix(), timeout }),
   failureError: StateError,
-  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true },
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true, getMany: true, setMany: true, fencesWrites: true },
 });
 
 describeStateConformance({
   name: "RedisState (3-master cluster)",
   createState: () => new RedisState({ client: clusterClient, prefix: prefix(), timeout }),
-  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true },
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true, getMany: true, setMany: true, fencesWrites: true },
 });
 
 // The same contract with the local layer on: a state that serves repeat reads from process memory
@@ -59,11 +59,11 @@ describeStateConformance({
   createState: () => new RedisState({ url: server.url, prefix: prefix(), timeout, local: true }),
   createFailingState: () => new RedisState({ url: `redis://127.0.0.1:${deadPort}`, prefix: prefix(), timeout, local: true }),
   failureError: StateError,
-  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true },
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true, getMany: true, setMany: true, fencesWrites: true },
 });
 
 describeStateConformance({
   name: "RedisState with the local layer (3-master cluster)",
   createState: () => new RedisState({ client: clusterClient, prefix: prefix(), timeout, local: true }),
-  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true },
+  capabilities: { sync: true, structuredClone: true, deletePrefix: true, tags: true, lock: true, getMany: true, setMany: true, fencesWrites: true },
 });
