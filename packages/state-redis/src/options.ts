@@ -11,39 +11,39 @@ export interface RedisStateOptions {
    * The state creates, connects and closes its own client.
    * @default process.env.REDIS_URL when neither `url` nor `client` is given (an empty string counts as unset)
    */
-  url?: string;
+  url?: string | undefined;
   /**
    * A node-redis client (`createClient()`) or cluster (`createCluster()`) that you own: the state uses it
    * but never closes it. If it is not connected yet, the state connects it on first use. Synchronous
    * operations open one more connection, in a worker thread, from this client's options.
    */
-  client?: RedisClientLike | RedisClusterLike;
+  client?: RedisClientLike | RedisClusterLike | undefined;
   /**
    * Prepended to every key; `clear()` removes the keys that start with it (except the
    * state's invalidation fences, kept 6 hours). Must not be empty.
    * States with nested prefixes (`"app:"` and `"app:users:"`) share keys for `clear()`: pick disjoint ones.
    * @default "mimic:"
    */
-  prefix?: string;
+  prefix?: string | undefined;
   /**
    * Turns values into bytes and back. Entries written by another serializer read as a miss.
    * @default v8Serializer (structured clone: `undefined`, `Date`, `Map`, `Set`, `BigInt`, typed arrays)
    */
-  serializer?: Serializer;
+  serializer?: Serializer | undefined;
   /**
    * Milliseconds each Redis round trip may take, the first connection included, before the operation
    * rejects with `StateTimeoutError` (and Mimic runs the function instead). At most 5000; keep it low
    * (a synchronous call blocks its thread for up to this long while Redis is hung).
    * @default 200
    */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * Called with errors that happen in the background, outside any call: the connection dropping and
    * reconnect attempts failing (once per outage, not once per retry). Errors of an operation are thrown
    * or rejected by that operation instead; `Mime` reports those to its own `onError`.
    * @default undefined (background errors are ignored; the state keeps reconnecting)
    */
-  onError?: (error: StateError) => void;
+  onError?: ((error: StateError) => void) | undefined;
   /**
    * Signs every entry with HMAC-SHA256 under this secret, and reads only entries whose signature
    * matches: an entry altered in Redis, or written by anyone without the secret, is a
@@ -53,7 +53,7 @@ export interface RedisStateOptions {
    * other way round. At least 16 bytes (a string is taken as UTF-8).
    * @default undefined (entries are not signed)
    */
-  secret?: string | Uint8Array;
+  secret?: string | Uint8Array | undefined;
   /**
    * Keeps a copy of recently read entries in this process, already deserialized, so that a repeat hit
    * costs no round trip. Redis tells every process holding a key when anyone changes, deletes or
@@ -63,7 +63,7 @@ export interface RedisStateOptions {
    * caller that mutates it changes what later hits see. `true` uses the defaults of {@link LocalLayerOptions}.
    * @default false
    */
-  local?: boolean | LocalLayerOptions;
+  local?: boolean | LocalLayerOptions | undefined;
 }
 
 /** The default {@link RedisStateOptions.prefix}. */

@@ -10,27 +10,27 @@ export interface LocalLayerOptions {
    * The most entries held per process; past it `policy` chooses which entry goes.
    * @default 10_000
    */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /**
    * Which entries the layer keeps once `maxEntries` is reached: `"lru"` (the least recently used go
    * first) or `"tinylfu"` (W-TinyLFU: an entry displaces another only if it is read more often, so
    * hot entries survive scans). The same choice as `MemoryState`'s `policy`.
    * @default `MemoryState`'s default (`"tinylfu"`)
    */
-  policy?: MemoryStatePolicy;
+  policy?: MemoryStatePolicy | undefined;
   /**
    * The most bytes of entries (as stored in Redis, serialized) held per process; past it the entries
    * filled longest ago go first. The deserialized objects usually take more heap than their bytes.
    * @default Infinity (bounded by `maxEntries` only)
    */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /**
    * The most seconds an entry is served from the local layer before it is read from Redis again,
    * whatever its Redis TTL (which is always respected). A cap on how long a missed invalidation could
    * last; coherence does not depend on it.
    * @default null (until the entry's Redis TTL, or its invalidation)
    */
-  ttl?: number | null;
+  ttl?: number | null | undefined;
 }
 
 /** {@link LocalLayerOptions} checked, with defaults applied. */
