@@ -38,11 +38,8 @@ export async function performStep(connection: RedisConnection, step: RedisStep, 
       await runScriptOn(connection, STAMP_RECORDS, keys.map(toArgument), args, step.label);
       return undefined;
     }
-    case "time": {
-      const route = toArgument(step.route);
-      const [seconds, micros] = (await connection.send("TIME", step.label, route, true, ["TIME"])) as [Buffer, Buffer];
-      return [seconds.toString("latin1"), micros.toString("latin1")];
-    }
+    case "clockOffset":
+      return measureClockOffset(connection, toArgument(step.route), step.label);
     case "tagStamps":
       return tagStamps(connection, step.records.map(toArgument), step.label);
     case "deleteIfEqual":
@@ -126,6 +123,26 @@ async function checkRecords(
 async function tagStamps(connection: RedisConnection, records: ReadonlyArray<RedisArgument>, label: string): Promise<Array<string | null>> {
   const stamps = (await connection.send("MGET", label, records[0]!, true, ["MGET", ...records])) as Array<Buffer | null>;
   return stamps.map((stamp) => (stamp === null ? null : stamp.toString("latin1")));
+}
+
+/** `TIME` samples per clock measurement (the tightest one wins). */
+const CLOCK_SAMPLES = 3;
+
+/**
+ * Measures the offset of the clock of the server holding `route` from this process's clock: server
+ * microseconds minus local milliseconds × 1000, never above the true offset. The server read its
+ * clock somewhere between sending and receiving, so `server - received` bounds the offset from
+ * below, within the round trip; of {@link CLOCK_SAMPLES} sequential `TIME`s the largest bound wins.
+ */
+async function measureClockOffset(connection: RedisConnection, route: RedisArgument, label: string): Promise<number> {
+  let best = -Infinity;
+  for (let sample = 0; sample < CLOCK_SAMPLES; sample++) {
+    const [seconds, micros] = (await connection.send("TIME", label, route, true, ["TIME"])) as [Buffer, Buffer];
+    // Sub-millisecond, on the same scale as Date.now() (whose whole milliseconds would cost 1 ms).
+    const received = performance.timeOrigin + performance.now();
+    best = Math.max(best, Number(seconds.toString("latin1")) * 1_000_000 + Number(micros.toString("latin1")) - received * 1000);
+  }
+  return best;
 }
 
 /** `SET lease token NX PX ms`: whether the lease was free and is now held with `token`. */

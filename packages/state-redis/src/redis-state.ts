@@ -122,6 +122,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
 
   /**
    * Reads an entry: `undefined` on a miss, `{ value }` on a hit (`{ value: undefined }` is a hit).
+   * Reads of one tick go to Redis together, as one `MGET` per cluster slot.
    * @throws (rejects) StateTimeoutError, RedisUnavailableError, CorruptEntryError (bytes that are not an
    *   entry of this serializer: treat as a miss; the next `set` overwrites them), StateClosedError
    */
@@ -179,11 +180,17 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     return write;
   }
 
-  /** Reads many entries, each as `get` would (the local layer first; the rest leave in one pipeline). */
+  /**
+   * Reads many entries, each as `get` would: the local layer first, the rest with the other reads of
+   * this tick as one `MGET` per cluster slot (see the README's "Batched reads").
+   */
   getMany(keys: readonly string[]): Promise<(CacheEntry | undefined)[]> {
     return Promise.all(keys.map((key) => this.get(key)));
   }
-  /** Stores many entries, each as `set` would (its own ttl, tags and fence); they leave in one pipeline. */
+  /**
+   * Stores many entries, each as `set` would (its own `PX` expiry, tags and fence), sent in one
+   * pipeline; fenced writes share one measurement of the server's clock.
+   */
   setMany(entries: readonly BatchEntry[]): Promise<void> {
     return Promise.all(entries.map(({ key, value, ttl, options }) => this.set(key, value, ttl, options))).then(() => undefined);
   }

@@ -1,17 +1,14 @@
-import { serverTime, type Steps } from "./steps.js";
+import { clockOffset, type Steps } from "./steps.js";
 
 /** How long a measured offset between this process's clock and the server's is trusted. */
 const REMEASURE_AFTER_MS = 30_000;
-/** Measurements taken each time (the tightest one wins). */
-const SAMPLES = 3;
 
 /**
  * Converts this process's clock to the Redis server's (the node holding the state's records, whose
  * `TIME` stamps invalidations) conservatively: {@link ServerClock.lowerBound} never exceeds the
  * server's true time at that moment, so clock skew can only make an execution look older (and its
- * write be refused), never newer. The offset is measured with `TIME` round trips: the server read
- * its clock somewhere between sending and receiving, so `server - received` bounds the offset from
- * below, within the round trip.
+ * write be refused), never newer. The offset is measured with `TIME` round trips (a `clockOffset`
+ * step: concurrent asynchronous writes share one measurement) and trusted for 30 s.
  */
 export class ServerClock {
   readonly #route: Uint8Array;
@@ -27,14 +24,8 @@ export class ServerClock {
   /** The server time (µs) at or before the local moment `localMs` (ms since the epoch). */
   *lowerBound(localMs: number): Steps<number> {
     if (this.#offset === undefined || Date.now() - this.#measuredAt > REMEASURE_AFTER_MS) {
-      let best = -Infinity;
-      for (let sample = 0; sample < SAMPLES; sample++) {
-        const [seconds, micros] = yield* serverTime(this.#route, "TIME");
-        // Sub-millisecond, on the same scale as Date.now() (whose whole milliseconds would cost 1 ms).
-        const received = performance.timeOrigin + performance.now();
-        best = Math.max(best, Number(seconds) * 1_000_000 + Number(micros) - received * 1000);
-      }
-      this.#offset = best;
+      const offset = yield* clockOffset(this.#route, "TIME");
+      this.#offset = offset;
       this.#measuredAt = Date.now();
     }
     return Math.floor(localMs * 1000 + this.#offset);

@@ -1,7 +1,8 @@
 import { StateClosedError } from "@mimic/core";
 import { performStep } from "./commands.js";
 import { describe, type RedisConnection } from "./connection.js";
-import { runAsync, runSync, stepVerb, type RedisStep, type Steps } from "./steps.js";
+import { ReadBatcher } from "./read-batcher.js";
+import { runAsync, runSync, stepVerb, toArgument, type RedisStep, type Steps } from "./steps.js";
 import type { SyncBridge } from "./sync/bridge.js";
 
 /**
@@ -17,6 +18,9 @@ export class StepRunner {
   #started = false;
   #closed = false;
   readonly #writes = new Set<Promise<void>>();
+  readonly #reads: ReadBatcher;
+  /** The clock measurement in flight, shared by the writes that need one meanwhile. */
+  #measuring: Promise<unknown> | undefined;
   readonly #performAsync = (step: RedisStep): Promise<unknown> => this.#stepAsync(step);
   readonly #performSync = (step: RedisStep): unknown => this.#stepSync(step);
 
@@ -25,6 +29,7 @@ export class StepRunner {
     this.#connection = connection;
     this.#bridge = bridge;
     this.#onFirstStep = onFirstStep;
+    this.#reads = new ReadBatcher(connection);
   }
 
   /** Runs an operation on the state's connection. */
@@ -59,8 +64,28 @@ export class StepRunner {
 
   #stepAsync(step: RedisStep): Promise<unknown> {
     if (!this.#started) this.#start();
-    if (step.op === "settleWrites") return this.settled();
-    return performStep(this.#connection, step);
+    switch (step.op) {
+      case "get":
+        return this.#reads.read(toArgument(step.key), step.label);
+      case "tagStamps":
+        return Promise.all(
+          step.records.map((record) => this.#reads.read(toArgument(record), step.label).then((stamp) => (stamp === null ? null : stamp.toString("latin1")))),
+        );
+      case "clockOffset": {
+        if (this.#measuring !== undefined) return this.#measuring;
+        const measuring = performStep(this.#connection, step);
+        this.#measuring = measuring;
+        const done = (): void => {
+          if (this.#measuring === measuring) this.#measuring = undefined;
+        };
+        measuring.then(done, done);
+        return measuring;
+      }
+      case "settleWrites":
+        return this.settled();
+      default:
+        return performStep(this.#connection, step);
+    }
   }
 
   #stepSync(step: RedisStep): unknown {

@@ -62,8 +62,12 @@ export type RedisStep =
       readonly epoch?: Uint8Array;
       readonly label: string;
     }
-  /** `TIME` of the server holding `route` (a record key): `[seconds, microseconds]` as strings. */
-  | { readonly op: "time"; readonly route: Uint8Array; readonly label: string }
+  /**
+   * The offset of the server's clock (the node holding `route`, a record key) from this process's:
+   * server microseconds minus local milliseconds × 1000, at most the true offset (see
+   * measureClockOffset). Concurrent asynchronous writes share one measurement.
+   */
+  | { readonly op: "clockOffset"; readonly route: Uint8Array; readonly label: string }
   /** The stamps of tag records, `(string | null)[]` (`null`: the record is missing). */
   | { readonly op: "tagStamps"; readonly records: ReadonlyArray<Uint8Array>; readonly label: string }
   /** Unlinks `key` only if it still holds exactly `bytes` (a stale entry nobody rewrote since). */
@@ -101,7 +105,7 @@ export function stepVerb(step: RedisStep): string {
       return "EVALSHA fenced-set";
     case "stamp":
       return "EVALSHA stamp-records";
-    case "time":
+    case "clockOffset":
       return "TIME";
     case "tagStamps":
       return "GET tag records";
@@ -161,9 +165,9 @@ export function* stampRecords(records: ReadonlyArray<Uint8Array>, retainMs: numb
   yield epoch === undefined ? { op: "stamp", records, retainMs, label } : { op: "stamp", records, retainMs, label, epoch };
 }
 
-/** The server's `TIME` (of the node holding `route`), as `[seconds, microseconds]`. */
-export function* serverTime(route: Uint8Array, label: string): Steps<readonly [string, string]> {
-  return (yield { op: "time", route, label }) as readonly [string, string];
+/** The offset of the server's clock from this process's (of the node holding `route`), see {@link RedisStep}. */
+export function* clockOffset(route: Uint8Array, label: string): Steps<number> {
+  return (yield { op: "clockOffset", route, label }) as number;
 }
 
 /** The stamps of tag records (`null`: missing). */

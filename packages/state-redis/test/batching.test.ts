@@ -1,0 +1,241 @@
+import { Mime } from "@mimic/core";
+import { createClient, createCluster } from "redis";
+import { RedisState, RedisUnavailableError } from "../src/index.js";
+import { keySlot } from "../src/key-slot.js";
+import { freePort, startRedisCluster, startRedisServer, type RedisClusterHandle, type RedisServerHandle } from "./harness/index.js";
+import { RELAXED_TIMEOUT_MS } from "./helpers.js";
+
+// Auto-batching (issue 19): the reads of one tick go out as one MGET per cluster slot, concurrent
+// fenced writes share one clock measurement, and a batch of a bulk loader costs one MGET and one
+// pipeline of writes. Commands are counted by the servers (INFO commandstats), not assumed; the
+// counts include the commands scripts run (each fenced-write script reads TIME and the records).
+
+let server: RedisServerHandle;
+let cluster: RedisClusterHandle;
+let raw: ReturnType<typeof createClient>;
+let clusterClient: ReturnType<typeof createCluster>;
+const nodes: ReturnType<typeof createClient>[] = [];
+const opened: RedisState[] = [];
+let prefixes = 0;
+
+beforeAll(async () => {
+  [server, cluster] = await Promise.all([startRedisServer(), startRedisCluster(3)]);
+  raw = createClient({ url: server.url });
+  raw.on("error", () => undefined);
+  await raw.connect();
+  for (const url of cluster.urls) {
+    const node = createClient({ url });
+    node.on("error", () => undefined);
+    await node.connect();
+    nodes.push(node);
+  }
+  clusterClient = createCluster({ rootNodes: cluster.rootNodes.map(({ url }) => ({ url })) });
+  clusterClient.on("error", () => undefined);
+  await clusterClient.connect();
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(opened.map((state) => state.close()));
+  raw?.destroy();
+  nodes.forEach((node) => node.destroy());
+  await clusterClient?.close();
+  await Promise.all([server?.stop(), cluster?.stop()]);
+});
+
+function open(where: "server" | "cluster" = "server"): RedisState {
+  const prefix = `batching-${++prefixes}:`;
+  const state =
+    where === "server"
+      ? new RedisState({ url: server.url, prefix, timeout: RELAXED_TIMEOUT_MS })
+      : new RedisState({ client: clusterClient, prefix, timeout: RELAXED_TIMEOUT_MS });
+  opened.push(state);
+  return state;
+}
+
+/** Calls per command (lower case, as INFO names them) summed over `clients`. */
+async function commandCalls(clients: ReturnType<typeof createClient>[]): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const client of clients) {
+    const info = String(await client.sendCommand(["INFO", "commandstats"]));
+    for (const [, command, count] of info.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {
+      calls.set(command!, (calls.get(command!) ?? 0) + Number(count));
+    }
+  }
+  return calls;
+}
+
+/** What `action` costs in commands on `clients`, per command. */
+async function commandsOf(clients: ReturnType<typeof createClient>[], action: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = await commandCalls(clients);
+  await action();
+  const after = await commandCalls(clients);
+  const spent: Record<string, number> = {};
+  for (const [command, count] of after) {
+    const delta = count - (before.get(command) ?? 0);
+    if (delta > 0 && command !== "info") spent[command] = delta;
+  }
+  return spent;
+}
+
+describe("reads of one tick", () => {
+  test("100 concurrent gets (hits, misses and repeated keys) are one MGET, each answered with its own entry", async () => {
+    const state = open();
+    for (let i = 0; i < 100; i += 2) await state.set(`f|${i}`, { id: i }, 60);
+    await state.get("f|warm"); // connected
+    let answers: unknown[] = [];
+    const spent = await commandsOf([raw], async () => {
+      const keys = [...Array.from({ length: 100 }, (_, i) => `f|${i}`), "f|0", "f|1", "f|2"];
+      answers = await Promise.all(keys.map((key) => state.get(key)));
+    });
+    expect(spent).toEqual({ mget: 1 });
+    expect(answers.slice(0, 100)).toEqual(Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? { value: { id: i } } : undefined)));
+    expect(answers.slice(100)).toEqual([{ value: { id: 0 } }, undefined, { value: { id: 2 } }]);
+  });
+
+  test("a lone read is one GET, and a key read many times in one tick is read once", async () => {
+    const state = open();
+    await state.set("f|one", 1, 60);
+    expect(await commandsOf([raw], () => state.get("f|one"))).toEqual({ get: 1 });
+    expect(await commandsOf([raw], () => Promise.all([1, 2, 3, 4, 5].map(() => state.get("f|one"))))).toEqual({ get: 1 });
+  });
+
+  test("concurrent memoized calls of one tick read with one MGET; the misses then run and are written", async () => {
+    const state = open();
+    let runs = 0;
+    const getUser = Mime({ state, name: "users", ttl: 60 })(async (id: number) => {
+      runs++;
+      return { id };
+    });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => getUser(i * 2)));
+    runs = 0;
+    let results: unknown[] = [];
+    const spent = await commandsOf([raw], async () => {
+      results = await Promise.all(Array.from({ length: 100 }, (_, i) => getUser(i)));
+    });
+    expect(results).toEqual(Array.from({ length: 100 }, (_, i) => ({ id: i })));
+    expect(runs).toBe(50);
+    expect(spent["mget"]).toBe(1);
+    expect(spent["evalsha"]).toBe(50);
+    expect(spent["time"]).toBe(50); // in the scripts: the clock was measured by the first batch of writes
+  });
+
+  test("a read asked after a write of the same tick sees that write", async () => {
+    const state = open();
+    await state.set("f|k", "old", 60);
+    const write = state.set("f|k", "new", 60);
+    const read = state.get("f|k");
+    await write;
+    await expect(read).resolves.toEqual({ value: "new" });
+  });
+
+  test("tagged entries read in one tick check their tag records with one more MGET", async () => {
+    const state = open();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => state.set(`f|${i}`, i, 60, { tags: [`t${i % 3}`] })));
+    let answers: unknown[] = [];
+    const spent = await commandsOf([raw], async () => {
+      answers = await Promise.all(Array.from({ length: 20 }, (_, i) => state.get(`f|${i}`)));
+    });
+    expect(answers).toEqual(Array.from({ length: 20 }, (_, i) => ({ value: i })));
+    expect(spent).toEqual({ mget: 2 });
+    await state.invalidateTags(["t1"]);
+    const after = await Promise.all(Array.from({ length: 20 }, (_, i) => state.get(`f|${i}`)));
+    expect(after).toEqual(Array.from({ length: 20 }, (_, i) => (i % 3 === 1 ? undefined : { value: i })));
+  });
+
+  test("when the server is unreachable, every read of the batch fails with a typed error and memoized calls run the function", async () => {
+    const state = new RedisState({ url: `redis://127.0.0.1:${await freePort()}`, prefix: "down:", timeout: 300 });
+    opened.push(state);
+    const reads = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => state.get(`f|${i}`)));
+    for (const read of reads) {
+      expect(read.status).toBe("rejected");
+      expect((read as PromiseRejectedResult).reason).toBeInstanceOf(RedisUnavailableError);
+    }
+    const errors: unknown[] = [];
+    const fn = Mime({ state, name: "down", ttl: 60, onError: (error) => void errors.push(error) })(async (i: number) => i * 10);
+    await expect(Promise.all([1, 2, 3].map((i) => fn(i)))).resolves.toEqual([10, 20, 30]);
+    expect(errors.length).toBeGreaterThan(0);
+  });
+});
+
+describe("writes", () => {
+  test("concurrent fenced writes on a new state share one clock measurement (3 TIMEs), and go out as one pipeline of scripts", async () => {
+    const state = open();
+    const spent = await commandsOf([raw], () =>
+      Promise.all(Array.from({ length: 50 }, (_, i) => state.set(`f|${i}`, i, 60, { startedAt: performance.timeOrigin + performance.now() }))),
+    );
+    expect(spent["evalsha"]).toBe(50);
+    expect(spent["time"]).toBe(3 + 50); // one measurement of three samples, and one in each script
+    expect(await state.getMany(Array.from({ length: 50 }, (_, i) => `f|${i}`))).toEqual(Array.from({ length: 50 }, (_, i) => ({ value: i })));
+  });
+
+  test("a Mime.batch of 100 items, half cached: one MGET, one write per missing item, no TIME once measured", async () => {
+    const state = open();
+    const loaded: number[][] = [];
+    const loadUsers = Mime.batch({ state, name: "bulk", ttl: 60 })(async (ids: readonly number[]) => {
+      loaded.push([...ids]);
+      return ids.map((id) => ({ id }));
+    });
+    await loadUsers(Array.from({ length: 50 }, (_, i) => i * 2));
+    loaded.length = 0;
+    let results: unknown[] = [];
+    const spent = await commandsOf([raw], async () => {
+      results = await loadUsers(Array.from({ length: 100 }, (_, i) => i));
+    });
+    expect(results).toEqual(Array.from({ length: 100 }, (_, i) => ({ id: i })));
+    expect(loaded).toEqual([Array.from({ length: 50 }, (_, i) => i * 2 + 1)]);
+    expect(spent["mget"]).toBe(1);
+    expect(spent["evalsha"]).toBe(50);
+    expect(spent["time"]).toBe(50); // in the scripts only
+    // Another state on the same prefix (as another process would have) finds every item.
+    const other = new RedisState({ url: server.url, prefix: state.prefix, timeout: RELAXED_TIMEOUT_MS });
+    opened.push(other);
+    const reader = Mime.batch({ state: other, name: "bulk", ttl: 60 })(async (ids: readonly number[]) => ids.map(() => "recomputed"));
+    await expect(reader([3, 4, 99])).resolves.toEqual([{ id: 3 }, { id: 4 }, { id: 99 }]);
+  });
+});
+
+describe("on a cluster", () => {
+  test("keySlot agrees with the server's CLUSTER KEYSLOT (hash tags, bytes, empty tags)", async () => {
+    const keys = ["", "a", "user:1", "{user}:1", "x{user}y", "{}x", "{{a}}", "a{b", "é|π", "mimic:f|[1,\"two\"]"];
+    for (const key of keys) {
+      expect(keySlot(key)).toBe(Number(await nodes[0]!.sendCommand(["CLUSTER", "KEYSLOT", key])));
+    }
+    const bytes = Buffer.from([0x6d, 0xff, 0xfe, 0x00, 0x7b, 0x41, 0x7d]);
+    expect(keySlot(bytes)).toBe(Number(await nodes[0]!.sendCommand(["CLUSTER", "KEYSLOT", bytes])));
+  });
+
+  test("reads of one tick are one MGET per slot (one GET for a lone key), each answered right", async () => {
+    const state = open("cluster");
+    // Keys in a handful of slots (hash tags), and some alone in theirs.
+    const keys = [
+      ...Array.from({ length: 60 }, (_, i) => `{g${i % 4}}|${i}`),
+      ...Array.from({ length: 10 }, (_, i) => `lone|${i}`),
+    ];
+    await Promise.all(keys.filter((_, i) => i % 2 === 0).map((key) => state.set(key, key, 60)));
+    let answers: unknown[] = [];
+    const spent = await commandsOf(nodes, async () => {
+      answers = await Promise.all(keys.map((key) => state.get(key)));
+    });
+    expect(answers).toEqual(keys.map((key, i) => (i % 2 === 0 ? { value: key } : undefined)));
+    const perSlot = new Map<number, number>();
+    for (const key of keys) {
+      const slot = keySlot(state.prefix + key);
+      perSlot.set(slot, (perSlot.get(slot) ?? 0) + 1);
+    }
+    const shared = [...perSlot.values()].filter((count) => count > 1).length;
+    const alone = [...perSlot.values()].filter((count) => count === 1).length;
+    expect(spent).toEqual({ ...(shared > 0 ? { mget: shared } : {}), ...(alone > 0 ? { get: alone } : {}) });
+    expect(shared).toBeGreaterThanOrEqual(4);
+  });
+
+  test("a Mime.batch spread over the slots stores every item where another process finds it", async () => {
+    const state = open("cluster");
+    const loadUsers = Mime.batch({ state, name: "bulk", ttl: 60 })(async (ids: readonly number[]) => ids.map((id) => ({ id })));
+    const ids = Array.from({ length: 100 }, (_, i) => i);
+    await expect(loadUsers(ids)).resolves.toEqual(ids.map((id) => ({ id })));
+    const other = new RedisState({ client: clusterClient, prefix: state.prefix, timeout: RELAXED_TIMEOUT_MS });
+    opened.push(other);
+    const reader = Mime.batch({ state: other, name: "bulk", ttl: 60 })(async (items: readonly number[]) => items.map(() => "recomputed"));
+    await expect(reader(ids)).resolves.toEqual(ids.map((id) => ({ id })));
+  });
+});
