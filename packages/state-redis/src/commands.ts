@@ -2,7 +2,7 @@ import type { RedisArgument } from "redis";
 import type { RedisClientLike } from "./client-types.js";
 import { BUFFERS, type RedisConnection } from "./connection.js";
 import { RedisCommandError } from "./errors.js";
-import { CHECK_RECORDS, FENCED_SET, STAMP_RECORDS, UNLINK_IF_EQUAL, UNLOCK, type Script } from "./scripts.js";
+import { CHECK_RECORDS, FENCED_SET, FENCED_SET_MANY, STAMP_RECORDS, UNLINK_IF_EQUAL, UNLOCK, type Script } from "./scripts.js";
 import { toArgument, type RedisStep } from "./steps.js";
 
 // The state's multi-command operations on one connection (scans, records, leases, scripts), and the
@@ -31,6 +31,19 @@ export async function performStep(connection: RedisConnection, step: RedisStep, 
       const value = Buffer.from(step.bytes.buffer, step.bytes.byteOffset, step.bytes.byteLength);
       const args = [value, step.px === null ? "" : String(step.px), step.start.toFixed(0), String(step.records.length)];
       return (await runScriptOn(connection, FENCED_SET, [toArgument(step.key), ...records], args, step.label)) === 1;
+    }
+    case "fencedSetMany": {
+      const keys: RedisArgument[] = [];
+      const args: RedisArgument[] = [String(step.writes.length)];
+      for (const write of step.writes) {
+        keys.push(toArgument(write.key), ...write.records.map(toArgument), ...write.fences.map(toArgument));
+        const value = Buffer.from(write.bytes.buffer, write.bytes.byteOffset, write.bytes.byteLength);
+        const records = write.records.length + write.fences.length;
+        args.push(value, write.px === null ? "" : String(write.px), write.start.toFixed(0), String(write.records.length), String(records));
+      }
+      keys.push(toArgument(step.epoch));
+      const stored = (await runScriptOn(connection, FENCED_SET_MANY, keys, args, step.label)) as number[];
+      return stored.map((flag) => flag === 1);
     }
     case "stamp": {
       const keys = step.epoch === undefined ? step.records : [...step.records, step.epoch];
@@ -178,6 +191,13 @@ export function runScriptOn(
   const first = keys[0]!;
   const tail = [String(keys.length), ...keys, ...args];
   return connection.whole(async () => {
+    // The first use of a script on a connection sends its source: a server that does not know it
+    // yet would answer EVALSHA with NOSCRIPT, one more round trip for every first write.
+    if (!connection.scriptsSent.has(script.sha)) {
+      const reply = await connection.send(`EVAL ${script.name}`, label, first, false, ["EVAL", script.source, ...tail]);
+      connection.scriptsSent.add(script.sha);
+      return reply;
+    }
     try {
       return await connection.send(`EVALSHA ${script.name}`, label, first, false, ["EVALSHA", script.sha, ...tail]);
     } catch (error) {

@@ -69,6 +69,11 @@ export class RedisConnection {
   #healthy = true;
   #pending = 0;
   #onDrained: (() => void) | undefined;
+  /**
+   * The SHA-1s of the scripts this connection has sent with `EVAL` (the server caches them, so later
+   * calls send `EVALSHA`; one that finds the cache flushed falls back to `EVAL` again).
+   */
+  readonly scriptsSent = new Set<string>();
 
   private constructor(target: Target, spec: () => ConnectionSpec, settings: ConnectionSettings) {
     this.#target = target;

@@ -24,24 +24,22 @@ const newGroup = (): Group => ({ keys: [], labels: [], waiters: [], strings: new
 
 /**
  * Auto-batching of the plain reads of one tick (issue 19): every `GET` a state's asynchronous
- * operations ask for until the microtasks of this turn have run goes out with the others as one
- * `MGET` per cluster slot (one `GET` for a lone key), each key once. The reads of many concurrent
- * calls thus cost the server one command instead of one per call, and the client one reply to parse.
- *
- * The flush waits for the microtasks queued before it and then for `process.nextTick` (DataLoader's
- * schedule), so the reads that the replies of one batch trigger are gathered into the next one. A
- * read is sent no earlier than asked: a write this process sent before it is seen, and a write sent
- * after it in the same tick may be too (a later read can only be fresher).
+ * operations ask for until its {@link StepRunner} flushes goes out with the others as one `MGET` per
+ * cluster slot (one `GET` for a lone key), each key once. The reads of many concurrent calls thus
+ * cost the server one command instead of one per call, and the client one reply to parse. A read is
+ * sent no earlier than asked: a write this process sent before it is seen, and a write sent after
+ * it in the same tick may be too (a later read can only be fresher).
  */
 export class ReadBatcher {
   readonly #connection: RedisConnection;
+  readonly #schedule: () => void;
   /** Slot → group (one group, slot 0, outside a cluster), or `undefined` when nothing is queued. */
   #groups: Map<number, Group> | undefined;
-  readonly #flush = (): void => this.#send();
-  readonly #schedule = (): void => process.nextTick(this.#flush);
 
-  constructor(connection: RedisConnection) {
+  /** @param schedule called when a read is queued with none before it: a flush must follow */
+  constructor(connection: RedisConnection, schedule: () => void) {
     this.#connection = connection;
+    this.#schedule = schedule;
   }
 
   /** `GET` of `key` with the other reads of this tick: the bytes, or `null` on a miss. */
@@ -49,7 +47,7 @@ export class ReadBatcher {
     let groups = this.#groups;
     if (groups === undefined) {
       this.#groups = groups = new Map();
-      void Promise.resolve().then(this.#schedule);
+      this.#schedule();
     }
     const slot = this.#connection.isCluster ? keySlot(key) : 0;
     let group = groups.get(slot);
@@ -68,7 +66,8 @@ export class ReadBatcher {
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
-  #send(): void {
+  /** Sends the reads queued so far. */
+  flush(): void {
     const groups = this.#groups;
     this.#groups = undefined;
     if (groups === undefined) return;

@@ -189,10 +189,14 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   }
   /**
    * Stores many entries, each as `set` would (its own `PX` expiry, tags and fence), sent in one
-   * pipeline; fenced writes share one measurement of the server's clock.
+   * pipeline; on one server the fenced writes of one tick are one script (see the README's
+   * "Batched writes"), and they share one measurement of the server's clock. An entry that cannot be
+   * stored (a value that does not serialize, an invalid ttl) does not stop the others: the first
+   * such error rejects once every write has settled.
    */
-  setMany(entries: readonly BatchEntry[]): Promise<void> {
-    return Promise.all(entries.map(({ key, value, ttl, options }) => this.set(key, value, ttl, options))).then(() => undefined);
+  async setMany(entries: readonly BatchEntry[]): Promise<void> {
+    const writes = await Promise.allSettled(entries.map(({ key, value, ttl, options }) => this.set(key, value, ttl, options)));
+    for (const write of writes) if (write.status === "rejected") throw write.reason;
   }
 
   /** Synchronous {@link RedisState.set}, through the worker thread. */

@@ -16,38 +16,47 @@ const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
 
 /**
- * Lua: checks KEYS[first..#KEYS-1] as records (the first `tags` are tag records, the rest fences);
- * KEYS[#KEYS] is the state's tag epoch (see tagEpochKey).
+ * Lua: `check(first, last, tags, px, start)` reads the records KEYS[first..last] (the first `tags`
+ * are tag records, the rest fences) and returns whether one is stamped at or after `start` (nil:
+ * no check) and the stamps, as strings ("" for a missing fence). The state's tag epoch is KEYS[#KEYS]:
+ * a missing tag record is recreated with it, and a missing epoch is created "one microsecond ago".
+ * A tag record is kept at least `px` ms ("" : forever). Needs `now` (see NOW).
  */
-const CHECK = `local reply = {string.format('%.0f', now)}
-local bad = false
-local epoch = nil
-if tags > 0 then
-  epoch = redis.call('GET', KEYS[#KEYS])
-  if not epoch then
-    epoch = string.format('%.0f', now - 1)
-    redis.call('SET', KEYS[#KEYS], epoch)
+const CHECK = `local epoch = nil
+local function check(first, last, tags, px, start)
+  local stamps = {}
+  local bad = false
+  if tags > 0 and not epoch then
+    epoch = redis.call('GET', KEYS[#KEYS])
+    if not epoch then
+      epoch = string.format('%.0f', now - 1)
+      redis.call('SET', KEYS[#KEYS], epoch)
+    end
   end
+  for i = first, last do
+    local key = KEYS[i]
+    local stamp = redis.call('GET', key)
+    if i < first + tags then
+      local created = false
+      if not stamp then
+        stamp = epoch
+        redis.call('SET', key, stamp)
+        created = true
+      end
+      if px == '' then
+        redis.call('PERSIST', key)
+      else
+        local ttl = redis.call('PTTL', key)
+        if (created and ttl == -1) or (ttl >= 0 and ttl < tonumber(px)) then redis.call('PEXPIRE', key, px) end
+      end
+    end
+    if stamp and start and tonumber(stamp) >= start then bad = true end
+    stamps[#stamps + 1] = stamp or ''
+  end
+  return bad, stamps
 end
-for i = first, #KEYS - 1 do
-  local key = KEYS[i]
-  local stamp = redis.call('GET', key)
-  if i < first + tags then
-    local created = false
-    if not stamp then
-      stamp = epoch
-      redis.call('SET', key, stamp)
-      created = true
-    end
-    if px == '' then
-      redis.call('PERSIST', key)
-    else
-      local ttl = redis.call('PTTL', key)
-      if (created and ttl == -1) or (ttl >= 0 and ttl < tonumber(px)) then redis.call('PEXPIRE', key, px) end
-    end
-  end
-  if stamp and start and tonumber(stamp) >= start then bad = true end
-  reply[#reply + 1] = stamp or ''
+local function store(key, value, px)
+  if px == '' then redis.call('SET', key, value) else redis.call('SET', key, value, 'PX', px) end
 end`;
 
 /**
@@ -66,9 +75,10 @@ end`;
 export const CHECK_RECORDS = script(
   "check-records",
   `${NOW}
-local first, tags, px, start = 1, tonumber(ARGV[2]), ARGV[1], nil
 ${CHECK}
-return reply`,
+local _, stamps = check(1, #KEYS - 1, tonumber(ARGV[2]), ARGV[1], nil)
+table.insert(stamps, 1, string.format('%.0f', now))
+return stamps`,
 );
 
 /**
@@ -80,11 +90,37 @@ return reply`,
 export const FENCED_SET = script(
   "fenced-set",
   `${NOW}
-local first, tags, px, start = 2, tonumber(ARGV[4]), ARGV[2], tonumber(ARGV[3])
 ${CHECK}
-if bad then return 0 end
-if px == '' then redis.call('SET', KEYS[1], ARGV[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', px) end
+if check(2, #KEYS - 1, tonumber(ARGV[4]), ARGV[2], tonumber(ARGV[3])) then return 0 end
+store(KEYS[1], ARGV[1], ARGV[2])
 return 1`,
+);
+
+/**
+ * Many fenced writes on one server, in one atomic script (a batch's `setMany`): ARGV[1] entries,
+ * each as FENCED_SET would store it. Entry e takes, in order, its key then its records (tag records
+ * first) from KEYS, and five ARGV: the bytes, PX ("" for none), its start (server microseconds), its
+ * number of tag records, its number of records. The state's tag epoch is the last key. Returns one
+ * 1 (stored) or 0 (refused) per entry.
+ */
+export const FENCED_SET_MANY = script(
+  "fenced-set-many",
+  `${NOW}
+${CHECK}
+local stored = {}
+local k, a = 1, 2
+for e = 1, tonumber(ARGV[1]) do
+  local value, px, start, tags, records = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  a = a + 5
+  if check(k + 1, k + records, tags, px, start) then
+    stored[e] = 0
+  else
+    store(KEYS[k], value, px)
+    stored[e] = 1
+  end
+  k = k + records + 1
+end
+return stored`,
 );
 
 /**

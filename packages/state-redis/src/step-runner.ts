@@ -2,6 +2,7 @@ import { StateClosedError } from "@mimic/core";
 import { performStep } from "./commands.js";
 import { describe, type RedisConnection } from "./connection.js";
 import { ReadBatcher } from "./read-batcher.js";
+import { FencedWriteBatcher } from "./write-batcher.js";
 import { runAsync, runSync, stepVerb, toArgument, type RedisStep, type Steps } from "./steps.js";
 import type { SyncBridge } from "./sync/bridge.js";
 
@@ -19,6 +20,19 @@ export class StepRunner {
   #closed = false;
   readonly #writes = new Set<Promise<void>>();
   readonly #reads: ReadBatcher;
+  readonly #fencedWrites: FencedWriteBatcher;
+  #flushQueued = false;
+  readonly #flush = (): void => {
+    this.#flushQueued = false;
+    this.#fencedWrites.flush();
+    this.#reads.flush();
+  };
+  readonly #nextTickFlush = (): void => process.nextTick(this.#flush);
+  readonly #scheduleFlush = (): void => {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    void Promise.resolve().then(this.#nextTickFlush);
+  };
   /** The clock measurement in flight, shared by the writes that need one meanwhile. */
   #measuring: Promise<unknown> | undefined;
   readonly #performAsync = (step: RedisStep): Promise<unknown> => this.#stepAsync(step);
@@ -29,7 +43,8 @@ export class StepRunner {
     this.#connection = connection;
     this.#bridge = bridge;
     this.#onFirstStep = onFirstStep;
-    this.#reads = new ReadBatcher(connection);
+    this.#reads = new ReadBatcher(connection, this.#scheduleFlush);
+    this.#fencedWrites = new FencedWriteBatcher(connection, this.#scheduleFlush);
   }
 
   /** Runs an operation on the state's connection. */
@@ -67,6 +82,8 @@ export class StepRunner {
     switch (step.op) {
       case "get":
         return this.#reads.read(toArgument(step.key), step.label);
+      case "fencedSet":
+        return this.#fencedWrites.write(step);
       case "tagStamps":
         return Promise.all(
           step.records.map((record) => this.#reads.read(toArgument(record), step.label).then((stamp) => (stamp === null ? null : stamp.toString("latin1")))),

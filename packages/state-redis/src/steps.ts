@@ -52,6 +52,24 @@ export type RedisStep =
       readonly label: string;
     }
   /**
+   * Many fenced writes on one server (not a cluster), in one atomic script: each stored only if none
+   * of its records is stamped at or after its `start`, as `fencedSet` would. Answers one boolean
+   * (stored) per write.
+   */
+  | {
+      readonly op: "fencedSetMany";
+      readonly writes: ReadonlyArray<{
+        readonly key: string | Uint8Array;
+        readonly bytes: Uint8Array;
+        readonly px: number | null;
+        readonly start: number;
+        readonly records: ReadonlyArray<Uint8Array>;
+        readonly fences: ReadonlyArray<Uint8Array>;
+      }>;
+      readonly epoch: Uint8Array;
+      readonly label: string;
+    }
+  /**
    * Stamps records with the server's time (an invalidation), keeping each at least `retainMs`; with
    * `epoch` (tags), stamps the state's tag epoch too.
    */
@@ -103,6 +121,8 @@ export function stepVerb(step: RedisStep): string {
       return "EVALSHA check-records";
     case "fencedSet":
       return "EVALSHA fenced-set";
+    case "fencedSetMany":
+      return "EVALSHA fenced-set-many";
     case "stamp":
       return "EVALSHA stamp-records";
     case "clockOffset":

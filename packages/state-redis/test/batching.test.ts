@@ -5,9 +5,9 @@ import { keySlot } from "../src/key-slot.js";
 import { freePort, startRedisCluster, startRedisServer, type RedisClusterHandle, type RedisServerHandle } from "./harness/index.js";
 import { RELAXED_TIMEOUT_MS } from "./helpers.js";
 
-// Auto-batching (issue 19): the reads of one tick go out as one MGET per cluster slot, concurrent
-// fenced writes share one clock measurement, and a batch of a bulk loader costs one MGET and one
-// pipeline of writes. Commands are counted by the servers (INFO commandstats), not assumed; the
+// Auto-batching (issue 19): the reads of one tick go out as one MGET per cluster slot, the fenced
+// writes of one tick as one script (on one server), concurrent fenced writes share one clock
+// measurement, and a batch of a bulk loader costs one MGET and one script. Commands are counted by the servers (INFO commandstats), not assumed; the
 // counts include the commands scripts run (each fenced-write script reads TIME and the records).
 
 let server: RedisServerHandle;
@@ -115,8 +115,8 @@ describe("reads of one tick", () => {
     expect(results).toEqual(Array.from({ length: 100 }, (_, i) => ({ id: i })));
     expect(runs).toBe(50);
     expect(spent["mget"]).toBe(1);
-    expect(spent["evalsha"]).toBe(50);
-    expect(spent["time"]).toBe(50); // in the scripts: the clock was measured by the first batch of writes
+    expect(spent["evalsha"]).toBe(1); // the 50 writes of the misses: one script
+    expect(spent["time"]).toBe(1); // in the script: the clock was measured by the first writes
   });
 
   test("a read asked after a write of the same tick sees that write", async () => {
@@ -158,17 +158,63 @@ describe("reads of one tick", () => {
 });
 
 describe("writes", () => {
-  test("concurrent fenced writes on a new state share one clock measurement (3 TIMEs), and go out as one pipeline of scripts", async () => {
+  test("concurrent fenced writes on a new state share one clock measurement (3 TIMEs) and go out as one script", async () => {
     const state = open();
     const spent = await commandsOf([raw], () =>
       Promise.all(Array.from({ length: 50 }, (_, i) => state.set(`f|${i}`, i, 60, { startedAt: performance.timeOrigin + performance.now() }))),
     );
-    expect(spent["evalsha"]).toBe(50);
-    expect(spent["time"]).toBe(3 + 50); // one measurement of three samples, and one in each script
+    expect(spent["eval"]).toBe(1); // the script's first use on this connection sends its source
+    expect(spent["evalsha"]).toBeUndefined();
+    expect(spent["set"]).toBe(50);
+    expect(spent["time"]).toBe(3 + 1); // one measurement of three samples, and one in the script
     expect(await state.getMany(Array.from({ length: 50 }, (_, i) => `f|${i}`))).toEqual(Array.from({ length: 50 }, (_, i) => ({ value: i })));
   });
 
-  test("a Mime.batch of 100 items, half cached: one MGET, one write per missing item, no TIME once measured", async () => {
+  test("one script of many fenced writes refuses exactly the invalidated ones, each with its own expiry", async () => {
+    const state = open();
+    await state.invalidateTags(["warm", "u"]); // the tag epoch and u's record exist (see the README's deploy note)
+    await state.set("f|warm", 0, 60, { startedAt: performance.timeOrigin + performance.now() }); // clock measured
+    const before = performance.timeOrigin + performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await state.delete("f|3");
+    await state.invalidateTags(["t"]);
+    await state.deletePrefix("g|");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const after = performance.timeOrigin + performance.now();
+    const spent = await commandsOf([raw], () =>
+      state.setMany([
+        { key: "f|1", value: 1, ttl: 0.3, options: { startedAt: before } },
+        { key: "f|3", value: 3, ttl: 60, options: { startedAt: before } },
+        { key: "f|4", value: 4, ttl: 60, options: { startedAt: before, tags: ["t"] } },
+        { key: "f|5", value: 5, ttl: 60, options: { startedAt: before, tags: ["u"] } },
+        { key: "g|6", value: 6, ttl: 60, options: { startedAt: before } },
+        { key: "g|7", value: 7, ttl: 60, options: { startedAt: after } },
+        { key: "f|8", value: 8, ttl: null, options: { startedAt: after, tags: ["t"] } },
+      ]),
+    );
+    expect((spent["eval"] ?? 0) + (spent["evalsha"] ?? 0)).toBe(1); // one script (its first use sends its source)
+    const keys = ["f|1", "f|3", "f|4", "f|5", "g|6", "g|7", "f|8"];
+    expect(await state.getMany(keys)).toEqual([{ value: 1 }, undefined, undefined, { value: 5 }, undefined, { value: 7 }, { value: 8 }]);
+    expect(Number(await raw.pTTL(`${state.prefix}f|5`))).toBeGreaterThan(50_000);
+    expect(Number(await raw.pTTL(`${state.prefix}f|8`))).toBe(-1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await state.getMany(keys)).toEqual([undefined, undefined, undefined, { value: 5 }, undefined, { value: 7 }, { value: 8 }]);
+  });
+
+  test("a value that cannot be stored fails setMany after the others are written", async () => {
+    const state = open();
+    const startedAt = performance.timeOrigin + performance.now();
+    await expect(
+      state.setMany([
+        { key: "f|a", value: "a", ttl: 60, options: { startedAt } },
+        { key: "f|fn", value: () => 1, ttl: 60, options: { startedAt } },
+        { key: "f|b", value: "b", ttl: 60, options: { startedAt } },
+      ]),
+    ).rejects.toMatchObject({ code: "MIMIC_UNSERIALIZABLE_VALUE" });
+    expect(await state.getMany(["f|a", "f|fn", "f|b"])).toEqual([{ value: "a" }, undefined, { value: "b" }]);
+  });
+
+  test("a Mime.batch of 100 items, half cached: one MGET and one script that writes each missing item", async () => {
     const state = open();
     const loaded: number[][] = [];
     const loadUsers = Mime.batch({ state, name: "bulk", ttl: 60 })(async (ids: readonly number[]) => {
@@ -184,8 +230,9 @@ describe("writes", () => {
     expect(results).toEqual(Array.from({ length: 100 }, (_, i) => ({ id: i })));
     expect(loaded).toEqual([Array.from({ length: 50 }, (_, i) => i * 2 + 1)]);
     expect(spent["mget"]).toBe(1);
-    expect(spent["evalsha"]).toBe(50);
-    expect(spent["time"]).toBe(50); // in the scripts only
+    expect(spent["evalsha"]).toBe(1);
+    expect(spent["set"]).toBe(50);
+    expect(spent["time"]).toBe(1); // in the script only: the clock was measured by the first batch
     // Another state on the same prefix (as another process would have) finds every item.
     const other = new RedisState({ url: server.url, prefix: state.prefix, timeout: RELAXED_TIMEOUT_MS });
     opened.push(other);
