@@ -1,4 +1,4 @@
-import { fenceRecordKey, tagEpochKey, tagRecordKey } from "./keys.js";
+import { fenceRecordKey, tagEpochKey, tagRecordKey, toRedisKey } from "./keys.js";
 import type { ServerClock } from "./server-clock.js";
 import { checkRecords, deleteIfEqual, fencedSet, setBytes, settleWrites, stampRecords, tagStamps, type Steps } from "./steps.js";
 import { RECORD_RETAIN_MS, tagsAsBytes } from "./tag-records.js";
@@ -16,12 +16,55 @@ import { RECORD_RETAIN_MS, tagsAsBytes } from "./tag-records.js";
 // (compare-and-delete) if an invalidation was stamped meanwhile. An invalidation that stamps after
 // that second check removes the entry itself, since it stamps before it deletes.
 
-/** The fences covering `key`: its own, its namespace's (up to the first `|`, if any), the state's. */
-export function fencesOf(prefix: string, key: string): Buffer[] {
-  const fences = [fenceRecordKey(prefix, "state", ""), fenceRecordKey(prefix, "key", key)];
-  const end = key.indexOf("|");
-  if (end >= 0) fences.push(fenceRecordKey(prefix, "namespace", key.slice(0, end + 1)));
-  return fences;
+/** Namespaces whose fence key {@link FenceKeys} keeps built (more: it starts over). */
+const MAX_NAMESPACE_FENCES = 1024;
+
+/**
+ * The record keys a state's fenced writes name: the state's fence and tag epoch (built once), each
+ * namespace's (kept), and a key's (one copy of a common head and the key's bytes), as
+ * {@link fenceRecordKey} and {@link tagEpochKey} give them. Writes name three each; building them
+ * anew with concatenations cost a batch of writes more than its serialization.
+ */
+export class FenceKeys {
+  readonly state: Buffer;
+  readonly epoch: Buffer;
+  readonly #keyHead: Buffer;
+  readonly #namespaces = new Map<string, Buffer>();
+
+  constructor(readonly prefix: string) {
+    this.state = fenceRecordKey(prefix, "state", "");
+    this.epoch = tagEpochKey(prefix);
+    this.#keyHead = fenceRecordKey(prefix, "key", "");
+  }
+
+  /** The fence of one key (as `fenceRecordKey(prefix, "key", key)`). */
+  key(key: string): Buffer {
+    const stored = toRedisKey("", key);
+    if (typeof stored !== "string") return Buffer.concat([this.#keyHead, stored]);
+    const head = this.#keyHead;
+    const fence = Buffer.allocUnsafe(head.length + Buffer.byteLength(stored, "utf8"));
+    head.copy(fence, 0);
+    fence.write(stored, head.length, "utf8");
+    return fence;
+  }
+
+  /** The fence of a namespace (as `fenceRecordKey(prefix, "namespace", namespace)`). */
+  namespace(namespace: string): Buffer {
+    let fence = this.#namespaces.get(namespace);
+    if (fence === undefined) {
+      if (this.#namespaces.size >= MAX_NAMESPACE_FENCES) this.#namespaces.clear();
+      this.#namespaces.set(namespace, (fence = fenceRecordKey(this.prefix, "namespace", namespace)));
+    }
+    return fence;
+  }
+
+  /** The fences covering `key`: the state's, its own, its namespace's (up to the first `|`, if any). */
+  covering(key: string): Buffer[] {
+    const fences = [this.state, this.key(key)];
+    const end = key.indexOf("|");
+    if (end >= 0) fences.push(this.namespace(key.slice(0, end + 1)));
+    return fences;
+  }
 }
 
 /**
@@ -62,13 +105,13 @@ export interface FencedWrite {
  * Stores the entry unless an invalidation covering it was stamped at or after the moment its
  * execution began (`startedAt`, this process's clock, converted conservatively); whether it did.
  */
-export function* writeFenced(prefix: string, clock: ServerClock, write: FencedWrite, startedAt: number): Steps<boolean> {
+export function* writeFenced(keys: FenceKeys, clock: ServerClock, write: FencedWrite, startedAt: number): Steps<boolean> {
+  const { prefix, epoch } = keys;
   const { redisKey, label, px } = write;
   const start = yield* clock.lowerBound(startedAt);
   const bytes = write.build(start);
   const tagRecords = tagsAsBytes(write.tags).map((tag) => tagRecordKey(prefix, tag));
-  const fences = fencesOf(prefix, label);
-  const epoch = tagEpochKey(prefix);
+  const fences = keys.covering(label);
   if (!write.cluster) return yield* fencedSet(redisKey, label, bytes, px, start, tagRecords, fences, epoch);
   const { stamps } = yield* checkRecords(tagRecords, fences, epoch, px, label);
   if (stamps.some((stamp) => stamp !== "" && Number(stamp) >= start)) return false;

@@ -21,7 +21,7 @@ import { EntryCodec, type StoredEntry } from "./entry-codec.js";
 import { fencePrefix, fenceRecordKey, lockKey, tagEpochKey, matchPattern, prefixPatterns, tagId, tagRecordKey, toRedisKey } from "./keys.js";
 import { LocalLayer, type LocalLayerStats } from "./local/local-layer.js";
 import { resolveOptions, type RedisStateOptions } from "./options.js";
-import { invalidating, prefixFence, writeFenced } from "./fences.js";
+import { FenceKeys, invalidating, prefixFence, writeFenced } from "./fences.js";
 import { ServerClock } from "./server-clock.js";
 import { isFresh, RECORD_RETAIN_MS, tagsAsBytes, writeTagged } from "./tag-records.js";
 import {
@@ -83,6 +83,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
   readonly #run: StepRunner;
   /** This process's clock converted to the server's that stamps invalidations (for `startedAt`). */
   readonly #clock: ServerClock;
+  /** The record keys of fenced writes, built once where they can be. */
+  readonly #fenceKeys: FenceKeys;
   readonly #cluster: boolean;
 
   /**
@@ -104,6 +106,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
         : new LocalLayer(resolved.local, () => this.#connection.spec(), resolved.prefix, resolved.timeout, resolved.onError);
     this.#local = local;
     this.#clock = new ServerClock(fencePrefix(resolved.prefix));
+    this.#fenceKeys = new FenceKeys(resolved.prefix);
     this.#cluster = resolved.source.kind === "cluster";
     // The first operation of any kind starts the local layer's tracking, before the first read.
     this.#run = new StepRunner(this.#connection, this.#bridge, () => local?.start());
@@ -363,14 +366,14 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     if (px === 0) store = deleteKey(redisKey, key);
     else if (typeof startedAt === "number" && Number.isFinite(startedAt)) {
       const fenced = { cluster: this.#cluster, redisKey, label: key, tags, px, build: this.#codec.prepare(value, key, tags) };
-      store = writeFenced(this.prefix, this.#clock, fenced, startedAt);
+      store = writeFenced(this.#fenceKeys, this.#clock, fenced, startedAt);
     } else if (tags.length === 0) store = setBytes(redisKey, key, this.#codec.encode(value, key), px);
     else store = writeTagged(this.prefix, redisKey, key, tagsAsBytes(tags), px, this.#codec.prepare(value, key, tags), undefined);
     yield* this.#changing((local) => local.drop(key), store);
   }
 
   *#delete(key: string): Steps<void> {
-    const fence = fenceRecordKey(this.prefix, "key", key);
+    const fence = this.#fenceKeys.key(key);
     yield* this.#changing((local) => local.drop(key), invalidating(fence, key, deleteKey(toRedisKey(this.prefix, key), key)));
   }
 

@@ -20,9 +20,27 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
  * are tag records, the rest fences) and returns whether one is stamped at or after `start` (nil:
  * no check) and the stamps, as strings ("" for a missing fence). The state's tag epoch is KEYS[#KEYS]:
  * a missing tag record is recreated with it, and a missing epoch is created "one microsecond ago".
- * A tag record is kept at least `px` ms ("" : forever). Needs `now` (see NOW).
+ * A tag record is kept at least `px` ms ("" : forever). Needs `now` (see NOW). Each record is read
+ * once per script (`stamps`, which `prefetch` can fill with one MGET): a script is atomic, and the
+ * only records it changes are the tag records it creates, which it notes.
  */
 const CHECK = `local epoch = nil
+local known = {}
+local function stampOf(key)
+  local stamp = known[key]
+  if stamp == nil then
+    stamp = redis.call('GET', key)
+    known[key] = stamp
+  end
+  return stamp
+end
+local function prefetch(keys)
+  for first = 1, #keys, 1000 do
+    local last = math.min(first + 999, #keys)
+    local stamps = redis.call('MGET', unpack(keys, first, last))
+    for i = first, last do known[keys[i]] = stamps[i - first + 1] end
+  end
+end
 local function check(first, last, tags, px, start)
   local stamps = {}
   local bad = false
@@ -35,12 +53,13 @@ local function check(first, last, tags, px, start)
   end
   for i = first, last do
     local key = KEYS[i]
-    local stamp = redis.call('GET', key)
+    local stamp = stampOf(key)
     if i < first + tags then
       local created = false
       if not stamp then
         stamp = epoch
         redis.call('SET', key, stamp)
+        known[key] = stamp
         created = true
       end
       if px == '' then
@@ -101,14 +120,26 @@ return 1`,
  * each as FENCED_SET would store it. Entry e takes, in order, its key then its records (tag records
  * first) from KEYS, and five ARGV: the bytes, PX ("" for none), its start (server microseconds), its
  * number of tag records, its number of records. The state's tag epoch is the last key. Returns one
- * 1 (stored) or 0 (refused) per entry.
+ * 1 (stored) or 0 (refused) per entry. The distinct records are read first, with MGET.
  */
 export const FENCED_SET_MANY = script(
   "fenced-set-many",
   `${NOW}
 ${CHECK}
 local stored = {}
+local records, seen = {}, {}
 local k, a = 1, 2
+for e = 1, tonumber(ARGV[1]) do
+  for i = k + 1, k + tonumber(ARGV[a + 4]) do
+    if not seen[KEYS[i]] then
+      seen[KEYS[i]] = true
+      records[#records + 1] = KEYS[i]
+    end
+  end
+  k, a = k + tonumber(ARGV[a + 4]) + 1, a + 5
+end
+prefetch(records)
+k, a = 1, 2
 for e = 1, tonumber(ARGV[1]) do
   local value, px, start, tags, records = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   a = a + 5
