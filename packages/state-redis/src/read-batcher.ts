@@ -1,12 +1,17 @@
 import type { RedisArgument } from "redis";
 import type { RedisConnection } from "./connection.js";
+import { runScriptOn } from "./commands.js";
 import { keySlot } from "./key-slot.js";
+import { GET_WITH_TTL_MANY } from "./scripts.js";
 
 /** Keys per `MGET` at most: a longer list is split, so one reply never holds the server for long. */
 export const MAX_KEYS_PER_MGET = 512;
 
+/** A read's answer: the bytes (`null`: none) and, for reads that asked, the milliseconds left (see getWithTtl). */
+type Answer = readonly [Buffer | null, number];
+
 interface Waiter {
-  resolve(bytes: Buffer | null): void;
+  resolve(answer: Answer): void;
   reject(reason: unknown): void;
 }
 
@@ -15,18 +20,25 @@ interface Group {
   readonly keys: RedisArgument[];
   readonly labels: string[];
   readonly waiters: Waiter[][];
+  /** Whether some read of this group wants the keys' remaining lives too (PTTL). */
+  withTtl: boolean;
   /** Key → its index in `keys`: strings as they are, bytes by their latin1 text. */
   readonly strings: Map<string, number>;
   readonly bytes: Map<string, number>;
 }
 
-const newGroup = (): Group => ({ keys: [], labels: [], waiters: [], strings: new Map(), bytes: new Map() });
+const newGroup = (): Group => ({ keys: [], labels: [], waiters: [], strings: new Map(), bytes: new Map(), withTtl: false });
+
+/** No PTTL was asked for (a plain read). */
+const NO_TTL = -3;
 
 /**
  * Auto-batching of the plain reads of one tick (issue 19): every `GET` a state's asynchronous
  * operations ask for until its {@link StepRunner} flushes goes out with the others as one `MGET` per
  * cluster slot (one `GET` for a lone key), each key once. The reads of many concurrent calls thus
- * cost the server one command instead of one per call, and the client one reply to parse. A read is
+ * cost the server one command instead of one per call, and the client one reply to parse. The local
+ * layer's reads, which need each key's remaining life too, go out the same way, as one script per
+ * slot that answers `GET` and `PTTL` of each key. A read is
  * sent no earlier than asked: a write this process sent before it is seen, and a write sent after
  * it in the same tick may be too (a later read can only be fresher).
  */
@@ -44,6 +56,15 @@ export class ReadBatcher {
 
   /** `GET` of `key` with the other reads of this tick: the bytes, or `null` on a miss. */
   read(key: RedisArgument, label: string): Promise<Buffer | null> {
+    return this.#queue(key, label, false).then(([bytes]) => bytes);
+  }
+
+  /** `GET` and `PTTL` of `key` with the other reads of this tick (see RedisConnection.getWithTtl). */
+  readWithTtl(key: RedisArgument, label: string): Promise<Answer> {
+    return this.#queue(key, label, true);
+  }
+
+  #queue(key: RedisArgument, label: string, withTtl: boolean): Promise<Answer> {
     let groups = this.#groups;
     if (groups === undefined) {
       this.#groups = groups = new Map();
@@ -62,6 +83,7 @@ export class ReadBatcher {
       group.labels.push(label);
       group.waiters.push([]);
     }
+    if (withTtl) group.withTtl = true;
     const waiters = group.waiters[at]!;
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
@@ -83,17 +105,30 @@ export class ReadBatcher {
     const fail = (reason: unknown): void => {
       for (let i = start; i < end; i++) for (const waiter of waiters[i]!) waiter.reject(reason);
     };
-    const answer = (i: number, bytes: Buffer | null): void => {
-      for (const waiter of waiters[i]!) waiter.resolve(bytes);
+    const answer = (i: number, reply: Answer): void => {
+      for (const waiter of waiters[i]!) waiter.resolve(reply);
     };
+    const connection = this.#connection;
     if (end - start === 1) {
-      this.#connection.get(keys[start]!, labels[start]!).then((bytes) => answer(start, bytes), fail);
+      const key = keys[start]!;
+      const label = labels[start]!;
+      if (group.withTtl) connection.getWithTtl(key, label).then((reply) => answer(start, reply), fail);
+      else connection.get(key, label).then((bytes) => answer(start, [bytes, NO_TTL]), fail);
       return;
     }
     const chunk = keys.slice(start, end);
     const label = `${labels[start]!} (and ${end - start - 1} more)`;
-    (this.#connection.send("MGET", label, chunk[0]!, true, ["MGET", ...chunk]) as Promise<Array<Buffer | null>>).then((replies) => {
-      for (let i = start; i < end; i++) answer(i, replies[i - start] ?? null);
+    if (group.withTtl) {
+      (runScriptOn(connection, GET_WITH_TTL_MANY, chunk, [], label) as Promise<Array<Buffer | number | null>>).then((replies) => {
+        for (let i = start; i < end; i++) {
+          const bytes = replies[2 * (i - start)];
+          answer(i, [Buffer.isBuffer(bytes) ? bytes : null, Number(replies[2 * (i - start) + 1])]);
+        }
+      }, fail);
+      return;
+    }
+    (connection.send("MGET", label, chunk[0]!, true, ["MGET", ...chunk]) as Promise<Array<Buffer | null>>).then((replies) => {
+      for (let i = start; i < end; i++) answer(i, [replies[i - start] ?? null, NO_TTL]);
     }, fail);
   }
 }

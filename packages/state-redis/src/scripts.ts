@@ -182,6 +182,20 @@ end
 return stamp`,
 );
 
+/**
+ * Reads many keys with their remaining lives (the local layer's fills of one tick, one slot): for
+ * each key in KEYS, its value (false when missing) then its PTTL (-1: no expiry, -2: gone).
+ */
+export const GET_WITH_TTL_MANY = script(
+  "get-with-ttl-many",
+  `local reply = {}
+for i = 1, #KEYS do
+  reply[2 * i - 1] = redis.call('GET', KEYS[i])
+  reply[2 * i] = redis.call('PTTL', KEYS[i])
+end
+return reply`,
+);
+
 /** Unlinks KEYS[1] only if it still holds exactly ARGV[1] (a stale entry nobody rewrote since). */
 export const UNLINK_IF_EQUAL = script(
   "unlink-if-equal",

@@ -82,6 +82,8 @@ export class StepRunner {
     switch (step.op) {
       case "get":
         return this.#reads.read(toArgument(step.key), step.label);
+      case "getWithTtl":
+        return this.#reads.readWithTtl(step.key, step.label);
       case "fencedSet":
         return this.#fencedWrites.write(step);
       case "tagStamps":

@@ -52,6 +52,17 @@ function open(where: "server" | "cluster" = "server"): RedisState {
   return state;
 }
 
+/** Polls `read` until it answers `{ value: expected }` (the local layer hears of changes asynchronously). */
+async function eventuallyValue(read: () => Promise<unknown>, expected: unknown): Promise<boolean> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const entry = (await read()) as { value: unknown } | undefined;
+    if (entry !== undefined && entry.value === expected) return true;
+    if (Date.now() > deadline) throw new Error(`still ${JSON.stringify(entry)} after 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Calls per command (lower case, as INFO names them) summed over `clients`. */
 async function commandCalls(clients: ReturnType<typeof createClient>[]): Promise<Map<string, number>> {
   const calls = new Map<string, number>();
@@ -114,7 +125,7 @@ describe("reads of one tick", () => {
     });
     expect(results).toEqual(Array.from({ length: 100 }, (_, i) => ({ id: i })));
     expect(runs).toBe(50);
-    expect(spent["mget"]).toBe(1);
+    expect(spent["mget"]).toBe(2); // the reads, and the write script's read of its records
     expect(spent["evalsha"]).toBe(1); // the 50 writes of the misses: one script
     expect(spent["time"]).toBe(1); // in the script: the clock was measured by the first writes
   });
@@ -140,6 +151,27 @@ describe("reads of one tick", () => {
     await state.invalidateTags(["t1"]);
     const after = await Promise.all(Array.from({ length: 20 }, (_, i) => state.get(`f|${i}`)));
     expect(after).toEqual(Array.from({ length: 20 }, (_, i) => (i % 3 === 1 ? undefined : { value: i })));
+  });
+
+  test("with the local layer, the reads of one tick that miss it are one script (GET and PTTL of each key), and fill it", async () => {
+    const writer = open();
+    const state = new RedisState({ url: server.url, prefix: writer.prefix, timeout: RELAXED_TIMEOUT_MS, local: true });
+    opened.push(state);
+    await state.ready();
+    for (let i = 0; i < 40; i++) await writer.set(`f|${i}`, { id: i }, i % 2 === 0 ? 60 : null);
+    let answers: unknown[] = [];
+    const spent = await commandsOf([raw], async () => {
+      answers = await Promise.all(Array.from({ length: 50 }, (_, i) => state.get(`f|${i}`)));
+    });
+    expect(answers).toEqual(Array.from({ length: 50 }, (_, i) => (i < 40 ? { value: { id: i } } : undefined)));
+    expect((spent["eval"] ?? 0) + (spent["evalsha"] ?? 0)).toBe(1);
+    expect(spent["get"]).toBe(50); // inside the script
+    expect(spent["pttl"]).toBe(50);
+    expect(state.localStats()?.entries).toBe(40);
+    // Held now: no round trip at all; and a change made elsewhere still reaches this process.
+    expect(await commandsOf([raw], () => Promise.all(Array.from({ length: 40 }, (_, i) => state.get(`f|${i}`))))).toEqual({});
+    await writer.set("f|3", "changed", 60);
+    await expect(eventuallyValue(() => state.get("f|3"), "changed")).resolves.toBe(true);
   });
 
   test("when the server is unreachable, every read of the batch fails with a typed error and memoized calls run the function", async () => {
@@ -229,7 +261,7 @@ describe("writes", () => {
     });
     expect(results).toEqual(Array.from({ length: 100 }, (_, i) => ({ id: i })));
     expect(loaded).toEqual([Array.from({ length: 50 }, (_, i) => i * 2 + 1)]);
-    expect(spent["mget"]).toBe(1);
+    expect(spent["mget"]).toBe(2); // the reads, and the write script's read of its records
     expect(spent["evalsha"]).toBe(1);
     expect(spent["set"]).toBe(50);
     expect(spent["time"]).toBe(1); // in the script only: the clock was measured by the first batch
