@@ -103,6 +103,18 @@ describe("reads of one tick", () => {
     expect(answers.slice(100)).toEqual([{ value: { id: 0 } }, undefined, { value: { id: 2 } }]);
   });
 
+  test("keys stored as bytes (lone surrogates), long (shortened) keys and plain ones share one MGET", async () => {
+    const state = open();
+    const keys = ["f|\uD800", "f|\uDC00x", `f|${"y".repeat(3000)}`, `f|${"y".repeat(3000)}z`, "f|plain", "g\uD83D|x"];
+    await Promise.all(keys.map((key, i) => state.set(key, i, 60)));
+    let answers: unknown[] = [];
+    const spent = await commandsOf([raw], async () => {
+      answers = await Promise.all([...keys, "f|missing"].map((key) => state.get(key)));
+    });
+    expect(spent).toEqual({ mget: 1 });
+    expect(answers).toEqual([...keys.map((_, i) => ({ value: i })), undefined]);
+  });
+
   test("a lone read is one GET, and a key read many times in one tick is read once", async () => {
     const state = open();
     await state.set("f|one", 1, 60);
