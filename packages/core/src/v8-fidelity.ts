@@ -29,54 +29,98 @@ function refuse(path: string, what: string, comesBackAs: string): never {
 }
 
 /** The own properties `node:v8` would drop from `value` (symbol keys; any extra keys of an opaque built-in). */
-function checkOwnKeys(value: object, path: string, opaque: boolean): void {
-  if (Object.getOwnPropertySymbols(value).length > 0) refuse(path, `a ${className(value)} with symbol-keyed properties`, "one without them");
+function checkOwnKeys(value: object, frame: Frame, opaque: boolean): void {
+  if (Object.getOwnPropertySymbols(value).length > 0) refuse(pathOf(frame), `a ${className(value)} with symbol-keyed properties`, "one without them");
   if (!opaque) return;
   // Typed arrays and String objects list their elements as own keys; those are their contents.
   const indexed = ArrayBuffer.isView(value) || value instanceof String;
   const extra = Object.keys(value).filter((key) => !(indexed && /^(0|[1-9]\d*)$/.test(key)));
-  if (extra.length > 0) refuse(path, `a ${className(value)} with extra properties (${extra.slice(0, 3).join(", ")})`, `a ${className(value)} without them`);
+  if (extra.length > 0) refuse(pathOf(frame), `a ${className(value)} with extra properties (${extra.slice(0, 3).join(", ")})`, `a ${className(value)} without them`);
+}
+
+/** Where a value sits in the root: its parent's frame and how the parent holds it (path text built only to refuse). */
+interface Frame {
+  readonly value: object;
+  readonly parent: Frame | undefined;
+  /** A property name (`.key`), an array index (`[i]`), or a Map/Set/cause position (its text). */
+  readonly step: string | number;
+  readonly kind: StepKind;
+}
+
+const StepKind = { Root: 0, Property: 1, Index: 2, Text: 3 } as const;
+type StepKind = (typeof StepKind)[keyof typeof StepKind];
+
+function pathOf(frame: Frame): string {
+  const steps: string[] = [];
+  for (let at: Frame | undefined = frame; at !== undefined; at = at.parent) {
+    if (at.kind === StepKind.Root) steps.push("the value");
+    else if (at.kind === StepKind.Property) steps.push(`.${String(at.step)}`);
+    else if (at.kind === StepKind.Index) steps.push(`[${String(at.step)}]`);
+    else steps.push(` ${String(at.step)}`);
+  }
+  return steps.reverse().join("");
 }
 
 /**
  * Throws a `TypeError` naming the path and class of the first part of `root` that `node:v8` would not
  * restore as it was. Iterative (no recursion limit); shared and cyclic references are visited once.
+ * Only objects are visited (primitives always come back as they were), and a path is only spelled
+ * out to refuse: checking a large value costs a walk of its objects, nothing per leaf.
  */
 export function assertV8Faithful(root: unknown): void {
-  const stack: Array<[unknown, string]> = [[root, "the value"]];
+  if (typeof root !== "object" || root === null) return;
+  const stack: Frame[] = [{ value: root, parent: undefined, step: "", kind: StepKind.Root }];
   const seen = new Set<object>();
+  const visit = (child: unknown, parent: Frame, step: string | number, kind: StepKind): void => {
+    if (typeof child === "object" && child !== null && !seen.has(child)) stack.push({ value: child, parent, step, kind });
+  };
   while (stack.length > 0) {
-    const [value, path] = stack.pop()!;
-    if (typeof value !== "object" || value === null || seen.has(value)) continue;
+    const frame = stack.pop()!;
+    const value = frame.value;
+    if (seen.has(value)) continue;
     seen.add(value);
     const proto = Object.getPrototypeOf(value) as object | null;
-    if (proto === Object.prototype || proto === Array.prototype) {
-      checkOwnKeys(value, path, false);
-      for (const [key, child] of Object.entries(value)) stack.push([child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`]);
+    if (proto === Array.prototype) {
+      checkOwnKeys(value, frame, false);
+      const array = value as unknown[];
+      const keys = Object.keys(array);
+      // Own keys list the indices in order, then any other property: when the last one is the last
+      // index there is nothing but elements (holes are skipped either way).
+      if (keys.length === 0 || keys[keys.length - 1] === String(array.length - 1)) {
+        for (let i = 0; i < array.length; i++) visit(array[i], frame, i, StepKind.Index);
+      } else {
+        for (const key of keys) visit(array[key as unknown as number], frame, key, /^(0|[1-9]\d*)$/.test(key) ? StepKind.Index : StepKind.Property);
+      }
       continue;
     }
-    if (proto === null) refuse(path, "an object without a prototype", "a plain object (with Object.prototype)");
+    if (proto === Object.prototype) {
+      checkOwnKeys(value, frame, false);
+      for (const key of Object.keys(value)) visit((value as Record<string, unknown>)[key], frame, key, StepKind.Property);
+      continue;
+    }
+    if (proto === null) refuse(pathOf(frame), "an object without a prototype", "a plain object (with Object.prototype)");
     if (proto === Map.prototype || proto === Set.prototype) {
-      checkOwnKeys(value, path, true);
+      checkOwnKeys(value, frame, true);
       let i = 0;
       for (const item of value as Map<unknown, unknown> | Set<unknown>) {
         if (Array.isArray(item) && proto === Map.prototype) {
-          stack.push([item[0], `${path} key #${i}`], [item[1], `${path} value #${i}`]);
-        } else stack.push([item, `${path} item #${i}`]);
+          visit(item[0], frame, `key #${i}`, StepKind.Text);
+          visit(item[1], frame, `value #${i}`, StepKind.Text);
+        } else visit(item, frame, `item #${i}`, StepKind.Text);
         i++;
       }
       continue;
     }
     if (OPAQUE.some((ctor) => proto === ctor.prototype)) {
-      checkOwnKeys(value, path, true);
+      checkOwnKeys(value, frame, true);
       continue;
     }
     if (value instanceof Error) {
-      if (!NATIVE_ERRORS.some((ctor) => proto === ctor.prototype)) refuse(path, `a ${className(value)} (an Error subclass)`, "a plain Error");
-      checkOwnKeys(value, path, true);
-      if ("cause" in value) stack.push([value.cause, `${path}.cause`]);
+      if (!NATIVE_ERRORS.some((ctor) => proto === ctor.prototype)) refuse(pathOf(frame), `a ${className(value)} (an Error subclass)`, "a plain Error");
+      checkOwnKeys(value, frame, true);
+      if ("cause" in value) visit(value.cause, frame, "cause", StepKind.Property);
       continue;
     }
-    refuse(path, `a ${className(value)} instance`, "a plain object without its class or methods");
+    refuse(pathOf(frame), `a ${className(value)} instance`, "a plain object without its class or methods");
   }
 }

@@ -25,6 +25,15 @@ describe("v8Serializer refuses what node:v8 would give back changed", () => {
     ["a nested class instance", { users: [new User(2)] }, /the value\.users\[0\] is a User instance/],
     ["a class instance in a Map", new Map([["k", new User(3)]]), /value #0 is a User instance/],
     ["an AggregateError", new AggregateError([new Error("a")], "m"), /AggregateError/],
+    ["a class instance in an array's extra property", Object.assign([1, 2], { owner: new User(4) }), /the value\.owner is a User instance/],
+    ["a class instance after holes", [, , new User(5)], /the value\[2\] is a User instance/],
+    [
+      "a class instance in a sparse array's extra property",
+      Object.assign(new Array<unknown>(3).fill(undefined, 0, 1), { x: new User(6) }),
+      /the value\.x is a User instance/,
+    ],
+    ["a class instance as an Error's cause", new Error("e", { cause: new User(7) }), /the value\.cause is a User instance/],
+    ["a class instance deep in rows", { rows: [{ n: 1 }, { n: 2, when: [new User(8)] }] }, /the value\.rows\[1\]\.when\[0\] is a User instance/],
   ])("%s", (_, value, message) => {
     expect(() => v8Serializer.serialize(value)).toThrow(TypeError);
     expect(() => v8Serializer.serialize(value)).toThrow(message);

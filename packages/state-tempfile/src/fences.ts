@@ -2,7 +2,7 @@ import { sep } from "node:path";
 import { InvalidOptionError } from "@mimic/core";
 import { describeValue } from "@mimic/core/state-kit";
 import { FileSystemStateError, isNotFound } from "./errors.js";
-import { append, list, listIfPresent, makeDirectory, readOwned, removeTree, type Steps } from "./fs-steps.js";
+import { append, list, listIfPresent, makeDirectory, readOwnedIfPresent, removeTree, type Steps } from "./fs-steps.js";
 import { FENCE_DIRECTORY, shortId, type EntryLocation } from "./paths.js";
 
 /*
@@ -108,14 +108,9 @@ export function* stampInvalidation(root: string, scope: InvalidationScope, time:
   }
 }
 
-/** A stamp file's bytes, or `undefined` when it is missing. */
+/** A stamp file's bytes, or `undefined` when it is missing (most are: only invalidated scopes have one). */
 function* readStamps(path: string): Steps<Buffer | undefined> {
-  try {
-    return (yield* readOwned(path)).bytes;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return (yield* readOwnedIfPresent(path))?.bytes;
 }
 
 /** The latest time in a stamp file of plain times; -Infinity when it is missing. */

@@ -194,6 +194,14 @@ function performSync(request: FsRequest): unknown {
       return readSyncHead(request.path, request.length);
     case "readOwned":
       return readOwnedSync(request.path);
+    case "readOwnedIfPresent":
+      if (lstatSync(request.path, { throwIfNoEntry: false }) === undefined) return undefined;
+      try {
+        return readOwnedSync(request.path);
+      } catch (error) {
+        if (isNotFound(error)) return undefined; // removed since: as if never seen
+        throw error;
+      }
     case "inspect":
       return pathStatsOf(lstatSync(request.path));
     case "mtime":
@@ -261,6 +269,15 @@ async function performAsync(request: FsRequest): Promise<unknown> {
       return readAsyncHead(request.path, request.length);
     case "readOwned":
       return readOwnedAsync(request.path);
+    case "readOwnedIfPresent":
+      // The same look-first as the sync driver: a usually missing file's ENOENT would reject.
+      if (lstatSync(request.path, { throwIfNoEntry: false }) === undefined) return undefined;
+      try {
+        return await readOwnedAsync(request.path);
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
     case "inspect":
       return pathStatsOf(await lstat(request.path));
     case "mtime":

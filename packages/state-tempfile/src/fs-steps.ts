@@ -10,6 +10,7 @@ export type FsRequest =
   | { readonly op: "list"; readonly path: string }
   | { readonly op: "read"; readonly path: string; readonly length: number }
   | { readonly op: "readOwned"; readonly path: string }
+  | { readonly op: "readOwnedIfPresent"; readonly path: string }
   | { readonly op: "inspect"; readonly path: string }
   | { readonly op: "mtime"; readonly path: string }
   | { readonly op: "remove"; readonly path: string }
@@ -89,6 +90,15 @@ export interface OwnedBytes {
  */
 export function* readOwned(path: string): Steps<OwnedBytes> {
   return (yield { op: "readOwned", path }) as OwnedBytes;
+}
+
+/**
+ * {@link readOwned}, or `undefined` when nothing is at `path`. For files that are usually missing
+ * (invalidation stamps): the drivers look first (`lstat` without throwing), so a miss costs no
+ * exception, which costs several times the system call.
+ */
+export function* readOwnedIfPresent(path: string): Steps<OwnedBytes | undefined> {
+  return (yield { op: "readOwnedIfPresent", path }) as OwnedBytes | undefined;
 }
 
 /** What `lstat` says about a path (a symbolic link is not followed). */
