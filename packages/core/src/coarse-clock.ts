@@ -14,15 +14,21 @@ export const CLOCK_TICK_MS = 1;
 
 let cached = 0;
 let reads = 0;
+/** Whether a timer that will clear the reading is pending (one at a time: a timer costs more than a hundred hits). */
+let armed = false;
 
 function forget(): void {
   cached = 0;
+  armed = false;
 }
 
 function refresh(): number {
   cached = Date.now();
   reads = READS_PER_REFRESH;
-  setTimeout(forget, CLOCK_TICK_MS).unref();
+  if (!armed) {
+    armed = true;
+    setTimeout(forget, CLOCK_TICK_MS).unref();
+  }
   return cached;
 }
 
