@@ -33,9 +33,10 @@ const newGroup = (): Group => ({ keys: [], labels: [], waiters: [], strings: new
 const NO_TTL = -3;
 
 /**
- * Auto-batching of the plain reads of one tick (issue 19): every `GET` a state's asynchronous
- * operations ask for until its {@link StepRunner} flushes goes out with the others as one `MGET` per
- * cluster slot (one `GET` for a lone key), each key once. The reads of many concurrent calls thus
+ * Auto-batching of the plain reads of one tick (issue 19): the first read of a window goes out at
+ * once, and every `GET` a state's asynchronous operations ask for after it until its
+ * {@link StepRunner} flushes goes out with the others as one `MGET` per cluster slot (one `GET` for
+ * a lone key), each key once (a read of the first one's key joins it). The reads of many concurrent calls thus
  * cost the server one command instead of one per call, and the client one reply to parse. The local
  * layer's reads, which need each key's remaining life too, go out the same way, as one script per
  * slot that answers `GET` and `PTTL` of each key. A read is
@@ -47,6 +48,8 @@ export class ReadBatcher {
   readonly #schedule: () => void;
   /** Slot → group (one group, slot 0, outside a cluster), or `undefined` when nothing is queued. */
   #groups: Map<number, Group> | undefined;
+  /** The read that led this window (went out at once), by key (`s` + a string, `b` + bytes as latin1): later reads of its key join it. */
+  readonly #led = new Map<string, { readonly answer: Promise<Answer>; readonly withTtl: boolean }>();
 
   /** @param schedule called when a read is queued with none before it: a flush must follow */
   constructor(connection: RedisConnection, schedule: () => void) {
@@ -54,17 +57,32 @@ export class ReadBatcher {
     this.#schedule = schedule;
   }
 
-  /** `GET` of `key` with the other reads of this tick: the bytes, or `null` on a miss. */
-  read(key: RedisArgument, label: string): Promise<Buffer | null> {
-    return this.#queue(key, label, false).then(([bytes]) => bytes);
+  /**
+   * `GET` of `key` with the other reads of this tick: the bytes, or `null` on a miss.
+   * @param lead whether this read leads a new window (see StepRunner): it goes out at once
+   */
+  read(key: RedisArgument, label: string, lead = false): Promise<Buffer | null> {
+    return this.#queue(key, label, false, lead).then(([bytes]) => bytes);
   }
 
   /** `GET` and `PTTL` of `key` with the other reads of this tick (see RedisConnection.getWithTtl). */
-  readWithTtl(key: RedisArgument, label: string): Promise<Answer> {
-    return this.#queue(key, label, true);
+  readWithTtl(key: RedisArgument, label: string, lead = false): Promise<Answer> {
+    return this.#queue(key, label, true, lead);
   }
 
-  #queue(key: RedisArgument, label: string, withTtl: boolean): Promise<Answer> {
+  #queue(key: RedisArgument, label: string, withTtl: boolean, lead: boolean): Promise<Answer> {
+    // Strings and bytes apart: a string's text may equal the latin1 text of other bytes.
+    const id = typeof key === "string" ? `s${key}` : `b${Buffer.from(key).toString("latin1")}`;
+    const led = this.#led.get(id);
+    if (led !== undefined && (led.withTtl || !withTtl)) return led.answer;
+    if (lead) {
+      const connection = this.#connection;
+      const answer: Promise<Answer> = withTtl
+        ? connection.getWithTtl(key, label)
+        : connection.get(key, label).then((bytes): Answer => [bytes, NO_TTL]);
+      this.#led.set(id, { answer, withTtl });
+      return answer;
+    }
     let groups = this.#groups;
     if (groups === undefined) {
       this.#groups = groups = new Map();
@@ -74,7 +92,6 @@ export class ReadBatcher {
     let group = groups.get(slot);
     if (group === undefined) groups.set(slot, (group = newGroup()));
     const index = typeof key === "string" ? group.strings : group.bytes;
-    const id = typeof key === "string" ? key : Buffer.from(key).toString("latin1");
     let at = index.get(id);
     if (at === undefined) {
       at = group.keys.length;
@@ -88,8 +105,17 @@ export class ReadBatcher {
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
   }
 
-  /** Sends the reads queued so far. */
+  /**
+   * Stops later reads from joining the read that led this window: a write was asked since, and a
+   * read asked after a write of this process must see it (queued reads go out after the writes).
+   */
+  forgetLed(): void {
+    this.#led.clear();
+  }
+
+  /** Sends the reads queued so far, and ends the window. */
   flush(): void {
+    this.#led.clear();
     const groups = this.#groups;
     this.#groups = undefined;
     if (groups === undefined) return;

@@ -11,6 +11,13 @@ import type { SyncBridge } from "./sync/bridge.js";
  * worker thread. It also keeps the state's multi-step writes in flight, which invalidations of this
  * process wait for (`settleWrites` steps), so that a write this process started before an
  * invalidation is never stored after it (a plain SET is one command, ordered on the connection).
+ *
+ * Its asynchronous reads (entries, tag records) and fenced writes are batched per window (see
+ * {@link ReadBatcher}, {@link FencedWriteBatcher}): the first of a window goes out at once; those
+ * asked after it until the flush (after the microtasks queued before it, then `process.nextTick`:
+ * DataLoader's schedule, so the operations that one batch's replies trigger are gathered into the
+ * next) go out together. The flush sends the writes first, so a read asked in the same tick as a
+ * write of this process sees it.
  */
 export class StepRunner {
   readonly #connection: RedisConnection;
@@ -21,6 +28,11 @@ export class StepRunner {
   readonly #writes = new Set<Promise<void>>();
   readonly #reads: ReadBatcher;
   readonly #fencedWrites: FencedWriteBatcher;
+  /**
+   * Whether a batching window is open: an operation of this tick went out, or is queued, and a
+   * flush is scheduled. The first read or fenced write of a window goes out at once (a lone call
+   * waits for nothing); those that follow it in the same tick are queued and go out together.
+   */
   #flushQueued = false;
   readonly #flush = (): void => {
     this.#flushQueued = false;
@@ -81,10 +93,12 @@ export class StepRunner {
     if (!this.#started) this.#start();
     switch (step.op) {
       case "get":
-        return this.#reads.read(toArgument(step.key), step.label);
+        return this.#reads.read(toArgument(step.key), step.label, this.#leads());
       case "getWithTtl":
-        return this.#reads.readWithTtl(step.key, step.label);
+        return this.#reads.readWithTtl(step.key, step.label, this.#leads());
       case "fencedSet":
+        this.#reads.forgetLed();
+        if (this.#leads()) return performStep(this.#connection, step);
         return this.#fencedWrites.write(step);
       case "tagStamps":
         return Promise.all(
@@ -103,8 +117,20 @@ export class StepRunner {
       case "settleWrites":
         return this.settled();
       default:
+        // A write (or removal): reads asked after it must not join a read sent before it.
+        this.#reads.forgetLed();
         return performStep(this.#connection, step);
     }
+  }
+
+  /**
+   * Whether an operation asked now leads a new window (and goes out at once): true when no window is
+   * open, which it then opens, so that the operations that follow it in this tick are batched.
+   */
+  #leads(): boolean {
+    if (this.#flushQueued) return false;
+    this.#scheduleFlush();
+    return true;
   }
 
   #stepSync(step: RedisStep): unknown {

@@ -14,8 +14,9 @@ interface Queued {
 }
 
 /**
- * Auto-batching of the fenced writes of one tick on one server (issue 19): the `fencedSet` steps a
- * state's asynchronous operations ask for until its {@link StepRunner} flushes go out as one
+ * Auto-batching of the fenced writes of one tick on one server (issue 19): after the first of a
+ * window (which goes out at once), the `fencedSet` steps a state's asynchronous operations ask for
+ * until its {@link StepRunner} flushes go out as one
  * fenced-set-many script per {@link MAX_WRITES_PER_SCRIPT} writes, each write checked against its
  * own records and stored or refused as its own fenced-set script would (the whole script is atomic).
  * A batch's items, and the misses of concurrent calls, thus cost the server one script call instead
