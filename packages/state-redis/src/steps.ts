@@ -40,17 +40,7 @@ export type RedisStep =
    * A fenced write on one server (not a cluster), atomic with its check: stores `bytes` only if no
    * record (tag records, then fences) is stamped at or after `start`. Answers whether it stored.
    */
-  | {
-      readonly op: "fencedSet";
-      readonly key: string | Uint8Array;
-      readonly bytes: Uint8Array;
-      readonly px: number | null;
-      readonly start: number;
-      readonly records: ReadonlyArray<Uint8Array>;
-      readonly fences: ReadonlyArray<Uint8Array>;
-      readonly epoch: Uint8Array;
-      readonly label: string;
-    }
+  | (FencedEntry & { readonly op: "fencedSet"; readonly epoch: Uint8Array; readonly label: string })
   /**
    * Many fenced writes on one server (not a cluster), in one atomic script: each stored only if none
    * of its records is stamped at or after its `start`, as `fencedSet` would. Answers one boolean
@@ -58,14 +48,7 @@ export type RedisStep =
    */
   | {
       readonly op: "fencedSetMany";
-      readonly writes: ReadonlyArray<{
-        readonly key: string | Uint8Array;
-        readonly bytes: Uint8Array;
-        readonly px: number | null;
-        readonly start: number;
-        readonly records: ReadonlyArray<Uint8Array>;
-        readonly fences: ReadonlyArray<Uint8Array>;
-      }>;
+      readonly writes: ReadonlyArray<FencedEntry>;
       readonly epoch: Uint8Array;
       readonly label: string;
     }
@@ -105,6 +88,19 @@ export type RedisStep =
    * a write that began before it). Needs no round trip; the sync driver has nothing to wait for.
    */
   | { readonly op: "settleWrites" };
+
+/** One fenced write's entry: stored under `key` (`PX` `px`) only if no record is stamped at or after `start`. */
+export interface FencedEntry {
+  readonly key: string | Uint8Array;
+  readonly bytes: Uint8Array;
+  readonly px: number | null;
+  /** When the value's execution began, server microseconds. */
+  readonly start: number;
+  /** Its tags' records (checked, and created when missing). */
+  readonly records: ReadonlyArray<Uint8Array>;
+  /** The fences covering its key. */
+  readonly fences: ReadonlyArray<Uint8Array>;
+}
 
 /** An operation: yields steps, receives their results, sees their errors thrown where they were yielded. */
 export type Steps<T> = Generator<RedisStep, T, unknown>;
