@@ -4,6 +4,8 @@ import type { RedisStep } from "./steps.js";
 
 /** Writes per fenced-set-many script at most: a longer run is split, so no script holds the server long. */
 export const MAX_WRITES_PER_SCRIPT = 100;
+/** Bytes of values per fenced-set-many script at most (a write larger than this goes alone). */
+export const MAX_BYTES_PER_SCRIPT = 1024 * 1024;
 
 type FencedSet = Extract<RedisStep, { op: "fencedSet" }>;
 
@@ -17,7 +19,8 @@ interface Queued {
  * Auto-batching of the fenced writes of one tick on one server (issue 19): after the first of a
  * window (which goes out at once), the `fencedSet` steps a state's asynchronous operations ask for
  * until its {@link StepRunner} flushes go out as one
- * fenced-set-many script per {@link MAX_WRITES_PER_SCRIPT} writes, each write checked against its
+ * fenced-set-many script per {@link MAX_WRITES_PER_SCRIPT} writes (or {@link MAX_BYTES_PER_SCRIPT} of
+ * values), each write checked against its
  * own records and stored or refused as its own fenced-set script would (the whole script is atomic).
  * A batch's items, and the misses of concurrent calls, thus cost the server one script call instead
  * of one per write.
@@ -44,7 +47,19 @@ export class FencedWriteBatcher {
     const queue = this.#queue;
     if (queue.length === 0) return;
     this.#queue = [];
-    for (let first = 0; first < queue.length; first += MAX_WRITES_PER_SCRIPT) this.#send(queue.slice(first, first + MAX_WRITES_PER_SCRIPT));
+    let chunk: Queued[] = [];
+    let bytes = 0;
+    for (const queued of queue) {
+      const size = queued.step.bytes.byteLength;
+      if (chunk.length > 0 && (chunk.length === MAX_WRITES_PER_SCRIPT || bytes + size > MAX_BYTES_PER_SCRIPT)) {
+        this.#send(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(queued);
+      bytes += size;
+    }
+    if (chunk.length > 0) this.#send(chunk);
   }
 
   #send(chunk: Queued[]): void {

@@ -269,6 +269,24 @@ describe("writes", () => {
     expect(await state.getMany(keys)).toEqual([undefined, undefined, undefined, { value: 5 }, undefined, { value: 7 }, { value: 8 }]);
   });
 
+  test("writes of one tick are split into scripts of at most 100 writes and 1 MiB of values, each stored", async () => {
+    const state = open();
+    await state.set("f|warm", 0, 60, { startedAt: performance.timeOrigin + performance.now() }); // clock measured
+    const big = "x".repeat(400 * 1024);
+    const startedAt = performance.timeOrigin + performance.now();
+    const entries = [
+      ...Array.from({ length: 5 }, (_, i) => ({ key: `f|big${i}`, value: big + i, ttl: 60, options: { startedAt } })),
+      ...Array.from({ length: 230 }, (_, i) => ({ key: `f|small${i}`, value: i, ttl: 60, options: { startedAt } })),
+    ];
+    const spent = await commandsOf([raw], () => state.setMany(entries));
+    // The first (big) write at once; then [big 1, big 2] (a third would pass 1 MiB), [big 3, big 4 and
+    // 98 small ones] (100 writes), [the next 100 small ones], [the last 32].
+    expect(spent["set"]).toBe(235);
+    expect((spent["eval"] ?? 0) + (spent["evalsha"] ?? 0)).toBe(1 + 4);
+    const read = await state.getMany(entries.map(({ key }) => key));
+    expect(read.map((entry) => (entry as { value: unknown }).value)).toEqual(entries.map(({ value }) => value));
+  });
+
   test("a value that cannot be stored fails setMany after the others are written", async () => {
     const state = open();
     const startedAt = performance.timeOrigin + performance.now();
