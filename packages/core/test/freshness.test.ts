@@ -107,11 +107,33 @@ describe("refresh ahead (XFetch)", () => {
       return ++version;
     });
     await expect(hot()).resolves.toBe(1);
-    await expect(hot()).resolves.toBe(1); // a hit, which starts the refresh
-    expect(hot.stats()).toMatchObject({ hits: 1, misses: 2 });
+    await expect(hot()).resolves.toBe(1); // a hit, which starts the refresh (it runs on the next turn)
+    expect(hot.stats()).toMatchObject({ hits: 1, misses: 1 });
     await sleep(80);
+    expect(hot.stats()).toMatchObject({ misses: 2 });
     await expect(hot()).resolves.toBe(2); // the refreshed value, again without waiting
     expect(hot.stats().hits).toBe(2);
+  });
+
+  test.each([
+    ["refresh ahead", { ttl: 30, refreshAhead: 1e9 }, 0],
+    ["stale-while-revalidate", { ttl: 0.03, staleWhileRevalidate: 10 }, 60],
+  ])("%s: the call that starts a refresh returns before any of the function runs, its synchronous part included", async (_, options, wait) => {
+    const events: string[] = [];
+    let version = 0;
+    const f = Mime({ state: new MemoryState(), ...options })(async () => {
+      events.push("function"); // the synchronous part, before the first await
+      await sleep(5);
+      return ++version;
+    });
+    await f();
+    await sleep(wait);
+    events.length = 0;
+    const answer = f();
+    events.push("returned");
+    await expect(answer).resolves.toBe(1);
+    await sleep(30);
+    expect(events).toEqual(["returned", "function"]);
   });
 
   test("a cold key far from expiry is left alone", async () => {

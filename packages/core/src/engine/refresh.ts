@@ -24,8 +24,8 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 /**
  * Stale-while-revalidate: recomputes a stale entry in the background, once per key per process (and
- * across processes with `lock`). A sync function is refreshed on the next turn of the event loop and
- * written synchronously; a failure leaves the stale value until its window ends and is reported.
+ * across processes with `lock`). The function runs on the next turn of the event loop, so the call
+ * that found the entry never waits for any of it (a sync function's result is written synchronously); a failure leaves the stale value until its window ends and is reported.
  * The refresh is a flight: an invalidation voids it like any other. With `lock`, the process that
  * takes the lease first checks that nobody refreshed the entry since it read it (`replacing`, the
  * expiry it saw), so each expiry is refreshed once across processes.
@@ -48,7 +48,10 @@ export function refreshInBackground(memo: Memo, b: Binding, slot: Slot, thisArg:
     return;
   }
   const refresh = memo.flights.start(key, tags, false, async (flight) => {
-    if (sync) await nextTurn();
+    // On the next turn of the event loop, sync or async: the call that found the entry returns
+    // first, and does not wait for the function's synchronous part (its prelude before its first
+    // await) either.
+    await nextTurn();
     const token = lockApplies(memo, b) ? await tryLock(memo, b, key) : null;
     if (token === undefined) return; // another process holds the lease and refreshes
     try {
