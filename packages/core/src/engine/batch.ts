@@ -1,4 +1,4 @@
-import { preciseNow } from "../clock.js";
+import { preciseFrom } from "../clock.js";
 import { BatchLengthError, ConfigError, InvalidOptionError } from "../errors.js";
 import { describeValue } from "../option-kit.js";
 import { memoize, type MemoizedParts } from "../memoize.js";
@@ -161,7 +161,7 @@ function loadSync(memo: Memo, loader: BulkLoader, thisArg: unknown, items: reado
     const tags = chunk.map(({ item }) => tagsFor(memo, thisArg, [item]));
     memo.counters.misses += chunk.length;
     const began = now();
-    const startedAt = preciseNow();
+    const startedAt = preciseFrom(began);
     let loaded: unknown;
     try {
       loaded = loader.call(thisArg, chunk.map(({ item }) => item));

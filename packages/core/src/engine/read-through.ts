@@ -1,4 +1,4 @@
-import { preciseNow } from "../clock.js";
+import { preciseFrom } from "../clock.js";
 import { ConfigError, MimicTimeoutError } from "../errors.js";
 import { channels } from "../events.js";
 import type { SetOptions } from "../state/contract.js";
@@ -58,7 +58,7 @@ export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown
   const tags = tagsFor(memo, thisArg, args);
   memo.counters.misses++;
   const began = now();
-  const startedAt = preciseNow();
+  const startedAt = preciseFrom(began);
   let result: unknown;
   try {
     result = memo.call.apply(thisArg, args);
@@ -87,7 +87,8 @@ export function store(
 ): void | Promise<void> {
   const ttl = ttlFor(memo, b, result, args, () => slotKey(memo, slot));
   if (ttl === DO_NOT_STORE) return;
-  return writeSlot(memo, b, slot, result, options, sync, ttl, now() - began);
+  // The execution's duration is kept only in enveloped entries (refresh ahead's Δ).
+  return writeSlot(memo, b, slot, result, options, sync, ttl, memo.envelope === undefined ? 0 : now() - began);
 }
 
 /** The function turned out to return promises: from now on it is keyed and cached as async. */
