@@ -18,8 +18,6 @@ export interface Flight {
   voided: boolean;
   /** The write of its result while it is under way (an invalidation waits for it, then deletes). */
   writing: Promise<void> | undefined;
-  /** The table it runs in. */
-  readonly table: object;
   /** Voids it (no more joins, no store); resolves once a write already under way is done. */
   readonly invalidate: () => Promise<unknown>;
 }
@@ -34,6 +32,7 @@ function settledAll(waits: readonly Promise<unknown>[]): Promise<void> {
  * `globalThis` so that `Mime.invalidateTags` from either build of Mimic (ESM, CJS) reaches them all.
  */
 interface FlightRegistry {
+  /** The flights that carry tags, not yet settled (only those can be voided by a tag). */
   readonly active: Set<Flight>;
   /** Writes of results already returned to their callers (see {@link FlightTable.trackBackgroundWrite}). */
   readonly backgroundWrites: Set<Promise<void>>;
@@ -68,6 +67,8 @@ export class FlightTable {
   readonly #writes = new Map<string, Promise<void>>();
   /** Executions still running after their call was answered (a timeout), by key. */
   readonly #overtime = new Map<string, Promise<void>>();
+  /** This function's flights not yet settled (an invalidation of one key looks only here). */
+  readonly #active = new Set<Flight>();
 
   /** Executions in flight now. */
   get size(): number {
@@ -127,20 +128,22 @@ export class FlightTable {
       startedAt: preciseNow(),
       voided: false,
       writing: undefined,
-      table: this,
       invalidate: () => {
         flight.voided = true;
         this.#unregister(address, entry);
         return flight.writing ?? Promise.resolve();
       },
     };
-    activeFlights.add(flight);
+    const tagged = tags !== undefined && tags.length > 0;
+    this.#active.add(flight);
+    if (tagged) activeFlights.add(flight);
     const entry: Joinable = { flight, promise: undefined as unknown as Promise<unknown> };
     const promise = run(flight);
     entry.promise = promise;
     if (joinable) this.#register(address, entry);
     const settleFlight = (): void => {
-      activeFlights.delete(flight);
+      this.#active.delete(flight);
+      if (tagged) activeFlights.delete(flight);
       if (!joinable) return;
       const forget = (): void => this.#unregister(address, entry);
       const pending = [this.#writes.get(key), this.#overtime.get(key)].filter((wait) => wait !== undefined);
@@ -154,8 +157,8 @@ export class FlightTable {
   /** Voids the flights of `key` (or every flight of this function); resolves once their writes are done. */
   invalidate(key?: string): Promise<void> {
     const waits: Promise<unknown>[] = [];
-    for (const flight of activeFlights) {
-      if (flight.table === this && (key === undefined || flight.key === key)) waits.push(flight.invalidate());
+    for (const flight of this.#active) {
+      if (key === undefined || flight.key === key) waits.push(flight.invalidate());
     }
     if (key === undefined) waits.push(...this.#writes.values());
     else {
