@@ -90,6 +90,35 @@ describe("an invalidation wins over executions that began before it", () => {
     expect(p.runs()).toBe(1);
     expect(p.getPrice.stats().coalesced).toBe(1);
   });
+
+  test("invalidating or clearing one function leaves another function's flight of the same arguments alone; a tag invalidation voids only tagged flights", async () => {
+    const state = new MemoryState();
+    const held = gate<void>();
+    let runs = 0;
+    const make = (name: string, tags?: (item: string) => string[]) =>
+      Mime({ state, name, ...(tags === undefined ? {} : { tags }) })(async (item: string) => {
+        const run = ++runs;
+        await held.promise;
+        return `${name}:${item}:${run}`;
+      });
+    const a = make("a");
+    const b = make("b");
+    const tagged = make("tagged", (item) => [`item:${item}`]);
+    const first = [a("x"), b("x"), tagged("x")];
+    await Promise.resolve();
+    await b.invalidate("x");
+    await b.clear();
+    await Mime.invalidateTags(["item:x"]);
+    const joined = [a("x"), b("x"), tagged("x")];
+    expect(runs).toBe(5); // a's flight was joined; b's and tagged's were voided and ran again
+    held.release();
+    const [a1, b1, t1] = await Promise.all(first);
+    const [a2, b2, t2] = await Promise.all(joined);
+    expect(a2).toBe(a1);
+    expect(b2).not.toBe(b1);
+    expect(t2).not.toBe(t1);
+    expect(a.stats().coalesced).toBe(1);
+  });
 });
 
 describe("generator functions are refused at wrap time", () => {
