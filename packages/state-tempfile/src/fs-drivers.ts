@@ -378,3 +378,12 @@ export async function runRead<T>(steps: Steps<T>, file: string, maxBytes: number
   const inline = maxBytes > 0 && (statSync(file, { throwIfNoEntry: false })?.size ?? 0) <= maxBytes;
   return inline ? runSync(steps) : runAsync(steps);
 }
+
+/**
+ * Runs a write's steps (of an entry of `bytes` bytes) on the calling thread when it is at most
+ * `maxBytes` (`0`: never), where a small local write and its checks cost tens of microseconds, else
+ * through the thread pool, whose round trip per step adds up to about a millisecond.
+ */
+export async function runWrite<T>(steps: Steps<T>, bytes: number, maxBytes: number): Promise<T> {
+  return bytes <= maxBytes ? runSync(steps) : runAsync(steps);
+}

@@ -100,6 +100,17 @@ export interface TempFileStateOptions {
    * @default 65536
    */
   inlineReadBytes?: number | undefined;
+
+  /**
+   * An async `set` whose encoded entry is at most this many bytes is written synchronously on the
+   * calling thread, checks included (the temporary file, the invalidation stamps that cover its key,
+   * the rename: ~30 µs for a 1 KiB entry on a local disk), instead of as a dozen thread-pool round
+   * trips (~1 ms in all on a busy machine). Larger entries, `0`, and every write with `fsync: true`
+   * (an `fsync` can take milliseconds) go through the thread pool. Set `0` when the directory is on
+   * a network file system.
+   * @default 65536
+   */
+  inlineWriteBytes?: number | undefined;
 }
 
 /** Options after defaults and checks. */
@@ -115,6 +126,7 @@ export interface ResolvedOptions {
   readonly onError: (error: StateError) => void;
   readonly secret: Buffer | undefined;
   readonly inlineReadBytes: number;
+  readonly inlineWriteBytes: number;
 }
 
 const KNOWN_OPTIONS: readonly (keyof TempFileStateOptions)[] = [
@@ -129,6 +141,7 @@ const KNOWN_OPTIONS: readonly (keyof TempFileStateOptions)[] = [
   "onError",
   "secret",
   "inlineReadBytes",
+  "inlineWriteBytes",
 ];
 
 function invalid(name: string, expected: string, value: unknown): InvalidOptionError {
@@ -230,6 +243,7 @@ export function resolveOptions(options: TempFileStateOptions | undefined): Resol
     maxBytes: optionalCount("maxBytes", options.maxBytes, Infinity, false),
     sweepEvery: optionalCount("sweepEvery", options.sweepEvery, 1000, true),
     inlineReadBytes: optionalCount("inlineReadBytes", options.inlineReadBytes, 65_536, true),
+    inlineWriteBytes: optionalCount("inlineWriteBytes", options.inlineWriteBytes, 65_536, true),
     sweepIntervalMs: sweepInterval ? Math.max(1, Math.round(sweepInterval * 1000)) : 0,
     onError: onError ?? rateLimitedWarning(),
     secret: secretBytes,

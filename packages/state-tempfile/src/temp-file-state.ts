@@ -21,7 +21,7 @@ import { FileSystemStateError, type UnsafeDirectoryError } from "./errors.js";
 import { fenceOf } from "./fences.js";
 import { keepAtExit, removeAtExit } from "./exit-cleanup.js";
 import { encodeSerializerName } from "./format.js";
-import { runAsync, runRead, runSync } from "./fs-drivers.js";
+import { runAsync, runRead, runSync, runWrite } from "./fs-drivers.js";
 import { reportProblem, throwFirst } from "./problems.js";
 import type { Steps } from "./fs-steps.js";
 import { acquireLease, leaseMs, releaseLease } from "./locks.js";
@@ -147,7 +147,9 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
    */
   async set(key: string, value: unknown, ttl: number | null, options?: SetOptions): Promise<void> {
     const write = this.prepareWrite(key, value, ttl, options, "TempFileState.set");
-    if (await runAsync(write.steps)) await this.sweepIfDue(this.scheduleOf().countWrite(write.chunks));
+    const bytes = write.chunks.reduce((size, chunk) => size + chunk.length, 0);
+    const inlineUpTo = this.options.fsync ? 0 : this.options.inlineWriteBytes;
+    if (await runWrite(write.steps, bytes, inlineUpTo)) await this.sweepIfDue(this.scheduleOf().countWrite(write.chunks));
   }
 
   /** Synchronous {@link TempFileState.set}. */
