@@ -145,10 +145,10 @@ export class FlightTable {
       this.#active.delete(flight);
       if (tagged) activeFlights.delete(flight);
       if (!joinable) return;
-      const forget = (): void => this.#unregister(address, entry);
-      const pending = [this.#writes.get(key), this.#overtime.get(key)].filter((wait) => wait !== undefined);
-      if (pending.length === 0) forget();
-      else void Promise.all(pending).then(forget);
+      const write = this.#writes.get(key);
+      const overtime = this.#overtime.get(key);
+      if (write === undefined && overtime === undefined) this.#unregister(address, entry);
+      else void Promise.all([write, overtime]).then(() => this.#unregister(address, entry));
     };
     promise.then(settleFlight, settleFlight);
     return promise;
