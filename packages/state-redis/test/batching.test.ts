@@ -242,11 +242,13 @@ describe("writes", () => {
     await state.invalidateTags(["warm", "u"]); // the tag epoch and u's record exist (see the README's deploy note)
     await state.set("f|warm", 0, 60, { startedAt: performance.timeOrigin + performance.now() }); // clock measured
     const before = performance.timeOrigin + performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    // 50 ms on each side of the invalidations: more than the error of the measured clock offset (at
+    // most one TIME round trip), so `before` is surely before them and `after` surely after.
+    await new Promise((resolve) => setTimeout(resolve, 50));
     await state.delete("f|3");
     await state.invalidateTags(["t"]);
     await state.deletePrefix("g|");
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const after = performance.timeOrigin + performance.now();
     const spent = await commandsOf([raw], () =>
       state.setMany([
