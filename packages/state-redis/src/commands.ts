@@ -2,8 +2,8 @@ import type { RedisArgument } from "redis";
 import type { RedisClientLike } from "./client-types.js";
 import { BUFFERS, type RedisConnection } from "./connection.js";
 import { RedisCommandError } from "./errors.js";
-import { CHECK_RECORDS, FENCED_SET, FENCED_SET_MANY, STAMP_RECORDS, UNLINK_IF_EQUAL, UNLOCK, type Script } from "./scripts.js";
-import { toArgument, type RedisStep } from "./steps.js";
+import { CHECK_RECORDS, FENCED_SET, STAMP_RECORDS, UNLINK_IF_EQUAL, UNLOCK, type Script } from "./scripts.js";
+import { toArgument, type FencedEntry, type RedisStep } from "./steps.js";
 
 // The state's multi-command operations on one connection (scans, records, leases, scripts), and the
 // executor of a step, shared by the calling thread's async driver and the worker thread.
@@ -26,25 +26,10 @@ export async function performStep(connection: RedisConnection, step: RedisStep, 
       return connection.set(toArgument(step.key), step.bytes, step.px, step.label);
     case "checkRecords":
       return checkRecords(connection, [...step.records, ...step.fences, step.epoch].map(toArgument), step.records.length, step.px, step.label);
-    case "fencedSet": {
-      const records = [...step.records, ...step.fences, step.epoch].map(toArgument);
-      const value = Buffer.from(step.bytes.buffer, step.bytes.byteOffset, step.bytes.byteLength);
-      const args = [value, step.px === null ? "" : String(step.px), step.start.toFixed(0), String(step.records.length)];
-      return (await runScriptOn(connection, FENCED_SET, [toArgument(step.key), ...records], args, step.label)) === 1;
-    }
-    case "fencedSetMany": {
-      const keys: RedisArgument[] = [];
-      const args: RedisArgument[] = [String(step.writes.length)];
-      for (const write of step.writes) {
-        keys.push(toArgument(write.key), ...write.records.map(toArgument), ...write.fences.map(toArgument));
-        const value = Buffer.from(write.bytes.buffer, write.bytes.byteOffset, write.bytes.byteLength);
-        const records = write.records.length + write.fences.length;
-        args.push(value, write.px === null ? "" : String(write.px), write.start.toFixed(0), String(write.records.length), String(records));
-      }
-      keys.push(toArgument(step.epoch));
-      const stored = (await runScriptOn(connection, FENCED_SET_MANY, keys, args, step.label)) as number[];
-      return stored.map((flag) => flag === 1);
-    }
+    case "fencedSet":
+      return (await fencedSets(connection, [step], step.epoch, step.label))[0];
+    case "fencedSetMany":
+      return fencedSets(connection, step.writes, step.epoch, step.label);
     case "stamp": {
       const keys = step.epoch === undefined ? step.records : [...step.records, step.epoch];
       const args = [String(step.retainMs), step.epoch === undefined ? "0" : "1"];
@@ -130,6 +115,21 @@ async function checkRecords(
   const reply = (await runScriptOn(connection, CHECK_RECORDS, keys, args, label)) as Buffer[];
   const [now, ...stamps] = reply.map((part) => part.toString("latin1"));
   return { now: now!, stamps };
+}
+
+/** Fenced writes on one server, in one script (FENCED_SET): whether each was stored. */
+async function fencedSets(connection: RedisConnection, writes: ReadonlyArray<FencedEntry>, epoch: Uint8Array, label: string): Promise<boolean[]> {
+  const keys: RedisArgument[] = [];
+  const args: RedisArgument[] = [String(writes.length)];
+  for (const write of writes) {
+    keys.push(toArgument(write.key), ...write.records.map(toArgument), ...write.fences.map(toArgument));
+    const value = Buffer.from(write.bytes.buffer, write.bytes.byteOffset, write.bytes.byteLength);
+    const records = write.records.length + write.fences.length;
+    args.push(value, write.px === null ? "" : String(write.px), write.start.toFixed(0), String(write.records.length), String(records));
+  }
+  keys.push(toArgument(epoch));
+  const stored = (await runScriptOn(connection, FENCED_SET, keys, args, label)) as number[];
+  return stored.map((flag) => flag === 1);
 }
 
 /** The stamps of tag records (`null`: missing): one `MGET` (all records share a cluster slot). */

@@ -101,29 +101,16 @@ return stamps`,
 );
 
 /**
- * A fenced write on one server, atomic: KEYS[1] is the entry, the rest its records as in
- * CHECK_RECORDS (ARGV[4] tag records first, the tag epoch last). Stores ARGV[1] under KEYS[1] (PX ARGV[2] unless "")
- * only if no record is stamped at or after ARGV[3] (the start of the value's execution, server
- * microseconds). Returns 1 when stored, 0 when refused.
+ * Fenced writes on one server (one, or the fenced writes of a tick), in one atomic script: ARGV[1]
+ * entries, each stored (with `PX` unless "") only if none of its records (tag records first, checked
+ * and created as in CHECK_RECORDS, then fences) is stamped at or after its start (the start of the
+ * value's execution, server microseconds). Entry e takes, in order, its key then its records from
+ * KEYS, and five ARGV: the bytes, PX ("" for none), its start, its number of tag records, its number
+ * of records. The state's tag epoch is the last key. Returns one 1 (stored) or 0 (refused) per
+ * entry. The distinct records are read first, with one MGET.
  */
 export const FENCED_SET = script(
   "fenced-set",
-  `${NOW}
-${CHECK}
-if check(2, #KEYS - 1, tonumber(ARGV[4]), ARGV[2], tonumber(ARGV[3])) then return 0 end
-store(KEYS[1], ARGV[1], ARGV[2])
-return 1`,
-);
-
-/**
- * Many fenced writes on one server, in one atomic script (a batch's `setMany`): ARGV[1] entries,
- * each as FENCED_SET would store it. Entry e takes, in order, its key then its records (tag records
- * first) from KEYS, and five ARGV: the bytes, PX ("" for none), its start (server microseconds), its
- * number of tag records, its number of records. The state's tag epoch is the last key. Returns one
- * 1 (stored) or 0 (refused) per entry. The distinct records are read first, with MGET.
- */
-export const FENCED_SET_MANY = script(
-  "fenced-set-many",
   `${NOW}
 ${CHECK}
 local stored = {}

@@ -118,7 +118,7 @@ export function stepVerb(step: RedisStep): string {
     case "fencedSet":
       return "EVALSHA fenced-set";
     case "fencedSetMany":
-      return "EVALSHA fenced-set-many";
+      return "EVALSHA fenced-set";
     case "stamp":
       return "EVALSHA stamp-records";
     case "clockOffset":

@@ -2,9 +2,9 @@ import type { RedisConnection } from "./connection.js";
 import { performStep } from "./commands.js";
 import type { RedisStep } from "./steps.js";
 
-/** Writes per fenced-set-many script at most: a longer run is split, so no script holds the server long. */
+/** Writes per fenced-set script at most: a longer run is split, so no script holds the server long. */
 export const MAX_WRITES_PER_SCRIPT = 100;
-/** Bytes of values per fenced-set-many script at most (a write larger than this goes alone). */
+/** Bytes of values per fenced-set script at most (a write larger than this goes alone). */
 export const MAX_BYTES_PER_SCRIPT = 1024 * 1024;
 
 type FencedSet = Extract<RedisStep, { op: "fencedSet" }>;
@@ -18,10 +18,9 @@ interface Queued {
 /**
  * Auto-batching of the fenced writes of one tick on one server (issue 19): after the first of a
  * window (which goes out at once), the `fencedSet` steps a state's asynchronous operations ask for
- * until its {@link StepRunner} flushes go out as one
- * fenced-set-many script per {@link MAX_WRITES_PER_SCRIPT} writes (or {@link MAX_BYTES_PER_SCRIPT} of
- * values), each write checked against its
- * own records and stored or refused as its own fenced-set script would (the whole script is atomic).
+ * until its {@link StepRunner} flushes go out as one fenced-set script per
+ * {@link MAX_WRITES_PER_SCRIPT} writes (or {@link MAX_BYTES_PER_SCRIPT} of values), each write
+ * checked against its own records and stored or refused as alone (the whole script is atomic).
  * A batch's items, and the misses of concurrent calls, thus cost the server one script call instead
  * of one per write.
  */
@@ -64,10 +63,6 @@ export class FencedWriteBatcher {
 
   #send(chunk: Queued[]): void {
     const head = chunk[0]!.step;
-    if (chunk.length === 1) {
-      performStep(this.#connection, head).then((stored) => chunk[0]!.resolve(stored as boolean), chunk[0]!.reject);
-      return;
-    }
     const step: RedisStep = {
       op: "fencedSetMany",
       writes: chunk.map(({ step: { key, bytes, px, start, records, fences } }) => ({ key, bytes, px, start, records, fences })),
