@@ -22,12 +22,14 @@ interface Group {
   readonly waiters: Waiter[][];
   /** Whether some read of this group wants the keys' remaining lives too (PTTL). */
   withTtl: boolean;
-  /** Key → its index in `keys`: strings as they are, bytes by their latin1 text. */
-  readonly strings: Map<string, number>;
-  readonly bytes: Map<string, number>;
+  /** Key id (see `idOf`) → its index in `keys`. */
+  readonly index: Map<string, number>;
 }
 
-const newGroup = (): Group => ({ keys: [], labels: [], waiters: [], strings: new Map(), bytes: new Map(), withTtl: false });
+const newGroup = (): Group => ({ keys: [], labels: [], waiters: [], index: new Map(), withTtl: false });
+
+/** A key's id in maps: `s` + a string, `b` + bytes as latin1 (a string's text may equal other bytes' latin1 text). */
+const idOf = (key: RedisArgument): string => (typeof key === "string" ? `s${key}` : `b${Buffer.from(key).toString("latin1")}`);
 
 /** No PTTL was asked for (a plain read). */
 const NO_TTL = -3;
@@ -36,19 +38,19 @@ const NO_TTL = -3;
  * Auto-batching of the plain reads of one tick (issue 19): the first read of a window goes out at
  * once, and every `GET` a state's asynchronous operations ask for after it until its
  * {@link StepRunner} flushes goes out with the others as one `MGET` per cluster slot (one `GET` for
- * a lone key), each key once (a read of the first one's key joins it). The reads of many concurrent calls thus
- * cost the server one command instead of one per call, and the client one reply to parse. The local
- * layer's reads, which need each key's remaining life too, go out the same way, as one script per
- * slot that answers `GET` and `PTTL` of each key. A read is
- * sent no earlier than asked: a write this process sent before it is seen, and a write sent after
- * it in the same tick may be too (a later read can only be fresher).
+ * a lone key), each key once (a read of the first one's key joins it). The reads of many concurrent
+ * calls thus cost the server one command instead of one per call, and the client one reply to
+ * parse. The local layer's reads, which need each key's remaining life too, go out the same way, as
+ * one script per slot that answers `GET` and `PTTL` of each key. A read is sent no earlier than
+ * asked: a write this process sent before it is seen, and a write sent after it in the same tick may
+ * be too (a later read can only be fresher).
  */
 export class ReadBatcher {
   readonly #connection: RedisConnection;
   readonly #schedule: () => void;
   /** Slot → group (one group, slot 0, outside a cluster), or `undefined` when nothing is queued. */
   #groups: Map<number, Group> | undefined;
-  /** The read that led this window (went out at once), by key (`s` + a string, `b` + bytes as latin1): later reads of its key join it. */
+  /** The read that led this window (went out at once), by key id: later reads of its key join it. */
   readonly #led = new Map<string, { readonly answer: Promise<Answer>; readonly withTtl: boolean }>();
 
   /** @param schedule called when a read is queued with none before it: a flush must follow */
@@ -71,15 +73,11 @@ export class ReadBatcher {
   }
 
   #queue(key: RedisArgument, label: string, withTtl: boolean, lead: boolean): Promise<Answer> {
-    // Strings and bytes apart: a string's text may equal the latin1 text of other bytes.
-    const id = typeof key === "string" ? `s${key}` : `b${Buffer.from(key).toString("latin1")}`;
+    const id = idOf(key);
     const led = this.#led.get(id);
     if (led !== undefined && (led.withTtl || !withTtl)) return led.answer;
     if (lead) {
-      const connection = this.#connection;
-      const answer: Promise<Answer> = withTtl
-        ? connection.getWithTtl(key, label)
-        : connection.get(key, label).then((bytes): Answer => [bytes, NO_TTL]);
+      const answer = this.#readOne(key, label, withTtl);
       this.#led.set(id, { answer, withTtl });
       return answer;
     }
@@ -91,11 +89,10 @@ export class ReadBatcher {
     const slot = this.#connection.isCluster ? keySlot(key) : 0;
     let group = groups.get(slot);
     if (group === undefined) groups.set(slot, (group = newGroup()));
-    const index = typeof key === "string" ? group.strings : group.bytes;
-    let at = index.get(id);
+    let at = group.index.get(id);
     if (at === undefined) {
       at = group.keys.length;
-      index.set(id, at);
+      group.index.set(id, at);
       group.keys.push(key);
       group.labels.push(label);
       group.waiters.push([]);
@@ -103,6 +100,12 @@ export class ReadBatcher {
     if (withTtl) group.withTtl = true;
     const waiters = group.waiters[at]!;
     return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  /** One key, alone: `GET` (and `PTTL`, pipelined, when `withTtl`). */
+  #readOne(key: RedisArgument, label: string, withTtl: boolean): Promise<Answer> {
+    const connection = this.#connection;
+    return withTtl ? connection.getWithTtl(key, label) : connection.get(key, label).then((bytes): Answer => [bytes, NO_TTL]);
   }
 
   /**
@@ -136,10 +139,7 @@ export class ReadBatcher {
     };
     const connection = this.#connection;
     if (end - start === 1) {
-      const key = keys[start]!;
-      const label = labels[start]!;
-      if (group.withTtl) connection.getWithTtl(key, label).then((reply) => answer(start, reply), fail);
-      else connection.get(key, label).then((bytes) => answer(start, [bytes, NO_TTL]), fail);
+      this.#readOne(keys[start]!, labels[start]!, group.withTtl).then((reply) => answer(start, reply), fail);
       return;
     }
     const chunk = keys.slice(start, end);
