@@ -17,22 +17,15 @@ import { type LocalReader } from "@mimic/core/state-kit";
 import { randomBytes } from "node:crypto";
 import { releaseLease, takeLease } from "./commands.js";
 import { RedisConnection } from "./connection.js";
-import { EntryCodec, type StoredEntry } from "./entry-codec.js";
-import { fencePrefix, fenceRecordKey, lockKey, tagEpochKey, matchPattern, prefixPatterns, tagId, tagRecordKey, toRedisKey } from "./keys.js";
+import { EntryCodec } from "./entry-codec.js";
+import { readFromRedis, readThroughLayer, type EntryReader } from "./entry-reads.js";
+import { fencePrefix, lockKey, matchPattern, prefixPatterns, tagId, tagRecordKey, toRedisKey } from "./keys.js";
 import { LocalLayer, type LocalLayerStats } from "./local/local-layer.js";
 import { resolveOptions, type RedisStateOptions } from "./options.js";
 import { FenceKeys, invalidating, prefixFence, writeFenced } from "./fences.js";
 import { ServerClock } from "./server-clock.js";
-import { isFresh, RECORD_RETAIN_MS, tagsAsBytes, writeTagged } from "./tag-records.js";
-import {
-  deleteIfEqual,
-  deleteKey,
-  deleteMatching,
-  getBytesWithTtl,
-  setBytes,
-  stampRecords,
-  type Steps,
-} from "./steps.js";
+import { RECORD_RETAIN_MS, tagsAsBytes, writeTagged } from "./tag-records.js";
+import { deleteKey, deleteMatching, setBytes, stampRecords, type Steps } from "./steps.js";
 import { StepRunner } from "./step-runner.js";
 import { SyncBridge } from "./sync/bridge.js";
 import { WORKER_BOOT_ALLOWANCE_MS } from "./sync/host.js";
@@ -73,6 +66,8 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   readonly localReader: ((namespace: string) => LocalReader) | undefined;
   readonly #codec: EntryCodec;
+  /** The prefix and codec, as the read routines take them. */
+  readonly #reader: EntryReader;
   readonly #connection: RedisConnection;
   readonly #bridge: SyncBridge;
   /** The local layer (`local` option), or `undefined` when it is off. */
@@ -97,6 +92,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     this.prefix = resolved.prefix;
     this.timeout = resolved.timeout;
     this.#codec = new EntryCodec(resolved.serializer, resolved.secret, resolved.prefix);
+    this.#reader = { prefix: resolved.prefix, codec: this.#codec };
     const settings = { timeout: resolved.timeout, onError: resolved.onError };
     this.#connection = RedisConnection.fromSource(resolved.source, settings);
     this.#bridge = new SyncBridge(() => this.#connection.spec(), resolved.timeout, resolved.onError);
@@ -131,7 +127,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    */
   get(key: string): Promise<CacheEntry | undefined> {
     if (this.#closed) return Promise.reject(new StateClosedError("RedisState"));
-    return this.#run.async(this.#local === undefined ? this.#readRedis(key) : this.#read(key));
+    return this.#run.async(this.#read(key));
   }
 
   /**
@@ -139,7 +135,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
    * also waits for the worker to start (bounded, see the README).
    */
   getSync(key: string): CacheEntry | undefined {
-    return this.#run.sync(this.#local === undefined ? this.#readRedis(key) : this.#read(key));
+    return this.#run.sync(this.#read(key));
   }
 
   /**
@@ -264,7 +260,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
       await this.#run.settled();
       if (unique.length > 0) {
         const records = unique.map((tag) => tagRecordKey(this.prefix, tag));
-        await this.#run.async(stampRecords(records, RECORD_RETAIN_MS, `tags ${JSON.stringify(tags)}`, tagEpochKey(this.prefix)));
+        await this.#run.async(stampRecords(records, RECORD_RETAIN_MS, `tags ${JSON.stringify(tags)}`, this.#fenceKeys.epoch));
       }
     } finally {
       // After the stamps (failed or not), not before: a read still in flight cannot fill the layer
@@ -308,53 +304,14 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     await Promise.all([this.#connection.close(), this.#bridge.close(), this.#local?.close()]);
   }
 
-  /** Reads `key`: from the local layer when it holds it, else from Redis (filling the layer). */
-  *#read(key: string): Steps<CacheEntry | undefined> {
+  /** Reads `key`: through the local layer when it is on, else from Redis. */
+  #read(key: string): Steps<CacheEntry | undefined> {
     const local = this.#local;
-    if (local === undefined) return yield* this.#readRedis(key);
-    const skipLocal = this.#localMiss === key;
+    if (local === undefined) return readFromRedis(this.#reader, key);
+    // getLocal just missed this key: no need to look again.
+    const lookLocally = this.#localMiss !== key;
     this.#localMiss = undefined;
-    if (!skipLocal) {
-      const held = local.get(key);
-      if (held !== undefined) return held;
-    }
-    const ticket = local.begin(key);
-    if (ticket === undefined) return yield* this.#readRedis(key);
-    let entry: CacheEntry | undefined;
-    try {
-      // A holdable key is well-formed and short: its Redis key is a string.
-      const redisKey = toRedisKey(this.prefix, key) as string;
-      const [bytes, pttl] = yield* getBytesWithTtl(redisKey, key);
-      if (bytes === null) return undefined;
-      const stored = this.#codec.decodeStored(bytes, key);
-      if (stored.tags.length > 0 && !(yield* this.#fresh(stored, redisKey, bytes, key))) return undefined;
-      entry = stored.entry;
-      local.fill(ticket, key, entry, pttl, bytes.length, stored.tags.map(tagId));
-    } finally {
-      if (entry === undefined) local.abandon(ticket);
-    }
-    return entry;
-  }
-
-  *#readRedis(key: string): Steps<CacheEntry | undefined> {
-    const redisKey = toRedisKey(this.prefix, key);
-    // The step itself, not getBytes(): one generator less on the hot path.
-    const bytes = (yield { op: "get", key: redisKey, label: key }) as Uint8Array | null;
-    if (bytes === null) return undefined;
-    const stored = this.#codec.decodeStored(bytes, key);
-    if (stored.tags.length > 0 && !(yield* this.#fresh(stored, redisKey, bytes, key))) return undefined;
-    return stored.entry;
-  }
-
-  /** Whether a tagged entry is fresh; a stale one is deleted, unless someone rewrote it meanwhile. */
-  *#fresh(stored: StoredEntry, redisKey: string | Uint8Array, bytes: Uint8Array, key: string): Steps<boolean> {
-    if (yield* isFresh(this.prefix, stored, key)) return true;
-    try {
-      yield* deleteIfEqual(redisKey, bytes, key);
-    } catch {
-      // Only tidying: the entry stays stale whether or not it is gone.
-    }
-    return false;
+    return readThroughLayer(this.#reader, local, key, lookLocally);
   }
 
   *#write(key: string, value: unknown, ttl: number | null, options: SetOptions | undefined, verb: string): Steps<void> {
@@ -381,7 +338,7 @@ export class RedisState implements TaggingState, PrefixDeletingState, LockingSta
     const pattern = matchPattern(this.prefix);
     // The fences stay: they must outlive the flights they refuse.
     const removal = deleteMatching([pattern], pattern, fencePrefix(this.prefix));
-    yield* this.#changing((local) => local.flush(), invalidating(fenceRecordKey(this.prefix, "state", ""), pattern, removal));
+    yield* this.#changing((local) => local.flush(), invalidating(this.#fenceKeys.state, pattern, removal));
   }
 
   *#deletePrefix(prefix: string): Steps<void> {
