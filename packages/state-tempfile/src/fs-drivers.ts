@@ -71,6 +71,21 @@ async function makeDirectoryAsync(path: string): Promise<void> {
   }
 }
 
+/**
+ * Whether nothing is at `path`, by a `lstat` that does not throw: for files that are usually missing
+ * (invalidation stamps), where an `ENOENT` exception would cost several times the system call. Both
+ * drivers look first (the async one too: a missing file's rejection costs as much).
+ */
+function isAbsent(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) === undefined;
+}
+
+/** `undefined` for a file that is gone (removed since it was looked for: as if never seen); else rethrows. */
+function undefinedIfNotFound(error: unknown): undefined {
+  if (isNotFound(error)) return undefined;
+  throw error;
+}
+
 function readSyncHead(path: string, length: number): FileHead {
   const fd = openSync(path, "r");
   try {
@@ -195,12 +210,11 @@ function performSync(request: FsRequest): unknown {
     case "readOwned":
       return readOwnedSync(request.path);
     case "readOwnedIfPresent":
-      if (lstatSync(request.path, { throwIfNoEntry: false }) === undefined) return undefined;
+      if (isAbsent(request.path)) return undefined;
       try {
         return readOwnedSync(request.path);
       } catch (error) {
-        if (isNotFound(error)) return undefined; // removed since: as if never seen
-        throw error;
+        return undefinedIfNotFound(error);
       }
     case "inspect":
       return pathStatsOf(lstatSync(request.path));
@@ -270,14 +284,7 @@ async function performAsync(request: FsRequest): Promise<unknown> {
     case "readOwned":
       return readOwnedAsync(request.path);
     case "readOwnedIfPresent":
-      // The same look-first as the sync driver: a usually missing file's ENOENT would reject.
-      if (lstatSync(request.path, { throwIfNoEntry: false }) === undefined) return undefined;
-      try {
-        return await readOwnedAsync(request.path);
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      }
+      return isAbsent(request.path) ? undefined : readOwnedAsync(request.path).catch(undefinedIfNotFound);
     case "inspect":
       return pathStatsOf(await lstat(request.path));
     case "mtime":
