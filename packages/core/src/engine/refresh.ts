@@ -25,7 +25,8 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 /**
  * Stale-while-revalidate: recomputes a stale entry in the background, once per key per process (and
  * across processes with `lock`). The function runs on the next turn of the event loop, so the call
- * that found the entry never waits for any of it (a sync function's result is written synchronously); a failure leaves the stale value until its window ends and is reported.
+ * that found the entry never waits for any of it (a sync function's result is written
+ * synchronously); a failure leaves the stale value until its window ends and is reported.
  * The refresh is a flight: an invalidation voids it like any other. With `lock`, the process that
  * takes the lease first checks that nobody refreshed the entry since it read it (`replacing`, the
  * expiry it saw), so each expiry is refreshed once across processes.
