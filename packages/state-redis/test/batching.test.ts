@@ -137,7 +137,7 @@ describe("reads of one tick", () => {
     });
     expect(results).toEqual(Array.from({ length: 100 }, (_, i) => ({ id: i })));
     expect(runs).toBe(50);
-    expect(spent["mget"]).toBe(2); // the reads after the first, and the write script's read of its records
+    expect(spent["mget"]).toBe(3); // the reads after the first, and each of the two write scripts reading its records
     expect(spent["evalsha"]).toBe(2); // the 50 writes of the misses: the first at once, the other 49 in one script
     expect(spent["time"]).toBe(2); // in the scripts: the clock was measured by the first writes
   });
@@ -270,6 +270,19 @@ describe("writes", () => {
     expect(await state.getMany(keys)).toEqual([undefined, undefined, undefined, { value: 5 }, undefined, { value: 7 }, { value: 8 }]);
   });
 
+  test("an invalidation asked in the same tick as queued fenced writes wins over those that began before it", async () => {
+    const state = open();
+    await state.set("f|warm", 0, 60, { startedAt: performance.timeOrigin + performance.now() }); // clock measured
+    const startedAt = performance.timeOrigin + performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first write leads its window and goes at once; the others are queued behind it when the
+    // deletes are asked, in the same tick.
+    const writes = ["f|lead", "f|a", "f|b", "f|c"].map((key) => state.set(key, key, 60, { startedAt }));
+    const deletes = ["f|a", "f|c"].map((key) => state.delete(key));
+    await Promise.all([...writes, ...deletes]);
+    expect(await state.getMany(["f|lead", "f|a", "f|b", "f|c"])).toEqual([{ value: "f|lead" }, undefined, { value: "f|b" }, undefined]);
+  });
+
   test("writes of one tick are split into scripts of at most 100 writes and 1 MiB of values, each stored", async () => {
     const state = open();
     await state.set("f|warm", 0, 60, { startedAt: performance.timeOrigin + performance.now() }); // clock measured
@@ -316,7 +329,7 @@ describe("writes", () => {
     });
     expect(results).toEqual(Array.from({ length: 100 }, (_, i) => ({ id: i })));
     expect(loaded).toEqual([Array.from({ length: 50 }, (_, i) => i * 2 + 1)]);
-    expect(spent["mget"]).toBe(2); // the reads after the first, and the write script's read of its records
+    expect(spent["mget"]).toBe(3); // the reads after the first, and each of the two write scripts reading its records
     expect(spent["evalsha"]).toBe(2); // the first write at once, the other 49 in one script
     expect(spent["set"]).toBe(50);
     expect(spent["time"]).toBe(2); // in the scripts only: the clock was measured by the first batch
