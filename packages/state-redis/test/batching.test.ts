@@ -1,8 +1,8 @@
 import { Mime } from "@mimic/core";
-import { createClient, createCluster } from "redis";
+import { createCluster } from "redis";
 import { RedisState, RedisUnavailableError } from "../src/index.js";
 import { keySlot } from "../src/key-slot.js";
-import { freePort, startRedisCluster, startRedisServer, type RedisClusterHandle, type RedisServerHandle } from "./harness/index.js";
+import { commandCalls, connectRawClient, freePort, startRedisCluster, startRedisServer, type RawClient, type RedisClusterHandle, type RedisServerHandle } from "./harness/index.js";
 import { RELAXED_TIMEOUT_MS } from "./helpers.js";
 
 // Auto-batching (issue 19): the reads of one tick go out as one MGET per cluster slot, the fenced
@@ -12,23 +12,16 @@ import { RELAXED_TIMEOUT_MS } from "./helpers.js";
 
 let server: RedisServerHandle;
 let cluster: RedisClusterHandle;
-let raw: ReturnType<typeof createClient>;
+let raw: RawClient;
 let clusterClient: ReturnType<typeof createCluster>;
-const nodes: ReturnType<typeof createClient>[] = [];
+const nodes: RawClient[] = [];
 const opened: RedisState[] = [];
 let prefixes = 0;
 
 beforeAll(async () => {
   [server, cluster] = await Promise.all([startRedisServer(), startRedisCluster(3)]);
-  raw = createClient({ url: server.url });
-  raw.on("error", () => undefined);
-  await raw.connect();
-  for (const url of cluster.urls) {
-    const node = createClient({ url });
-    node.on("error", () => undefined);
-    await node.connect();
-    nodes.push(node);
-  }
+  raw = await connectRawClient(server.url);
+  for (const url of cluster.urls) nodes.push(await connectRawClient(url));
   clusterClient = createCluster({ rootNodes: cluster.rootNodes.map(({ url }) => ({ url })) });
   clusterClient.on("error", () => undefined);
   await clusterClient.connect();
@@ -63,20 +56,8 @@ async function eventuallyValue(read: () => Promise<unknown>, expected: unknown):
   }
 }
 
-/** Calls per command (lower case, as INFO names them) summed over `clients`. */
-async function commandCalls(clients: ReturnType<typeof createClient>[]): Promise<Map<string, number>> {
-  const calls = new Map<string, number>();
-  for (const client of clients) {
-    const info = String(await client.sendCommand(["INFO", "commandstats"]));
-    for (const [, command, count] of info.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {
-      calls.set(command!, (calls.get(command!) ?? 0) + Number(count));
-    }
-  }
-  return calls;
-}
-
 /** What `action` costs in commands on `clients`, per command. */
-async function commandsOf(clients: ReturnType<typeof createClient>[], action: () => Promise<unknown>): Promise<Record<string, number>> {
+async function commandsOf(clients: RawClient[], action: () => Promise<unknown>): Promise<Record<string, number>> {
   const before = await commandCalls(clients);
   await action();
   const after = await commandCalls(clients);

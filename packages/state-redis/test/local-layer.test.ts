@@ -1,15 +1,15 @@
 import { InvalidOptionError, MemoryState, Mime, type CacheEntry } from "@mimic/core";
 import { isLocallyCached } from "@mimic/core/state-kit";
-import { createClient, createCluster } from "redis";
+import { createCluster } from "redis";
 import { RedisState, type RedisStateOptions } from "../src/index.js";
-import { startRedisCluster, startRedisServer, type RedisClusterHandle, type RedisServerHandle } from "./harness/index.js";
+import { connectRawClient, startRedisCluster, startRedisServer, type RawClient, type RedisClusterHandle, type RedisServerHandle } from "./harness/index.js";
 import { eventually, RELAXED_TIMEOUT_MS } from "./helpers.js";
 
 // The local layer against a real redis-server (and a real 3-master cluster): what it serves, what
 // drops it, and what bounds it. Cross-process coherence is in local-processes.test.ts.
 
 let server: RedisServerHandle;
-let raw: ReturnType<typeof createClient>;
+let raw: RawClient;
 let prefixes = 0;
 const opened: RedisState[] = [];
 const timeout = RELAXED_TIMEOUT_MS;
@@ -43,9 +43,7 @@ const dropped = (state: RedisState, key: string, what: string): Promise<void> =>
 
 beforeAll(async () => {
   server = await startRedisServer();
-  raw = createClient({ url: server.url });
-  raw.on("error", () => undefined);
-  await raw.connect();
+  raw = await connectRawClient(server.url);
 }, 30_000);
 
 afterEach(async () => {

@@ -2,9 +2,8 @@ import { Mime } from "@mimic/core";
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { createClient } from "redis";
 import { RedisState } from "../src/index.js";
-import { startRedisServer, type RedisServerHandle } from "./harness/index.js";
+import { connectRawClient, startRedisServer, type RawClient, type RedisServerHandle } from "./harness/index.js";
 import { RELAXED_TIMEOUT_MS } from "./helpers.js";
 
 // Coherence of the local layer across real processes: process A (fixtures/local-watch.mjs) serves
@@ -71,15 +70,13 @@ class Watcher {
 }
 
 let server: RedisServerHandle;
-let raw: ReturnType<typeof createClient>;
+let raw: RawClient;
 const watchers: Watcher[] = [];
 const states: RedisState[] = [];
 
 beforeAll(async () => {
   server = await startRedisServer();
-  raw = createClient({ url: server.url });
-  raw.on("error", () => undefined);
-  await raw.connect();
+  raw = await connectRawClient(server.url);
 }, 30_000);
 
 afterEach(async () => {

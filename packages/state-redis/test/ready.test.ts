@@ -1,9 +1,8 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { createClient } from "redis";
 import { RedisState } from "../src/index.js";
-import { freePort, startRedisServer, type RedisServerHandle } from "./harness/index.js";
+import { commandCalls, connectRawClient, freePort, startRedisServer, type RawClient, type RedisServerHandle } from "./harness/index.js";
 import { eventually, RELAXED_TIMEOUT_MS } from "./helpers.js";
 
 // The local layer works from the first repeated read: tracking starts when the state connects, and
@@ -11,13 +10,11 @@ import { eventually, RELAXED_TIMEOUT_MS } from "./helpers.js";
 
 const run = promisify(execFile);
 let server: RedisServerHandle;
-let raw: ReturnType<typeof createClient>;
+let raw: RawClient;
 
 beforeAll(async () => {
   server = await startRedisServer();
-  raw = createClient({ url: server.url });
-  raw.on("error", () => undefined);
-  await raw.connect();
+  raw = await connectRawClient(server.url);
 }, 30_000);
 
 afterAll(async () => {
@@ -27,9 +24,7 @@ afterAll(async () => {
 
 /** How many times the server has run `command` since it started. */
 async function calls(command: string): Promise<number> {
-  const info = await raw.sendCommand(["INFO", "commandstats"]);
-  const match = new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(String(info));
-  return match === null ? 0 : Number(match[1]);
+  return (await commandCalls([raw])).get(command) ?? 0;
 }
 
 test("a burst of repeated reads right after `await state.ready()` in a new process makes about one round trip", async () => {

@@ -1,6 +1,5 @@
-import { createClient, type RedisClientType } from "redis";
 import { RedisState } from "../src/index.js";
-import { startRedisServer, type RedisServerHandle } from "./harness/index.js";
+import { connectRawClient, startRedisServer, type RawClient, type RedisServerHandle } from "./harness/index.js";
 import { RELAXED_TIMEOUT_MS } from "./helpers.js";
 
 // Tags that eviction or a dropped connection cannot defeat, on real redis-servers: a tag's record
@@ -13,20 +12,13 @@ const tagOf = (entry: number): string => `t:${entry % TAGS}`;
 const keyOf = (entry: number): string => `m1:a:f|${entry}`;
 const recordOf = (prefix: string, tag: string): Buffer => Buffer.concat([Buffer.from(prefix), Buffer.from([0xfe]), Buffer.from(`{tagv}${tag}`)]);
 
-async function connect(url: string): Promise<RedisClientType> {
-  const client = createClient({ url }) as RedisClientType;
-  client.on("error", () => undefined);
-  await client.connect();
-  return client;
-}
-
 describe.each(["allkeys-lru", "volatile-lru"])("under maxmemory-policy %s with memory pressure", (policy) => {
   let server: RedisServerHandle;
-  let raw: RedisClientType;
+  let raw: RawClient;
 
   beforeAll(async () => {
     server = await startRedisServer({ args: ["--maxmemory", "4mb", "--maxmemory-policy", policy] });
-    raw = await connect(server.url);
+    raw = await connectRawClient(server.url);
   }, 30_000);
 
   afterAll(async () => {
@@ -83,11 +75,11 @@ describe.each(["allkeys-lru", "volatile-lru"])("under maxmemory-policy %s with m
 
 describe("a connection dropped in the middle of an invalidation", () => {
   let server: RedisServerHandle;
-  let admin: RedisClientType;
+  let admin: RawClient;
 
   beforeAll(async () => {
     server = await startRedisServer();
-    admin = await connect(server.url);
+    admin = await connectRawClient(server.url);
   }, 30_000);
 
   afterAll(async () => {
@@ -97,7 +89,7 @@ describe("a connection dropped in the middle of an invalidation", () => {
 
   test("the call rejects, a retry resolves, and nothing invalidated stays", async () => {
     const prefix = "drop:";
-    const client = await connect(server.url);
+    const client = await connectRawClient(server.url);
     const clientId = Number(await client.sendCommand(["CLIENT", "ID"]));
     let armed = false;
     // The state's own client, whose connection is killed (for real, from another connection) just

@@ -6,3 +6,4 @@ export { startRedisServer, type RedisServerHandle, type StartRedisServerOptions 
 export { startRedisCluster, type RedisClusterHandle } from "./cluster.js";
 export { freePort } from "./ports.js";
 export { rawCommand } from "./ping.js";
+export { commandCalls, connectRawClient, type RawClient } from "./raw-client.js";
