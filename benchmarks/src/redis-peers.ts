@@ -45,6 +45,40 @@ export async function rawGetAndDeserialize<T>(
   };
 }
 
+/**
+ * The ceiling of batching: a hand-written per-tick batcher over the same keys as
+ * {@link rawGetAndDeserialize}. The calls of one tick wait for one `MGET` of all their keys, then
+ * each deserializes its own record. No cache logic at all (no envelope, ttl check, single-flight or
+ * key derivation): what auto-batching alone can gain over 100 pipelined `GET`s.
+ */
+export async function rawMgetAndDeserialize<T>(
+  client: RawRedisClient,
+  namespace: string,
+  ids: readonly number[],
+  valueOf: (id: number) => T,
+): Promise<(id: number) => Promise<T>> {
+  for (const id of ids) await client.set(`${namespace}:${id}`, serialize(valueOf(id)), { EX: REDIS_TTL_SECONDS });
+  let queued: { key: string; resolve: (value: T) => void; reject: (error: unknown) => void }[] = [];
+  const flush = (): void => {
+    const batch = queued;
+    queued = [];
+    client.mGet(batch.map((entry) => entry.key)).then(
+      (replies) =>
+        batch.forEach((entry, i) => {
+          const bytes = replies[i];
+          if (bytes === null || bytes === undefined) entry.reject(new Error(`raw key ${entry.key} is missing`));
+          else entry.resolve(deserialize(bytes as Buffer) as T);
+        }),
+      (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+    );
+  };
+  return (id: number) =>
+    new Promise<T>((resolve, reject) => {
+      if (queued.length === 0) process.nextTick(flush);
+      queued.push({ key: `${namespace}:${id}`, resolve, reject });
+    });
+}
+
 /** A `RedisState` of this run, on its own prefix, closed at the end. */
 export async function mimicRedisState(context: RunContext, prefix: string): Promise<IState> {
   const RedisState = await context.redisState();

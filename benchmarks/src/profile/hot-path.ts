@@ -1,6 +1,6 @@
 import { Mime, type IState } from "@mimic/core";
 import { RunContext } from "../context.js";
-import { primitiveArguments, queryArguments, record, twoArgumentColumns, type Query } from "../data.js";
+import { payloadOfSize, primitiveArguments, queryArguments, record, twoArgumentColumns, type Query } from "../data.js";
 import { asyncBatch, concurrentBatch, syncBatch } from "../loops.js";
 import { rawGetAndDeserialize, rawRedisClient } from "../redis-peers.js";
 
@@ -110,6 +110,47 @@ const paths: Record<string, (context: RunContext) => Promise<Loop>> = {
     });
     const ids = Array.from({ length: 64 }, (_, i) => i + 1);
     return syncBatch(memoized, [ids], "id");
+  },
+  /** Scenario 10a: a miss and store of a 1 KiB value on the memory state, then invalidate. */
+  async "memory-miss"() {
+    const payload = payloadOfSize(1_024);
+    const memoized = Mime({ ttl: 3_600 })(function buildMemory(_id: number) {
+      return payload;
+    });
+    return () => {
+      for (let i = 0; i < 256; i++) {
+        memoized(7);
+        memoized.invalidate(7);
+      }
+    };
+  },
+  /** Scenario 10c: a sync miss and store of a 100 KiB value on a temp-file state, then invalidate. */
+  async "file-miss-sync"(context) {
+    const TempFileState = await context.tempFileState();
+    const state = new TempFileState({ basePath: context.tempDir("profile-miss") });
+    context.defer(() => state.close?.());
+    const payload = payloadOfSize(100 * 1_024);
+    const memoized = Mime({ ttl: 3_600, state, name: "profile.fileMiss" })(function buildFile(_id: number) {
+      return payload;
+    });
+    return () => {
+      memoized(7);
+      memoized.invalidate(7);
+    };
+  },
+  /** Scenario 10c, async: a 1 KiB miss and store on a temp-file state, then invalidate. */
+  async "file-miss-async"(context) {
+    const TempFileState = await context.tempFileState();
+    const state = new TempFileState({ basePath: context.tempDir("profile-miss-async") });
+    context.defer(() => state.close?.());
+    const payload = payloadOfSize(1_024);
+    const memoized = Mime({ ttl: 3_600, state, name: "profile.fileMissAsync" })(async function loadFile(_id: number) {
+      return payload;
+    });
+    return async () => {
+      await memoized(7);
+      await memoized.invalidate(7);
+    };
   },
 };
 
