@@ -124,6 +124,19 @@ const paths: Record<string, (context: RunContext) => Promise<Loop>> = {
       }
     };
   },
+  /** Scenario 10a, async: a miss and store of a 1 KiB value on the memory state, then invalidate. */
+  async "memory-miss-async"() {
+    const payload = payloadOfSize(1_024);
+    const memoized = Mime({ ttl: 3_600 })(async function loadMemory(_id: number) {
+      return payload;
+    });
+    return async () => {
+      for (let i = 0; i < 64; i++) {
+        await memoized(7);
+        await memoized.invalidate(7);
+      }
+    };
+  },
   /** Scenario 10c: a sync miss and store of a 100 KiB value on a temp-file state, then invalidate. */
   async "file-miss-sync"(context) {
     const TempFileState = await context.tempFileState();

@@ -1,7 +1,7 @@
-import { preciseFrom } from "../clock.js";
+import { preciseFrom, preciseNow } from "../clock.js";
 import { ConfigError, MimicTimeoutError } from "../errors.js";
 import { channels } from "../events.js";
-import type { SetOptions } from "../state/contract.js";
+import { fencesWrites, type SetOptions } from "../state/contract.js";
 import { type Binding, syncStateRequired } from "./binding.js";
 import { decide } from "./decision.js";
 import { lockApplies, runLocked } from "./lock.js";
@@ -37,6 +37,16 @@ function coverWithStale(memo: Memo, b: Binding, slot: Slot, fallback: { value: u
   return fallback.value;
 }
 
+/**
+ * Whether a miss must read the clock when its execution begins: a state that fences writes needs the
+ * start, refresh ahead needs the duration (enveloped entries), and so does a subscriber to the miss
+ * channel. Otherwise `began` is `NaN` and nothing reads it (a miss event that gains its first
+ * subscriber during the call is not published).
+ */
+function missClockNeeded(memo: Memo, b: Binding): boolean {
+  return memo.envelope !== undefined || fencesWrites(b.state) || channels.miss.hasSubscribers;
+}
+
 /** A synchronous call: read, decide, and on a miss run the function and write its result. */
 export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown[]): unknown {
   if (b.syncState === undefined) throw syncStateRequired(b.state, memo.name);
@@ -57,7 +67,7 @@ export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown
   }
   const tags = tagsFor(memo, thisArg, args);
   memo.counters.misses++;
-  const began = now();
+  const began = missClockNeeded(memo, b) ? now() : NaN;
   const startedAt = preciseFrom(began);
   let result: unknown;
   try {
@@ -85,7 +95,8 @@ export function store(
   sync: boolean,
   began: number,
 ): void | Promise<void> {
-  const ttl = ttlFor(memo, b, result, args, () => slotKey(memo, slot));
+  const fixed = memo.settings.ttl;
+  const ttl = typeof fixed === "function" ? ttlFor(memo, b, result, args, () => slotKey(memo, slot)) : fixed;
   if (ttl === DO_NOT_STORE) return;
   // The execution's duration is kept only in enveloped entries (refresh ahead's Δ).
   return writeSlot(memo, b, slot, result, options, sync, ttl, memo.envelope === undefined ? 0 : now() - began);
@@ -113,6 +124,7 @@ function becomeAsync(
     true,
     (flight) => settle(memo, b, slot, flight, args, Promise.resolve(result), writeOptions(b, tags, startedAt), began),
     address,
+    startedAt,
   );
 }
 
@@ -149,13 +161,22 @@ export function callAsync(memo: Memo, b: Binding, thisArg: unknown, args: unknow
     }
     const tags = tagsFor(memo, thisArg, args);
     const key = typeof address === "string" ? address : slotKey(memo, slot);
-    return memo.flights.start(key, tags, true, (flight) => lookupThenRun(memo, b, slot, flight, thisArg, args, !readsLocally, fallback), address);
+    const startedAt = fencesWrites(b.state) ? preciseNow() : NaN;
+    return memo.flights.start(
+      key,
+      tags,
+      true,
+      (flight) => lookupThenRun(memo, b, slot, flight, thisArg, args, !readsLocally, fallback),
+      address,
+      startedAt,
+    );
   } catch (error) {
     return Promise.reject(error);
   }
 }
 
-async function lookupThenRun(
+/** A flight's work: the state's read when it has no synchronous copy, then on a miss the function. */
+function lookupThenRun(
   memo: Memo,
   b: Binding,
   slot: Slot,
@@ -165,27 +186,66 @@ async function lookupThenRun(
   lookup: boolean,
   fallback: { value: unknown } | undefined,
 ): Promise<unknown> {
-  let readFailed = false;
-  if (lookup && slot.partition === undefined) {
-    const read = await readAsync(memo, b, slot.key);
-    readFailed = read.failed;
-    const decision = decide(read.entry, clockFor(memo), memo.envelope, drawFor(memo));
-    if (decision.kind === "hit") {
-      memo.counters.hits++;
-      if (decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
-      return decision.value;
-    }
-    if (decision.kind === "revalidate") {
-      countStale(memo, b, slot.key, "revalidate");
-      refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
-      return decision.value;
-    }
-    if (decision.kind === "fallback") fallback = decision;
+  if (lookup && slot.partition === undefined) return readThenRun(memo, b, slot, flight, thisArg, args, fallback);
+  try {
+    return runCovered(memo, b, slot, flight, thisArg, args, false, fallback);
+  } catch (error) {
+    // A function that returns promises may still throw before returning one.
+    return Promise.reject(error);
   }
+}
+
+/**
+ * Reads the state; a hit or a stale value answers, a miss runs the function (covered by the state's
+ * stale value, else by `fallback` from the local copy).
+ */
+async function readThenRun(
+  memo: Memo,
+  b: Binding,
+  slot: Slot & { key: string },
+  flight: Flight,
+  thisArg: unknown,
+  args: unknown[],
+  fallback: { value: unknown } | undefined,
+): Promise<unknown> {
+  const read = await readAsync(memo, b, slot.key);
+  const decision = decide(read.entry, clockFor(memo), memo.envelope, drawFor(memo));
+  if (decision.kind === "hit") {
+    memo.counters.hits++;
+    if (decision.refreshEarly) refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
+    return decision.value;
+  }
+  if (decision.kind === "revalidate") {
+    countStale(memo, b, slot.key, "revalidate");
+    refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
+    return decision.value;
+  }
+  return runCovered(memo, b, slot, flight, thisArg, args, read.failed, decision.kind === "fallback" ? decision : fallback);
+}
+
+/**
+ * Runs the function (under the lock when it applies) and stores its result; with `timeout`, the
+ * soft and hard limits apply; a rejection is covered by the stale value in `fallback`, if any.
+ */
+function runCovered(
+  memo: Memo,
+  b: Binding,
+  slot: Slot,
+  flight: Flight,
+  thisArg: unknown,
+  args: unknown[],
+  readFailed: boolean,
+  fallback: { value: unknown } | undefined,
+): Promise<unknown> {
   const options = writeOptions(b, flight.tags, flight.startedAt);
   const execution = lockApplies(memo, b)
     ? runLocked(memo, b, slot, flight, thisArg, args, options, runAndStore)
     : runAndStore(memo, b, slot, flight, thisArg, args, options, readFailed);
+  if (memo.settings.timeout === undefined && fallback === undefined) return execution;
+  return covered(memo, b, slot, execution, fallback);
+}
+
+async function covered(memo: Memo, b: Binding, slot: Slot, execution: Promise<unknown>, fallback: { value: unknown } | undefined): Promise<unknown> {
   try {
     return await (memo.settings.timeout === undefined ? execution : withTimeouts(memo, b, slot, execution, fallback));
   } catch (error) {
@@ -205,7 +265,7 @@ export function runAndStore(
   readFailed = false,
 ): Promise<unknown> {
   memo.counters.misses++;
-  const began = now();
+  const began = missClockNeeded(memo, b) ? now() : NaN;
   return settle(memo, b, slot, flight, args, memo.call.apply(thisArg, args), options, began, readFailed);
 }
 

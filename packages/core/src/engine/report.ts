@@ -106,6 +106,7 @@ export function publish(
   slot: Slot,
   started: number,
 ): void {
-  if (!channel.hasSubscribers) return;
+  // `started` is NaN when the call found no subscriber as it began (it did not read the clock).
+  if (!channel.hasSubscribers || Number.isNaN(started)) return;
   channel.publish({ functionName: memo.name, key: slotKey(memo, slot), state: stateName(b.state), duration: now() - started });
 }

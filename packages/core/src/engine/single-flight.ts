@@ -12,7 +12,10 @@ export interface Flight {
   readonly key: string;
   /** Its tags (from the `tags` option), for `Mime.invalidateTags`. */
   readonly tags: readonly string[] | undefined;
-  /** When the execution began ({@link preciseNow}): states that fence writes compare it to their invalidations. */
+  /**
+   * When the execution began ({@link preciseNow}): states that fence writes compare it to their
+   * invalidations. `NaN` when the caller's state does not fence writes (the clock is not read).
+   */
   readonly startedAt: number;
   /** Set by an invalidation that began while the flight was running: its result must not be stored. */
   voided: boolean;
@@ -113,7 +116,8 @@ export class FlightTable {
    * Starts a flight for `key`: `run` receives it and returns the execution's promise. With
    * `joinable`, later callers of the key share it until it settles (and until a background write
    * of its result lands, so that nobody reads the state before the write). A background refresh is
-   * not joinable (callers meanwhile get the stale value) but is voided like any flight.
+   * not joinable (callers meanwhile get the stale value) but is voided like any flight. `startedAt`
+   * is read from the clock unless given (`NaN` for a state that does not fence writes).
    */
   start(
     key: string,
@@ -121,11 +125,12 @@ export class FlightTable {
     joinable: boolean,
     run: (flight: Flight) => Promise<unknown>,
     address: FlightAddress = key,
+    startedAt: number = preciseNow(),
   ): Promise<unknown> {
     const flight: Flight = {
       key,
       tags,
-      startedAt: preciseNow(),
+      startedAt,
       voided: false,
       writing: undefined,
       invalidate: () => {
@@ -145,8 +150,9 @@ export class FlightTable {
       this.#active.delete(flight);
       if (tagged) activeFlights.delete(flight);
       if (!joinable) return;
-      const write = this.#writes.get(key);
-      const overtime = this.#overtime.get(key);
+      // Background writes (shared states) and overtime executions (timeouts) are rare: skip the lookups.
+      const write = this.#writes.size === 0 ? undefined : this.#writes.get(key);
+      const overtime = this.#overtime.size === 0 ? undefined : this.#overtime.get(key);
       if (write === undefined && overtime === undefined) this.#unregister(address, entry);
       else void Promise.all([write, overtime]).then(() => this.#unregister(address, entry));
     };

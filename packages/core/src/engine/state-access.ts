@@ -111,10 +111,6 @@ export function writeSlot(
 ): void | Promise<void> {
   const value = storedForm(memo, result, ttl, delta);
   const started = anyoneListening() ? now() : 0;
-  const fail = (error: unknown): void => reportBackendError(memo, b, error, "set", slotKey(memo, slot), started);
-  const done = (): void => {
-    if (started) publish(memo, channels.set, b, slot, started);
-  };
   try {
     const kept = ttl === null ? null : ttl + memo.longestWindow;
     if (slot.partition === undefined) {
@@ -124,15 +120,28 @@ export function writeSlot(
           memo.batched && supportsSetMany(b.state)
             ? setThroughMany(b.state, options === undefined ? { key: slot.key, value, ttl: kept } : { key: slot.key, value, ttl: kept, options })
             : writeToState(b.state, "set", slot.key, value, kept, options);
-        return Promise.resolve(write).then(done, fail);
+        return Promise.resolve(write).then(
+          () => wrote(memo, b, slot, started),
+          (error: unknown) => writeFailed(memo, b, slot, started, error),
+        );
       }
     } else if (slot.shape === "lone") slot.partition.setLone(slot.index, value, kept, options);
     else if (slot.shape === "pair") slot.partition.setPair(slot.index[0], slot.index[1], value, kept, options);
     else slot.partition.set(slot.index, value, kept, options);
-    done();
+    wrote(memo, b, slot, started);
   } catch (error) {
-    fail(error);
+    writeFailed(memo, b, slot, started, error);
   }
+}
+
+/** After a write: its `set` event, when someone listened as it began (`started` is then non-zero). */
+function wrote(memo: Memo, b: Binding, slot: Slot, started: number): void {
+  if (started) publish(memo, channels.set, b, slot, started);
+}
+
+/** A failed write: reported (rethrown when strict). */
+function writeFailed(memo: Memo, b: Binding, slot: Slot, started: number, error: unknown): void {
+  reportBackendError(memo, b, error, "set", slotKey(memo, slot), started);
 }
 
 /**

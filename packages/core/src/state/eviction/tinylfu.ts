@@ -79,7 +79,6 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.sketch.ensureCapacity(this.size + 1);
     this.sketch.add(entry.hash, 1);
     this.sampleMisses++;
-    const now = Date.now();
     // The candidate is taken before the new entry joins the window, so it is never the new entry.
     const candidate = this.window.count >= this.windowMax ? this.takeFromWindow() : undefined;
     this.place(entry, this.window, Segment.Window);
@@ -89,10 +88,10 @@ export class TinyLfuPolicy implements EvictionPolicy {
         this.place(candidate, this.probation, Segment.Probation);
       } else {
         this.full = true;
-        evicted = this.admit(candidate, now);
+        evicted = this.admit(candidate, Date.now());
       }
     }
-    if (--this.addsUntilLook <= 0 || this.sampleHits + this.sampleMisses >= this.sampleSize) this.sample(now);
+    if (--this.addsUntilLook <= 0 || this.sampleHits + this.sampleMisses >= this.sampleSize) this.sample(Date.now());
     return evicted;
   }
 
