@@ -28,13 +28,22 @@ function refuse(path: string, what: string, comesBackAs: string): never {
   );
 }
 
-/** The own properties `node:v8` would drop from `value` (symbol keys; any extra keys of an opaque built-in). */
+/** The own string keys of an opaque built-in that `node:v8` would drop (typed arrays and String objects list their contents as index keys). */
+function extraKeys(value: object): string[] {
+  const indexed = ArrayBuffer.isView(value) || value instanceof String;
+  return Object.keys(value).filter((key) => !(indexed && /^(0|[1-9]\d*)$/.test(key)));
+}
+
+/** Whether `node:v8` would drop own properties of `value`: symbol keys, or any extra key of an opaque built-in. */
+function hasKeysDropped(value: object, opaque: boolean): boolean {
+  return Object.getOwnPropertySymbols(value).length > 0 || (opaque && extraKeys(value).length > 0);
+}
+
+/** Refuses `value` for the own properties `node:v8` would drop (see {@link hasKeysDropped}). */
 function checkOwnKeys(value: object, frame: Frame, opaque: boolean): void {
   if (Object.getOwnPropertySymbols(value).length > 0) refuse(pathOf(frame), `a ${className(value)} with symbol-keyed properties`, "one without them");
   if (!opaque) return;
-  // Typed arrays and String objects list their elements as own keys; those are their contents.
-  const indexed = ArrayBuffer.isView(value) || value instanceof String;
-  const extra = Object.keys(value).filter((key) => !(indexed && /^(0|[1-9]\d*)$/.test(key)));
+  const extra = extraKeys(value);
   if (extra.length > 0) refuse(pathOf(frame), `a ${className(value)} with extra properties (${extra.slice(0, 3).join(", ")})`, `a ${className(value)} without them`);
 }
 
@@ -64,11 +73,79 @@ function pathOf(frame: Frame): string {
 /**
  * Throws a `TypeError` naming the path and class of the first part of `root` that `node:v8` would not
  * restore as it was. Iterative (no recursion limit); shared and cyclic references are visited once.
- * Only objects are visited (primitives always come back as they were), and a path is only spelled
- * out to refuse: checking a large value costs a walk of its objects, nothing per leaf.
+ * Only objects are visited (primitives always come back as they were); the walk keeps nothing but the
+ * objects still to visit, and a path is only worked out to refuse.
  */
 export function assertV8Faithful(root: unknown): void {
   if (typeof root !== "object" || root === null) return;
+  if (!isV8Faithful(root)) refuseFirstUnfaithful(root);
+}
+
+/** Pushes `child` to visit when it is an object not yet seen. */
+function pushObject(stack: object[], seen: Set<object>, child: unknown): void {
+  if (typeof child === "object" && child !== null && !seen.has(child)) stack.push(child);
+}
+
+/** Whether no part of `root` would come back changed (the checks of {@link refuseFirstUnfaithful}, without paths). */
+function isV8Faithful(root: object): boolean {
+  const stack: object[] = [root];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const value = stack.pop()!;
+    if (seen.has(value)) continue;
+    seen.add(value);
+    const proto = Object.getPrototypeOf(value) as object | null;
+    if (proto === Array.prototype) {
+      if (Object.getOwnPropertySymbols(value).length > 0) return false;
+      const array = value as unknown[];
+      const keys = Object.keys(array);
+      if (keys.length === 0 || keys[keys.length - 1] === String(array.length - 1)) {
+        for (let i = 0; i < array.length; i++) pushObject(stack, seen, array[i]);
+      } else {
+        for (const key of keys) pushObject(stack, seen, array[key as unknown as number]);
+      }
+      continue;
+    }
+    if (proto === Object.prototype) {
+      if (Object.getOwnPropertySymbols(value).length > 0) return false;
+      const keys = Object.keys(value);
+      for (let i = 0; i < keys.length; i++) pushObject(stack, seen, (value as Record<string, unknown>)[keys[i]!]);
+      continue;
+    }
+    // Everything else is rare in cached data: the careful walk decides (and names what it refuses).
+    if (!isFaithfulBuiltIn(value, proto, stack, seen)) return false;
+  }
+  return true;
+}
+
+/** Map, Set, opaque built-ins and native errors: whether they come back as they are (their children are pushed). */
+function isFaithfulBuiltIn(value: object, proto: object | null, stack: object[], seen: Set<object>): boolean {
+  if (proto === null) return false;
+  if (proto === Map.prototype || proto === Set.prototype) {
+    if (hasKeysDropped(value, true)) return false;
+    for (const item of value as Map<unknown, unknown> | Set<unknown>) {
+      if (Array.isArray(item) && proto === Map.prototype) {
+        pushObject(stack, seen, item[0]);
+        pushObject(stack, seen, item[1]);
+      } else pushObject(stack, seen, item);
+    }
+    return true;
+  }
+  if (OPAQUE.some((ctor) => proto === ctor.prototype)) return !hasKeysDropped(value, true);
+  if (value instanceof Error) {
+    if (!NATIVE_ERRORS.some((ctor) => proto === ctor.prototype) || hasKeysDropped(value, true)) return false;
+    if ("cause" in value) pushObject(stack, seen, value.cause);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * The walk that names what it refuses: the same order as {@link isV8Faithful}, with each object's
+ * parent and step kept so that the path can be spelled out. Run only once the fast walk has found
+ * something to refuse.
+ */
+function refuseFirstUnfaithful(root: object): never {
   const stack: Frame[] = [{ value: root, parent: undefined, step: "", kind: StepKind.Root }];
   const seen = new Set<object>();
   const visit = (child: unknown, parent: Frame, step: string | number, kind: StepKind): void => {
@@ -123,4 +200,5 @@ export function assertV8Faithful(root: unknown): void {
     }
     refuse(pathOf(frame), `a ${className(value)} instance`, "a plain object without its class or methods");
   }
+  throw new TypeError("v8Serializer: the value holds a part node:v8 would not give back as it was");
 }

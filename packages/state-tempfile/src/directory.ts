@@ -1,3 +1,4 @@
+import { StampFiles, StampsInMemory, type StampBook } from "./fences.js";
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { FileSystemStateError, isNotFound } from "./errors.js";
@@ -27,7 +28,7 @@ function ensureBasePath(basePath: string): void {
 }
 
 /** Checks a cache directory the state made or found, and remembers which one it is. */
-function trust(directory: string): TrustedDirectory {
+function trust(directory: string, stamps: StampBook): TrustedDirectory {
   let stats: PathStats;
   try {
     stats = pathStatsOf(lstatSync(directory));
@@ -37,10 +38,10 @@ function trust(directory: string): TrustedDirectory {
   const uid = currentUid();
   const problem = cacheDirectoryProblem(directory, stats, uid);
   if (problem !== undefined) throw problem;
-  return new TrustedDirectory(directory, stats, uid);
+  return new TrustedDirectory(directory, stats, uid, stamps);
 }
 
-/** Makes a new private directory `<basePath>/mimic-XXXXXX` (mode 0700). */
+/** Makes a new private directory `<basePath>/mimic-XXXXXX` (mode 0700); only this process uses it, so its stamps stay in memory. */
 export function createPrivateDirectory(basePath: string): TrustedDirectory {
   ensureBasePath(basePath);
   let directory: string;
@@ -49,7 +50,7 @@ export function createPrivateDirectory(basePath: string): TrustedDirectory {
   } catch (error) {
     throw new FileSystemStateError("create a private cache directory in", basePath, error);
   }
-  return trust(directory);
+  return trust(directory, new StampsInMemory());
 }
 
 /** The shared directory's path: per user, so that users of one machine never read each other's files. */
@@ -92,5 +93,5 @@ export function openStaticDirectory(basePath: string): TrustedDirectory {
       throw new FileSystemStateError("restrict the mode of", directory, error);
     }
   }
-  return trust(directory);
+  return trust(directory, new StampFiles(directory));
 }

@@ -2,7 +2,7 @@ import type { CacheEntry } from "@mimic/core";
 import { writeEntry } from "./atomic-write.js";
 import { decodeEntry, type EntryEncoding } from "./entry.js";
 import { FileSystemStateError, errnoCode, isNotFound } from "./errors.js";
-import { isFenced, stampInvalidation, type Fence } from "./fences.js";
+import type { Fence } from "./fences.js";
 import { readOwned, remove, type OwnedBytes, type Steps } from "./fs-steps.js";
 import type { EntryLocation } from "./paths.js";
 import { removePendingWrites } from "./removal.js";
@@ -67,7 +67,7 @@ export function* storeEntry(
   if (tags.length === 0 && fence === undefined) return yield* writeEntry(location, chunks, durable);
   return yield* writeEntry(location, chunks, durable, function* beforePublish() {
     if (tags.length > 0) yield* addMarkers(root, location, tags);
-    return fence === undefined || !(yield* isFenced(root, fence, Date.now()));
+    return fence === undefined || !(yield* trusted.stamps.isFenced(fence, Date.now()));
   });
 }
 
@@ -80,7 +80,7 @@ export function* storeEntry(
  */
 export function* deleteEntry(trusted: TrustedDirectory, location: EntryLocation, time: number): Steps<void> {
   yield* verifyDirectory(trusted);
-  yield* stampInvalidation(trusted.path, { kind: "key", location }, time);
+  yield* trusted.stamps.stamp({ kind: "key", location }, time);
   const problems: Error[] = [];
   yield* removePendingWrites(location.shard, location.digest, (error) => problems.push(error));
   try {

@@ -28,6 +28,11 @@ import { FENCE_DIRECTORY, shortId, type EntryLocation } from "./paths.js";
  * sweep removes the windows before the previous one. That never drops a stamp a write still needs:
  * a fenced write whose execution began more than one window ago is not stored at all (its check
  * could not be complete), and every other write's check reads only the current and previous windows.
+ *
+ * A private directory (not `static`) is this process's alone: its stamps are kept in memory
+ * ({@link StampsInMemory}), with the same scopes, windows and order of steps, so a fenced write there
+ * costs no file system call for its check and an invalidation none for its stamp. The stamp files are
+ * for directories that other processes share ({@link StampFiles}).
  */
 
 /** How long a fenced execution may take and still be stored; also the width of a stamp directory. */
@@ -87,10 +92,92 @@ function stampsOf(scope: InvalidationScope, time: number): Array<[string, Buffer
 }
 
 /**
- * Records that an invalidation covering `scope` began at `time`. Call it before removing anything.
- * @throws FileSystemStateError naming the stamp that could not be written
+ * Where invalidations are stamped and fenced writes check them: files in the directory
+ * ({@link StampFiles}) or this process's memory ({@link StampsInMemory}).
  */
-export function* stampInvalidation(root: string, scope: InvalidationScope, time: number): Steps<void> {
+export interface StampBook {
+  /**
+   * Records that an invalidation covering `scope` began at `time`. Call it before removing anything.
+   * @throws FileSystemStateError naming the stamp that could not be written
+   */
+  stamp(scope: InvalidationScope, time: number): Steps<void>;
+  /**
+   * Whether an invalidation covering the write began at or after its `startedAt` (then the write must
+   * not be published), or the execution began too long ago to tell (more than {@link FENCE_WINDOW_MS}).
+   * @throws FileSystemStateError when a stamp cannot be read (the caller drops the write)
+   */
+  isFenced(fence: Fence, now: number): Steps<boolean>;
+}
+
+/** The stamp names (other than `prefixes`) that cover a fenced write. */
+function scopesCovering(fence: Fence): string[] {
+  const namespaceId = fence.location.marker.slice(0, fence.location.marker.indexOf("-"));
+  return [ALL, namespaceScope(namespaceId), keyScope(fence.location.digest), ...fence.tags.map(tagScope)];
+}
+
+/** Whether `prefix` (a prefix invalidation's) covers `key`. */
+const prefixCovers = (prefix: string, key: string): boolean => key.startsWith(prefix);
+
+/** Stamps as files in a directory's `f2/<window>/`, shared by every process that uses the directory. */
+export class StampFiles implements StampBook {
+  constructor(private readonly root: string) {}
+
+  stamp(scope: InvalidationScope, time: number): Steps<void> {
+    return stampInvalidation(this.root, scope, time);
+  }
+
+  isFenced(fence: Fence, now: number): Steps<boolean> {
+    return isFencedByFiles(this.root, fence, now);
+  }
+}
+
+/** The stamps of one window kept in memory: each scope's latest time, and the prefix records. */
+interface WindowInMemory {
+  readonly latest: Map<string, number>;
+  readonly prefixes: { readonly time: number; readonly prefix: string }[];
+}
+
+/**
+ * Stamps kept in this process's memory, for a private directory: the same scopes and windows as
+ * {@link StampFiles}. Windows before the previous one are forgotten as new ones begin, as the sweep
+ * removes them on disk, so the book holds at most two windows of invalidations.
+ */
+export class StampsInMemory implements StampBook {
+  readonly #windows = new Map<number, WindowInMemory>();
+
+  // eslint-disable-next-line require-yield -- a step list with no file system step
+  *stamp(scope: InvalidationScope, time: number): Steps<void> {
+    const number = windowOf(time);
+    let window = this.#windows.get(number);
+    if (window === undefined) {
+      window = { latest: new Map(), prefixes: [] };
+      this.#windows.set(number, window);
+      for (const old of this.#windows.keys()) if (old < number - 1) this.#windows.delete(old);
+    }
+    if (scope.kind === "prefix") {
+      window.prefixes.push({ time, prefix: scope.prefix });
+      return;
+    }
+    for (const [name] of stampsOf(scope, time)) window.latest.set(name, Math.max(window.latest.get(name) ?? -Infinity, time));
+  }
+
+  // eslint-disable-next-line require-yield -- a step list with no file system step
+  *isFenced(fence: Fence, now: number): Steps<boolean> {
+    if (!(now - fence.startedAt <= FENCE_WINDOW_MS)) return true;
+    if (this.#windows.size === 0) return false;
+    const names = scopesCovering(fence);
+    for (let number = windowOf(fence.startedAt); number <= windowOf(now); number++) {
+      const window = this.#windows.get(number);
+      if (window === undefined) continue;
+      for (const name of names) if ((window.latest.get(name) ?? -Infinity) >= fence.startedAt) return true;
+      for (const { time, prefix } of window.prefixes) if (time >= fence.startedAt && prefixCovers(prefix, fence.key)) return true;
+    }
+    return false;
+  }
+}
+
+/** {@link StampBook.stamp} on disk. */
+function* stampInvalidation(root: string, scope: InvalidationScope, time: number): Steps<void> {
   const directory = `${root}${sep}${FENCE_DIRECTORY}${sep}${windowOf(time)}`;
   for (const [name, record] of stampsOf(scope, time)) {
     const path = directory + sep + name;
@@ -131,7 +218,7 @@ function* latestPrefixTime(path: string, key: string): Steps<number> {
   while (offset + 12 <= bytes.length) {
     const length = bytes.readUInt32LE(offset + 8);
     if (offset + 12 + length > bytes.length) break;
-    if (key.startsWith(bytes.toString("utf16le", offset + 12, offset + 12 + length))) {
+    if (prefixCovers(bytes.toString("utf16le", offset + 12, offset + 12 + length), key)) {
       latest = Math.max(latest, bytes.readDoubleLE(offset));
     }
     offset += 12 + length;
@@ -166,15 +253,10 @@ export function fenceOf(
   return { key, location, tags, startedAt };
 }
 
-/**
- * Whether an invalidation covering the write began at or after its `startedAt` (then the write must
- * not be published), or the execution began too long ago to tell (more than {@link FENCE_WINDOW_MS}).
- * @throws FileSystemStateError when a stamp cannot be read (the caller drops the write)
- */
-export function* isFenced(root: string, fence: Fence, now: number): Steps<boolean> {
+/** {@link StampBook.isFenced} on disk. */
+function* isFencedByFiles(root: string, fence: Fence, now: number): Steps<boolean> {
   if (!(now - fence.startedAt <= FENCE_WINDOW_MS)) return true;
-  const namespaceId = fence.location.marker.slice(0, fence.location.marker.indexOf("-"));
-  const names = [ALL, namespaceScope(namespaceId), keyScope(fence.location.digest), ...fence.tags.map(tagScope)];
+  const names = scopesCovering(fence);
   // Only the windows that exist: without recent invalidations, the check is one failed listing. A
   // window made after this listing holds stamps written after the check began, whose removals find
   // this write's temporary file or entry.

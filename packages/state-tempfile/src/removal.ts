@@ -2,7 +2,7 @@ import { sep } from "node:path";
 import { CorruptEntryError, NAMESPACE_END } from "@mimic/core";
 import type { EntryEncoding } from "./entry.js";
 import { FileSystemStateError, isNotFound } from "./errors.js";
-import { stampInvalidation } from "./fences.js";
+import type { StampBook } from "./fences.js";
 import { listOrThrow, listIfPresent, remove, removeDirectory, removeTree, renameTo, type Steps } from "./fs-steps.js";
 import { keyOf, readHead } from "./head.js";
 import { isAbandoned } from "./liveness.js";
@@ -95,8 +95,8 @@ export function* removeLegacyShard(directory: string, report: (error: Error) => 
  * @returns the problems met, after trying everything
  * @throws FileSystemStateError when the stamp cannot be written or `root` cannot be listed
  */
-export function* clearSteps(root: string, time: number, report: (error: Error) => void): Steps<Error[]> {
-  yield* stampInvalidation(root, { kind: "all" }, time);
+export function* clearSteps(root: string, stamps: StampBook, time: number, report: (error: Error) => void): Steps<Error[]> {
+  yield* stamps.stamp({ kind: "all" }, time);
   const names = yield* listOrThrow(root);
   const problems: Error[] = [];
   // Tag directories first: a tagged write adds its markers after its entry, so an entry that
@@ -127,6 +127,7 @@ export function* clearSteps(root: string, time: number, report: (error: Error) =
  */
 export function* deletePrefixSteps(
   root: string,
+  stamps: StampBook,
   prefix: string,
   time: number,
   codec: EntryEncoding,
@@ -134,11 +135,11 @@ export function* deletePrefixSteps(
 ): Steps<Error[]> {
   const end = prefix.indexOf(NAMESPACE_END);
   if (end !== -1 && end === prefix.length - 1) {
-    yield* stampInvalidation(root, { kind: "namespace", namespaceId: shortId(prefix) }, time);
+    yield* stamps.stamp({ kind: "namespace", namespaceId: shortId(prefix) }, time);
     yield* discard(root, namespaceDirectory(root, prefix), report);
     return [];
   }
-  yield* stampInvalidation(root, prefix === "" ? { kind: "all" } : { kind: "prefix", prefix }, time);
+  yield* stamps.stamp(prefix === "" ? { kind: "all" } : { kind: "prefix", prefix }, time);
   let directories: string[];
   if (end === -1) {
     const names = yield* listOrThrow(root);

@@ -2,7 +2,7 @@ import { basename, dirname, sep } from "node:path";
 import { CorruptEntryError, InvalidOptionError, isExpired } from "@mimic/core";
 import type { EntryEncoding } from "./entry.js";
 import { FileSystemStateError, errnoCode, isNotFound } from "./errors.js";
-import { stampInvalidation } from "./fences.js";
+import type { StampBook } from "./fences.js";
 import { decodeTags } from "./format.js";
 import { listIfPresent, createEmpty, linkTo, list, makeDirectory, remove, removeDirectory, renameTo, type Steps } from "./fs-steps.js";
 import { readHead } from "./head.js";
@@ -156,10 +156,16 @@ function* claim(directory: string, name: string): Steps<Claimed | undefined> {
  *   later invalidation retries them), after trying every marker
  * @throws FileSystemStateError when the stamp cannot be written
  */
-export function* invalidateTagsSteps(root: string, tags: readonly string[], codec: EntryEncoding, now: number): Steps<Error[]> {
+export function* invalidateTagsSteps(
+  root: string,
+  stamps: StampBook,
+  tags: readonly string[],
+  codec: EntryEncoding,
+  now: number,
+): Steps<Error[]> {
   const wanted = new Set(tags);
   const carries = (tag: string): boolean => wanted.has(tag);
-  yield* stampInvalidation(root, { kind: "tags", tags: [...wanted] }, now);
+  yield* stamps.stamp({ kind: "tags", tags: [...wanted] }, now);
   const problems: Error[] = [];
   for (const tag of wanted) {
     const directory = tagDirectory(root, tag);

@@ -216,7 +216,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
     const wanted = normalizeTags(tags, "TempFileState.invalidateTags");
     const trusted = this.open();
     if (wanted.length === 0) return;
-    const steps = invalidateTagsSteps(trusted.path, wanted, this.codec, preciseNow());
+    const steps = invalidateTagsSteps(trusted.path, trusted.stamps, wanted, this.codec, preciseNow());
     this.throwFirst(await runAsync(inTrustedDirectory(trusted, steps)));
     await this.sweepIfDue(this.scheduleOf().countInvalidation());
   }
@@ -332,7 +332,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
 
   private clearSteps(): Steps<Error[]> {
     const trusted = this.open();
-    return inTrustedDirectory(trusted, clearSteps(trusted.path, preciseNow(), (error) => this.report(error)));
+    return inTrustedDirectory(trusted, clearSteps(trusted.path, trusted.stamps, preciseNow(), (error) => this.report(error)));
   }
 
   private prefixSteps(prefix: string): Steps<Error[]> {
@@ -340,7 +340,7 @@ export class TempFileState implements TaggingState, PrefixDeletingState, Locking
       throw new TypeError(`TempFileState.deletePrefix: prefix must be a string, got ${typeof prefix}`);
     }
     const trusted = this.open();
-    return inTrustedDirectory(trusted, deletePrefixSteps(trusted.path, prefix, preciseNow(), this.codec, (error) => this.report(error)));
+    return inTrustedDirectory(trusted, deletePrefixSteps(trusted.path, trusted.stamps, prefix, preciseNow(), this.codec, (error) => this.report(error)));
   }
 
   /** Checks and encodes a write; its steps are run by the caller's driver. */

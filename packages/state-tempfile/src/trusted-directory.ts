@@ -1,3 +1,4 @@
+import type { StampBook } from "./fences.js";
 import { UnsafeDirectoryError, FileSystemStateError, isNotFound } from "./errors.js";
 import { inspect, type PathStats, type Steps } from "./fs-steps.js";
 
@@ -104,11 +105,13 @@ export class TrustedDirectory {
   /**
    * @param path the cache directory
    * @param stats its `lstat`, already checked with {@link cacheDirectoryProblem}
+   * @param stamps where its invalidations are stamped (files when other processes share it)
    */
   constructor(
     readonly path: string,
     stats: PathStats,
     private readonly uid: number | undefined,
+    readonly stamps: StampBook,
   ) {
     this.device = stats.dev;
     this.inode = stats.ino;

@@ -1,12 +1,15 @@
 import { v8Serializer } from "@mimic/core";
 import { TempFileState } from "../src";
-import { openStaticDirectory } from "../src/directory";
+import { createPrivateDirectory, openStaticDirectory } from "../src/directory";
 import { encodeEntry, type EntryEncoding } from "../src/entry";
-import { storeEntry } from "../src/entry-steps";
+import { deleteEntry, readEntry, storeEntry } from "../src/entry-steps";
+import { StampFiles, StampsInMemory } from "../src/fences";
 import { encodeSerializerName } from "../src/format";
 import { runAsync, runSync } from "../src/fs-drivers";
 import type { FsRequest, Steps } from "../src/fs-steps";
 import { locateEntry } from "../src/paths";
+import { clearSteps, deletePrefixSteps } from "../src/removal";
+import type { TrustedDirectory } from "../src/trusted-directory";
 import { invalidateTagsSteps } from "../src/tag-markers";
 import { removeTestDirectories, tempFiles, testDirectory } from "./helpers";
 
@@ -48,7 +51,7 @@ const invalidations: Array<[string, (other: TempFileState, root: string) => void
   ["clearSync", (other) => other.clearSync()],
   ["deletePrefixSync of its namespace", (other) => other.deletePrefixSync("user|")],
   ["deletePrefixSync of a longer prefix", (other) => other.deletePrefixSync("user|4")],
-  ["invalidateTags of its tag", (_, root) => void runSync(invalidateTagsSteps(root, TAGS, codec, Date.now()))],
+  ["invalidateTags of its tag", (_, root) => void runSync(invalidateTagsSteps(root, new StampFiles(root), TAGS, codec, Date.now()))],
 ];
 
 describe.each(["sync", "async"])("a fenced write (%s driver) past its check, before its rename", (driver) => {
@@ -84,5 +87,75 @@ describe.each(["sync", "async"])("a fenced write (%s driver) past its check, bef
     expect(driver === "sync" ? runSync(steps) : await runAsync(steps)).toBe(true);
     expect(other.getSync(KEY)).toEqual({ value: "kept" });
     await other.close();
+  });
+});
+
+// A private directory keeps its stamps in memory: the same interleaving, with the invalidation run
+// through the same directory's steps (no other process can reach a private directory).
+const privateInvalidations: Array<[string, (trusted: TrustedDirectory) => void]> = [
+  ["delete of the key", (trusted) => runSync(deleteEntry(trusted, locateEntry(trusted.path, KEY), Date.now()))],
+  ["clear", (trusted) => void runSync(clearSteps(trusted.path, trusted.stamps, Date.now(), () => undefined))],
+  ["deletePrefix of its namespace", (trusted) => void runSync(deletePrefixSteps(trusted.path, trusted.stamps, "user|", Date.now(), codec, () => undefined))],
+  ["deletePrefix of a longer prefix", (trusted) => void runSync(deletePrefixSteps(trusted.path, trusted.stamps, "user|4", Date.now(), codec, () => undefined))],
+  ["invalidateTags of its tag", (trusted) => void runSync(invalidateTagsSteps(trusted.path, trusted.stamps, TAGS, codec, Date.now()))],
+];
+
+describe.each(["sync", "async"])("a private directory: a fenced write (%s driver) past its check, before its rename", (driver) => {
+  it("keeps its stamps in memory", () => {
+    expect(createPrivateDirectory(testDirectory()).stamps).toBeInstanceOf(StampsInMemory);
+    expect(openStaticDirectory(testDirectory()).stamps).toBeInstanceOf(StampFiles);
+  });
+
+  it.each(privateInvalidations)("loses to a %s that runs in between: nothing is stored", async (_, invalidate) => {
+    const trusted = createPrivateDirectory(testDirectory());
+    const location = locateEntry(trusted.path, KEY);
+    const startedAt = Date.now();
+    const chunks = encodeEntry("old", null, location.keyBytes, TAGS, codec, startedAt);
+    const steps = beforeRename(
+      storeEntry(trusted, location, chunks, TAGS, false, { key: KEY, location, tags: TAGS, startedAt }),
+      () => invalidate(trusted),
+    );
+    expect(driver === "sync" ? runSync(steps) : await runAsync(steps)).toBe(false);
+    expect(runSync(readEntry(trusted, location, codec))).toBeUndefined();
+    expect(tempFiles(trusted.path)).toEqual([]);
+  });
+
+  it.each(privateInvalidations)("is refused when a %s began after it and before its check", async (_, invalidate) => {
+    const trusted = createPrivateDirectory(testDirectory());
+    const location = locateEntry(trusted.path, KEY);
+    const startedAt = Date.now() - 5;
+    invalidate(trusted);
+    const chunks = encodeEntry("old", null, location.keyBytes, TAGS, codec, startedAt);
+    const steps = storeEntry(trusted, location, chunks, TAGS, false, { key: KEY, location, tags: TAGS, startedAt });
+    expect(driver === "sync" ? runSync(steps) : await runAsync(steps)).toBe(false);
+    expect(runSync(readEntry(trusted, location, codec))).toBeUndefined();
+  });
+
+  it("is stored when the only invalidations cover other keys, or began before it", async () => {
+    const trusted = createPrivateDirectory(testDirectory());
+    runSync(deleteEntry(trusted, locateEntry(trusted.path, KEY), Date.now() - 50));
+    runSync(deletePrefixSteps(trusted.path, trusted.stamps, "order|", Date.now(), codec, () => undefined));
+    runSync(invalidateTagsSteps(trusted.path, trusted.stamps, ["user:43"], codec, Date.now()));
+    const location = locateEntry(trusted.path, KEY);
+    const startedAt = Date.now() - 10;
+    const chunks = encodeEntry("kept", null, location.keyBytes, TAGS, codec, startedAt);
+    const steps = storeEntry(trusted, location, chunks, TAGS, false, { key: KEY, location, tags: TAGS, startedAt });
+    expect(driver === "sync" ? runSync(steps) : await runAsync(steps)).toBe(true);
+    expect(runSync(readEntry(trusted, location, codec))?.value).toBe("kept");
+  });
+});
+
+describe("StampsInMemory", () => {
+  it("refuses a write whose execution began more than a window ago; a stamp fences the writes that began before it", () => {
+    const stamps = new StampsInMemory();
+    const location = locateEntry("/nowhere", KEY);
+    const now = Date.now();
+    const fence = { key: KEY, location, tags: [], startedAt: now - 11 * 60 * 1000 };
+    expect(runSync(stamps.isFenced(fence, now))).toBe(true);
+    runSync(stamps.stamp({ kind: "key", location }, now - 25 * 60 * 1000));
+    runSync(stamps.stamp({ kind: "key", location }, now));
+    const recent = { ...fence, startedAt: now - 1 };
+    expect(runSync(stamps.isFenced(recent, now))).toBe(true);
+    expect(runSync(stamps.isFenced({ ...recent, startedAt: now + 1 }, now + 1))).toBe(false);
   });
 });
