@@ -131,6 +131,12 @@ export class StampFiles implements StampBook {
   }
 }
 
+/**
+ * The most stamps one window keeps in memory; past it, they collapse into one `all` stamp at the
+ * latest time among them (see {@link StampsInMemory}).
+ */
+export const MAX_STAMPS_IN_MEMORY = 10_000;
+
 /** The stamps of one window kept in memory: each scope's latest time, and the prefix records. */
 interface WindowInMemory {
   readonly latest: Map<string, number>;
@@ -140,7 +146,10 @@ interface WindowInMemory {
 /**
  * Stamps kept in this process's memory, for a private directory: the same scopes and windows as
  * {@link StampFiles}. Windows before the previous one are forgotten as new ones begin, as the sweep
- * removes them on disk, so the book holds at most two windows of invalidations.
+ * removes them on disk. A window that reaches {@link MAX_STAMPS_IN_MEMORY} stamps (invalidations of
+ * that many distinct keys in 10 minutes) collapses them into one `all` stamp at their latest time: it
+ * fences every write that any of them fenced, and more (those are then not stored, never wrongly
+ * stored), so memory stays bounded.
  */
 export class StampsInMemory implements StampBook {
   readonly #windows = new Map<number, WindowInMemory>();
@@ -154,11 +163,9 @@ export class StampsInMemory implements StampBook {
       this.#windows.set(number, window);
       for (const old of this.#windows.keys()) if (old < number - 1) this.#windows.delete(old);
     }
-    if (scope.kind === "prefix") {
-      window.prefixes.push({ time, prefix: scope.prefix });
-      return;
-    }
-    for (const [name] of stampsOf(scope, time)) window.latest.set(name, Math.max(window.latest.get(name) ?? -Infinity, time));
+    if (scope.kind === "prefix") window.prefixes.push({ time, prefix: scope.prefix });
+    else for (const [name] of stampsOf(scope, time)) window.latest.set(name, Math.max(window.latest.get(name) ?? -Infinity, time));
+    if (window.latest.size + window.prefixes.length > MAX_STAMPS_IN_MEMORY) collapse(window);
   }
 
   // eslint-disable-next-line require-yield -- a step list with no file system step
@@ -174,6 +181,16 @@ export class StampsInMemory implements StampBook {
     }
     return false;
   }
+}
+
+/** Replaces a window's stamps with one `all` stamp at their latest time (see {@link StampsInMemory}). */
+function collapse(window: WindowInMemory): void {
+  let latest = -Infinity;
+  for (const time of window.latest.values()) latest = Math.max(latest, time);
+  for (const { time } of window.prefixes) latest = Math.max(latest, time);
+  window.latest.clear();
+  window.prefixes.length = 0;
+  window.latest.set(ALL, latest);
 }
 
 /** {@link StampBook.stamp} on disk. */

@@ -3,7 +3,7 @@ import { TempFileState } from "../src";
 import { createPrivateDirectory, openStaticDirectory } from "../src/directory";
 import { encodeEntry, type EntryEncoding } from "../src/entry";
 import { deleteEntry, readEntry, storeEntry } from "../src/entry-steps";
-import { StampFiles, StampsInMemory } from "../src/fences";
+import { MAX_STAMPS_IN_MEMORY, StampFiles, StampsInMemory } from "../src/fences";
 import { encodeSerializerName } from "../src/format";
 import { runAsync, runSync } from "../src/fs-drivers";
 import type { FsRequest, Steps } from "../src/fs-steps";
@@ -157,5 +157,23 @@ describe("StampsInMemory", () => {
     const recent = { ...fence, startedAt: now - 1 };
     expect(runSync(stamps.isFenced(recent, now))).toBe(true);
     expect(runSync(stamps.isFenced({ ...recent, startedAt: now + 1 }, now + 1))).toBe(false);
+  });
+});
+
+describe("StampsInMemory, bounded", () => {
+  it("collapses a window past its limit into one stamp that fences every write its stamps fenced", () => {
+    const stamps = new StampsInMemory();
+    const now = Date.now();
+    const locations = Array.from({ length: MAX_STAMPS_IN_MEMORY + 5 }, (_, i) => locateEntry("/nowhere", `user|${i}`));
+    locations.forEach((location, i) => runSync(stamps.stamp({ kind: "key", location }, now - 1000 + i / 100)));
+    runSync(stamps.stamp({ kind: "prefix", prefix: "order|" }, now - 500));
+    const fenceOf = (key: string, startedAt: number) => ({ key, location: locateEntry("/nowhere", key), tags: [], startedAt });
+    // Every key invalidated after its write began is still fenced, and so is any other key (more than needed)...
+    expect(runSync(stamps.isFenced(fenceOf("user|0", now - 2000), now))).toBe(true);
+    expect(runSync(stamps.isFenced(fenceOf(`user|${MAX_STAMPS_IN_MEMORY + 4}`, now - 2000), now))).toBe(true);
+    expect(runSync(stamps.isFenced(fenceOf("order|1", now - 2000), now))).toBe(true);
+    expect(runSync(stamps.isFenced(fenceOf("other|1", now - 2000), now))).toBe(true);
+    // ...while a write that began after the latest of them is stored.
+    expect(runSync(stamps.isFenced(fenceOf("user|0", now + 1), now + 1))).toBe(false);
   });
 });
