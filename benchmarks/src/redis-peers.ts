@@ -30,6 +30,11 @@ export async function rawRedisClient(context: RunContext, server: RedisServer) {
 
 export type RawRedisClient = Awaited<ReturnType<typeof rawRedisClient>>;
 
+/** Stores each id's value with `v8.serialize` under `<namespace>:<id>`, for the raw rows to read. */
+async function storeRaw<T>(client: RawRedisClient, namespace: string, ids: readonly number[], valueOf: (id: number) => T): Promise<void> {
+  for (const id of ids) await client.set(`${namespace}:${id}`, serialize(valueOf(id)), { EX: REDIS_TTL_SECONDS });
+}
+
 /** The floor: `GET` + `v8.deserialize` of the same value, stored beforehand with `v8.serialize`. */
 export async function rawGetAndDeserialize<T>(
   client: RawRedisClient,
@@ -37,7 +42,7 @@ export async function rawGetAndDeserialize<T>(
   ids: readonly number[],
   valueOf: (id: number) => T,
 ): Promise<(id: number) => Promise<T>> {
-  for (const id of ids) await client.set(`${namespace}:${id}`, serialize(valueOf(id)), { EX: REDIS_TTL_SECONDS });
+  await storeRaw(client, namespace, ids, valueOf);
   return async (id: number) => {
     const bytes = await client.get(`${namespace}:${id}`);
     if (bytes === null) throw new Error(`raw key ${namespace}:${id} is missing`);
@@ -57,7 +62,7 @@ export async function rawMgetAndDeserialize<T>(
   ids: readonly number[],
   valueOf: (id: number) => T,
 ): Promise<(id: number) => Promise<T>> {
-  for (const id of ids) await client.set(`${namespace}:${id}`, serialize(valueOf(id)), { EX: REDIS_TTL_SECONDS });
+  await storeRaw(client, namespace, ids, valueOf);
   let queued: { key: string; resolve: (value: T) => void; reject: (error: unknown) => void }[] = [];
   const flush = (): void => {
     const batch = queued;
