@@ -32,6 +32,28 @@ describe("diagnostics_channel events", () => {
     }
   });
 
+  it("times a miss only from a start someone listened to: a call under way when the first subscriber arrives publishes no miss", async () => {
+    let misses: { events: MimicEvent[]; stop(): void } | undefined;
+    const subscribesInside = Mime({ name: "subscribesInside" })((x: number) => {
+      misses ??= listen(MIMIC_CHANNELS.miss);
+      return x;
+    });
+    try {
+      subscribesInside(1);
+      expect(misses!.events).toEqual([]);
+      subscribesInside(2);
+      expect(misses!.events).toHaveLength(1);
+      expect(misses!.events[0]).toMatchObject({ functionName: "subscribesInside", key: subscribesInside.key(2) });
+      expect(Number.isFinite(misses!.events[0]!.duration)).toBe(true);
+      const loads = Mime({ name: "loads" })(async (x: number) => x);
+      await loads(3);
+      expect(misses!.events.map((e) => e.functionName)).toEqual(["subscribesInside", "loads"]);
+      expect(Number.isFinite(misses!.events[1]!.duration)).toBe(true);
+    } finally {
+      misses?.stop();
+    }
+  });
+
   it("publishes absorbed backend errors", () => {
     const errors = listen(MIMIC_CHANNELS.error);
     try {
