@@ -35,7 +35,10 @@ function ratios(goal: Goal | undefined): string {
   if (goal === undefined) return "";
   const main = /: ([\d.]+× (?:faster )?)\(/.exec(goal.detail) ?? /\(([\d.]+×);/.exec(goal.detail);
   const p10 = /at p10: ([\d.]+×)/.exec(goal.detail);
-  if (main === null) return goal.detail.slice(goal.detail.lastIndexOf(": ") + 2);
+  if (main === null) {
+    const colon = goal.detail.lastIndexOf(": ");
+    return colon === -1 ? goal.detail : goal.detail.slice(colon + 2);
+  }
   return [main[1]?.trim(), p10 === null ? undefined : `p10 ${p10[1]}`].filter(Boolean).join(", ");
 }
 
