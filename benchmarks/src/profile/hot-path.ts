@@ -85,6 +85,15 @@ const paths: Record<string, (context: RunContext) => Promise<Loop>> = {
     await concurrentBatch(memoized, [ids], "id")();
     return concurrentBatch(memoized, [ids], "id");
   },
+  /** Scenario 6: Redis hits, one awaited call at a time. */
+  async "redis-sequential"(context) {
+    const state = await redisState(context, "sequential");
+    const memoized = Mime({ ttl: 3_600, state, name: "profile.loadUserSequential" })(async function loadUser(id: number) {
+      return record(id);
+    });
+    const ids = Array.from({ length: 64 }, (_, i) => i + 1);
+    return asyncBatch(memoized, [ids], "id");
+  },
   /** Scenario 7's reference, for comparison: raw node-redis GET + v8.deserialize, 100 in flight. */
   async "redis-inflight-raw"(context) {
     const raw = await rawRedisClient(context, await context.redis());
