@@ -16,9 +16,9 @@ const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])`;
 
 /**
- * Lua: `check(first, last, tags, px, start)` reads the records KEYS[first..last] (the first `tags`
- * are tag records, the rest fences) and returns whether one is stamped at or after `start` (nil:
- * no check) and the stamps, as strings ("" for a missing fence). The state's tag epoch is KEYS[#KEYS]:
+ * Lua: `check(first, last, tags, px, start, listed)` reads the records KEYS[first..last] (the first
+ * `tags` are tag records, the rest fences) and returns whether one is stamped at or after `start` (nil:
+ * no check) and, when `listed`, the stamps, as strings ("" for a missing fence). The state's tag epoch is KEYS[#KEYS]:
  * a missing tag record is recreated with it, and a missing epoch is created "one microsecond ago".
  * A tag record is kept at least `px` ms ("" : forever). Needs `now` (see NOW). Each record is read
  * once per script (`stamps`, which `prefetch` can fill with one MGET): a script is atomic, and the
@@ -41,8 +41,8 @@ local function prefetch(keys)
     for i = first, last do known[keys[i]] = stamps[i - first + 1] end
   end
 end
-local function check(first, last, tags, px, start)
-  local stamps = {}
+local function check(first, last, tags, px, start, listed)
+  local stamps = listed and {} or nil
   local bad = false
   if tags > 0 and not epoch then
     epoch = redis.call('GET', KEYS[#KEYS])
@@ -70,7 +70,7 @@ local function check(first, last, tags, px, start)
       end
     end
     if stamp and start and tonumber(stamp) >= start then bad = true end
-    stamps[#stamps + 1] = stamp or ''
+    if listed then stamps[#stamps + 1] = stamp or '' end
   end
   return bad, stamps
 end
@@ -95,7 +95,7 @@ export const CHECK_RECORDS = script(
   "check-records",
   `${NOW}
 ${CHECK}
-local _, stamps = check(1, #KEYS - 1, tonumber(ARGV[2]), ARGV[1], nil)
+local _, stamps = check(1, #KEYS - 1, tonumber(ARGV[2]), ARGV[1], nil, true)
 table.insert(stamps, 1, string.format('%.0f', now))
 return stamps`,
 );
@@ -130,7 +130,7 @@ k, a = 1, 2
 for e = 1, tonumber(ARGV[1]) do
   local value, px, start, tags, records = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   a = a + 5
-  if check(k + 1, k + records, tags, px, start) then
+  if check(k + 1, k + records, tags, px, start, false) then
     stored[e] = 0
   else
     store(KEYS[k], value, px)
