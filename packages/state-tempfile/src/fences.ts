@@ -75,20 +75,24 @@ function prefixRecord(time: number, prefix: string): Buffer {
   return record;
 }
 
-/** The stamp files an invalidation appends to, with the record for each. */
-function stampsOf(scope: InvalidationScope, time: number): Array<[string, Buffer]> {
+/** The stamp names of a scope whose records are plain times (every scope but a prefix). */
+function timeScopesOf(scope: Exclude<InvalidationScope, { kind: "prefix" }>): string[] {
   switch (scope.kind) {
     case "all":
-      return [[ALL, timeRecord(time)]];
+      return [ALL];
     case "namespace":
-      return [[namespaceScope(scope.namespaceId), timeRecord(time)]];
+      return [namespaceScope(scope.namespaceId)];
     case "key":
-      return [[keyScope(scope.location.digest), timeRecord(time)]];
+      return [keyScope(scope.location.digest)];
     case "tags":
-      return scope.tags.map((tag) => [tagScope(tag), timeRecord(time)]);
-    case "prefix":
-      return [[PREFIXES, prefixRecord(time, scope.prefix)]];
+      return scope.tags.map(tagScope);
   }
+}
+
+/** The stamp files an invalidation appends to, with the record for each. */
+function stampsOf(scope: InvalidationScope, time: number): Array<[string, Buffer]> {
+  if (scope.kind === "prefix") return [[PREFIXES, prefixRecord(time, scope.prefix)]];
+  return timeScopesOf(scope).map((name) => [name, timeRecord(time)]);
 }
 
 /**
@@ -154,7 +158,7 @@ interface WindowInMemory {
 export class StampsInMemory implements StampBook {
   readonly #windows = new Map<number, WindowInMemory>();
 
-  // eslint-disable-next-line require-yield -- a step list with no file system step
+  /** No file system step: the generator form only lets it run in the same step lists as {@link StampFiles}. */
   *stamp(scope: InvalidationScope, time: number): Steps<void> {
     const number = windowOf(time);
     let window = this.#windows.get(number);
@@ -164,11 +168,11 @@ export class StampsInMemory implements StampBook {
       for (const old of this.#windows.keys()) if (old < number - 1) this.#windows.delete(old);
     }
     if (scope.kind === "prefix") window.prefixes.push({ time, prefix: scope.prefix });
-    else for (const [name] of stampsOf(scope, time)) window.latest.set(name, Math.max(window.latest.get(name) ?? -Infinity, time));
+    else for (const name of timeScopesOf(scope)) window.latest.set(name, Math.max(window.latest.get(name) ?? -Infinity, time));
     if (window.latest.size + window.prefixes.length > MAX_STAMPS_IN_MEMORY) collapse(window);
   }
 
-  // eslint-disable-next-line require-yield -- a step list with no file system step
+  /** No file system step either: the records are this process's own. */
   *isFenced(fence: Fence, now: number): Steps<boolean> {
     if (!(now - fence.startedAt <= FENCE_WINDOW_MS)) return true;
     if (this.#windows.size === 0) return false;
