@@ -1,4 +1,6 @@
-import { Mime } from "@mimic/core";
+import { channel } from "node:diagnostics_channel";
+import { MemoryState, Mime, type CacheEntry } from "@mimic/core";
+import type { LocalPartition } from "@mimic/core/state-kit";
 import memoizee from "memoizee";
 import { checksumOf, hitCase } from "../cases.js";
 import { primitiveArguments, type Query, queryArguments, twoArgumentColumns } from "../data.js";
@@ -22,7 +24,59 @@ interface Entry {
 
 const settings = { quick: false, timeMs: 3_000, warmupMs: 300, rounds: 12, minIterations: 8 } as const;
 
-/** Scenario 1: the hand memo, MemoryState's entry layout alone, and a wrapper specialised at bind time. */
+/** A partition-like index over a bare Map, with the entry fields a hit reads and writes. */
+class BareLone {
+  readonly lone = new Map<unknown, Entry & { hits: number }>();
+  getLone(arg: unknown): CacheEntry | undefined {
+    const entry = this.lone.get(arg);
+    if (entry === undefined || (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now())) return undefined;
+    entry.hits = 1;
+    return entry;
+  }
+  setLone(arg: unknown, value: unknown): void {
+    this.lone.set(arg, { value: value as number, expiresAt: Infinity, recent: false, hits: 0 });
+  }
+}
+
+/**
+ * The wrapper's hot path as memoize.ts writes it (binding, call kind, arity, \`this\`, generation, the
+ * keyability test, the \`mimic:hit\` subscriber check, the hit counter), around a given partition: with
+ * a bare Map it separates the wrapper's checks from the partition's own cost.
+ */
+function wrapperChecksAround(partition: Pick<LocalPartition, "getLone" | "setLone">, plain: (id: number) => number): (id: number) => number {
+  const hitChannel = channel("mimic:hit");
+  const generationSlot = { generation: 1 };
+  const keyable = (value: unknown): boolean =>
+    (typeof value === "number" && (value !== 0 || 1 / value > 0)) || (typeof value === "string" && value.length <= 64);
+  const memo = {
+    asyncMode: false,
+    binding: { fastSync: partition as typeof partition | undefined, fastAsync: undefined, generation: 1 },
+    counters: { hits: 0 },
+    settings: { state: undefined as unknown },
+  };
+  return function (this: unknown, first?: unknown, second?: unknown): unknown {
+    const b = memo.binding;
+    const fast = memo.asyncMode ? b?.fastAsync : b?.fastSync;
+    const arity = arguments.length;
+    if (fast !== undefined && arity <= 2 && this === undefined && (memo.settings.state !== undefined || b.generation === generationSlot.generation)) {
+      if (keyable(first) && (arity === 1 || keyable(second))) {
+        const entry = fast.getLone(first);
+        if (entry !== undefined && !hitChannel.hasSubscribers) {
+          memo.counters.hits++;
+          return memo.asyncMode ? Promise.resolve(entry.value) : entry.value;
+        }
+      }
+    }
+    const value = plain(first as number);
+    partition.setLone(first, value, null);
+    return value;
+  } as (id: number) => number;
+}
+
+/**
+ * Scenario 1: the hand memo, a wrapper specialised at bind time, and Mimic's own wrapper checks around
+ * a bare Map and around MemoryState's partitions (where the rest of a hit's cost is).
+ */
 async function primitive(): Promise<Case[]> {
   const ids = primitiveArguments();
   const plain = (id: number): number => id * 2 + 1;
@@ -66,6 +120,9 @@ async function primitive(): Promise<Case[]> {
     await make("hand-written Map memo", handMemo, true),
     await make("Mimic: Mime()(fn)", Mime()(plain)),
     await make("sketch: wrapper specialised at bind time", specialised),
+    await make("sketch: Mimic's wrapper checks around a bare Map", wrapperChecksAround(new BareLone(), plain)),
+    await make('sketch: the same around MemoryState({ policy: "lru" })\'s partition', wrapperChecksAround(new MemoryState({ policy: "lru" }).partition("what-if-lru"), plain)),
+    await make("sketch: the same around MemoryState's default (tinylfu) partition", wrapperChecksAround(new MemoryState().partition("what-if-tinylfu"), plain)),
   ];
 }
 
