@@ -189,6 +189,22 @@ describe("sync functions", () => {
 });
 
 describe("async functions", () => {
+  it("a function declared async that throws before returning a promise: that call rejects, nothing is cached, and the next call runs again", async () => {
+    let runs = 0;
+    const load = Mime({ async: true, ttl: 60 })((id: number): Promise<number> => {
+      runs++;
+      if (runs === 1) throw new RangeError(`no ${id} yet`);
+      return Promise.resolve(id * 10);
+    });
+    const first = load(1);
+    expect(first).toBeInstanceOf(Promise);
+    await expect(first).rejects.toThrow(RangeError);
+    expect(load.stats().inFlight).toBe(0);
+    await expect(load(1)).resolves.toBe(10);
+    await expect(load(1)).resolves.toBe(10);
+    expect(runs).toBe(2);
+  });
+
   it("returns promises on hits and misses", async () => {
     const fn = jest.fn(async (id: string) => ({ id }));
     const find = Mime({ ttl: 60 })(fn);
