@@ -95,8 +95,7 @@ export function store(
   sync: boolean,
   began: number,
 ): void | Promise<void> {
-  const fixed = memo.settings.ttl;
-  const ttl = typeof fixed === "function" ? ttlFor(memo, b, result, args, () => slotKey(memo, slot)) : fixed;
+  const ttl = ttlFor(memo, b, result, args, slot);
   if (ttl === DO_NOT_STORE) return;
   // The execution's duration is kept only in enveloped entries (refresh ahead's Δ).
   return writeSlot(memo, b, slot, result, options, sync, ttl, memo.envelope === undefined ? 0 : now() - began);
