@@ -21,53 +21,82 @@ function className(value: object): string {
   return typeof ctor?.name === "string" && ctor.name !== "" ? ctor.name : "object without a prototype";
 }
 
-function refuse(path: string, what: string, comesBackAs: string): never {
+function refuse(path: string, change: Change): never {
   throw new TypeError(
-    `v8Serializer: ${path} is ${what}, which node:v8 would give back as ${comesBackAs}; return plain data ` +
+    `v8Serializer: ${path} is ${change[0]}, which node:v8 would give back as ${change[1]}; return plain data ` +
       `(objects, arrays, Map, Set, Date…) or give the state a serializer that handles it (option \`serializer\`)`,
   );
 }
 
+/** What `node:v8` would change about one object (its children aside): what it is, and what it would come back as. */
+type Change = readonly [what: string, comesBackAs: string];
+
+/** Whether an own key is an array index ("0", "1", …, no leading zeros). */
+const isIndexKey = (key: string): boolean => /^(0|[1-9]\d*)$/.test(key);
+
 /** The own string keys of an opaque built-in that `node:v8` would drop (typed arrays and String objects list their contents as index keys). */
 function extraKeys(value: object): string[] {
   const indexed = ArrayBuffer.isView(value) || value instanceof String;
-  return Object.keys(value).filter((key) => !(indexed && /^(0|[1-9]\d*)$/.test(key)));
+  return Object.keys(value).filter((key) => !(indexed && isIndexKey(key)));
 }
 
-/** Whether `node:v8` would drop own properties of `value`: symbol keys, or any extra key of an opaque built-in. */
-function hasKeysDropped(value: object, opaque: boolean): boolean {
-  return Object.getOwnPropertySymbols(value).length > 0 || (opaque && extraKeys(value).length > 0);
-}
-
-/** Refuses `value` for the own properties `node:v8` would drop (see {@link hasKeysDropped}). */
-function checkOwnKeys(value: object, frame: Frame, opaque: boolean): void {
-  if (Object.getOwnPropertySymbols(value).length > 0) refuse(pathOf(frame), `a ${className(value)} with symbol-keyed properties`, "one without them");
-  if (!opaque) return;
+/** The own properties `node:v8` would drop from `value`: symbol keys, and any extra key of an opaque built-in. */
+function droppedKeys(value: object, opaque: boolean): Change | undefined {
+  if (Object.getOwnPropertySymbols(value).length > 0) return [`a ${className(value)} with symbol-keyed properties`, "one without them"];
+  if (!opaque) return undefined;
   const extra = extraKeys(value);
-  if (extra.length > 0) refuse(pathOf(frame), `a ${className(value)} with extra properties (${extra.slice(0, 3).join(", ")})`, `a ${className(value)} without them`);
+  if (extra.length === 0) return undefined;
+  return [`a ${className(value)} with extra properties (${extra.slice(0, 3).join(", ")})`, `a ${className(value)} without them`];
 }
 
-/** Where a value sits in the root: its parent's frame and how the parent holds it (path text built only to refuse). */
-interface Frame {
-  readonly value: object;
-  readonly parent: Frame | undefined;
-  /** A property name (`.key`), an array index (`[i]`), or a Map/Set/cause position (its text). */
-  readonly step: string | number;
-  readonly kind: StepKind;
+/** What `node:v8` would change about `value` itself, whose prototype is `proto`; `undefined` when nothing. */
+function changeOf(value: object, proto: object | null): Change | undefined {
+  if (proto === Array.prototype || proto === Object.prototype) return droppedKeys(value, false);
+  if (proto === null) return ["an object without a prototype", "a plain object (with Object.prototype)"];
+  if (proto === Map.prototype || proto === Set.prototype || OPAQUE.some((ctor) => proto === ctor.prototype)) return droppedKeys(value, true);
+  if (value instanceof Error) {
+    if (!NATIVE_ERRORS.some((ctor) => proto === ctor.prototype)) return [`a ${className(value)} (an Error subclass)`, "a plain Error"];
+    return droppedKeys(value, true);
+  }
+  return [`a ${className(value)} instance`, "a plain object without its class or methods"];
 }
 
-const StepKind = { Root: 0, Property: 1, Index: 2, Text: 3 } as const;
+/** How a parent holds a child: the steps of a path. */
+const StepKind = { Root: 0, Property: 1, Index: 2, MapKey: 3, MapValue: 4, SetItem: 5 } as const;
 type StepKind = (typeof StepKind)[keyof typeof StepKind];
 
-function pathOf(frame: Frame): string {
-  const steps: string[] = [];
-  for (let at: Frame | undefined = frame; at !== undefined; at = at.parent) {
-    if (at.kind === StepKind.Root) steps.push("the value");
-    else if (at.kind === StepKind.Property) steps.push(`.${String(at.step)}`);
-    else if (at.kind === StepKind.Index) steps.push(`[${String(at.step)}]`);
-    else steps.push(` ${String(at.step)}`);
+/** A walk that receives each child of an object, with how the object holds it (a key, an index, a position). */
+interface Walk {
+  push(child: unknown, step: string | number, kind: StepKind): void;
+}
+
+/** Hands `walk` each value `value` holds that `node:v8` serializes (an object `changeOf` passed). */
+function forEachChild(value: object, proto: object | null, walk: Walk): void {
+  if (proto === Array.prototype) {
+    const array = value as unknown[];
+    const keys = Object.keys(array);
+    // Own keys list the indices in order, then any other property: when the last one is the last
+    // index there is nothing but elements (holes are skipped either way).
+    if (keys.length === 0 || keys[keys.length - 1] === String(array.length - 1)) {
+      for (let i = 0; i < array.length; i++) walk.push(array[i], i, StepKind.Index);
+    } else {
+      for (const key of keys) walk.push(array[key as unknown as number], key, isIndexKey(key) ? StepKind.Index : StepKind.Property);
+    }
+  } else if (proto === Object.prototype) {
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) walk.push((value as Record<string, unknown>)[keys[i]!], keys[i]!, StepKind.Property);
+  } else if (proto === Map.prototype) {
+    let i = 0;
+    for (const [key, item] of value as Map<unknown, unknown>) {
+      walk.push(key, i, StepKind.MapKey);
+      walk.push(item, i++, StepKind.MapValue);
+    }
+  } else if (proto === Set.prototype) {
+    let i = 0;
+    for (const item of value as Set<unknown>) walk.push(item, i++, StepKind.SetItem);
+  } else if (value instanceof Error && "cause" in value) {
+    walk.push(value.cause, "cause", StepKind.Property);
   }
-  return steps.reverse().join("");
 }
 
 /**
@@ -78,127 +107,97 @@ function pathOf(frame: Frame): string {
  */
 export function assertV8Faithful(root: unknown): void {
   if (typeof root !== "object" || root === null) return;
-  if (!isV8Faithful(root)) refuseFirstUnfaithful(root);
-}
-
-/** Pushes `child` to visit when it is an object not yet seen. */
-function pushObject(stack: object[], seen: Set<object>, child: unknown): void {
-  if (typeof child === "object" && child !== null && !seen.has(child)) stack.push(child);
-}
-
-/** Whether no part of `root` would come back changed (the checks of {@link refuseFirstUnfaithful}, without paths). */
-function isV8Faithful(root: object): boolean {
-  const stack: object[] = [root];
-  const seen = new Set<object>();
-  while (stack.length > 0) {
-    const value = stack.pop()!;
-    if (seen.has(value)) continue;
-    seen.add(value);
+  const walk = new ObjectWalk(root);
+  for (let value = walk.next(); value !== undefined; value = walk.next()) {
     const proto = Object.getPrototypeOf(value) as object | null;
-    if (proto === Array.prototype) {
-      if (Object.getOwnPropertySymbols(value).length > 0) return false;
-      const array = value as unknown[];
-      const keys = Object.keys(array);
-      if (keys.length === 0 || keys[keys.length - 1] === String(array.length - 1)) {
-        for (let i = 0; i < array.length; i++) pushObject(stack, seen, array[i]);
-      } else {
-        for (const key of keys) pushObject(stack, seen, array[key as unknown as number]);
-      }
-      continue;
-    }
-    if (proto === Object.prototype) {
-      if (Object.getOwnPropertySymbols(value).length > 0) return false;
-      const keys = Object.keys(value);
-      for (let i = 0; i < keys.length; i++) pushObject(stack, seen, (value as Record<string, unknown>)[keys[i]!]);
-      continue;
-    }
-    // Everything else is rare in cached data: the careful walk decides (and names what it refuses).
-    if (!isFaithfulBuiltIn(value, proto, stack, seen)) return false;
+    const change = changeOf(value, proto);
+    if (change !== undefined) refuse(pathTo(root, value), change);
+    forEachChild(value, proto, walk);
   }
-  return true;
 }
 
-/** Map, Set, opaque built-ins and native errors: whether they come back as they are (their children are pushed). */
-function isFaithfulBuiltIn(value: object, proto: object | null, stack: object[], seen: Set<object>): boolean {
-  if (proto === null) return false;
-  if (proto === Map.prototype || proto === Set.prototype) {
-    if (hasKeysDropped(value, true)) return false;
-    for (const item of value as Map<unknown, unknown> | Set<unknown>) {
-      if (Array.isArray(item) && proto === Map.prototype) {
-        pushObject(stack, seen, item[0]);
-        pushObject(stack, seen, item[1]);
-      } else pushObject(stack, seen, item);
+/** The objects still to visit, each once (shared and cyclic references included). */
+class ObjectWalk implements Walk {
+  readonly #stack: object[];
+  readonly #seen = new Set<object>();
+
+  constructor(root: object) {
+    this.#stack = [root];
+  }
+
+  push(child: unknown): void {
+    if (typeof child === "object" && child !== null && !this.#seen.has(child)) this.#stack.push(child);
+  }
+
+  /** The next object not visited yet, or `undefined` when the walk is done. */
+  next(): object | undefined {
+    while (this.#stack.length > 0) {
+      const value = this.#stack.pop()!;
+      if (this.#seen.has(value)) continue;
+      this.#seen.add(value);
+      return value;
     }
-    return true;
+    return undefined;
   }
-  if (OPAQUE.some((ctor) => proto === ctor.prototype)) return !hasKeysDropped(value, true);
-  if (value instanceof Error) {
-    if (!NATIVE_ERRORS.some((ctor) => proto === ctor.prototype) || hasKeysDropped(value, true)) return false;
-    if ("cause" in value) pushObject(stack, seen, value.cause);
-    return true;
-  }
-  return false;
+}
+
+/** Where a value sits in the root: its parent's frame and how the parent holds it. */
+interface Frame {
+  readonly value: object;
+  readonly parent: Frame | undefined;
+  readonly step: string | number;
+  readonly kind: StepKind;
 }
 
 /**
- * The walk that names what it refuses: the same order as {@link isV8Faithful}, with each object's
- * parent and step kept so that the path can be spelled out. Run only once the fast walk has found
- * something to refuse.
+ * The path from `root` to `target` that {@link assertV8Faithful}'s walk took: the same walk, in the
+ * same order, keeping each object's parent (only run to name what it refuses).
  */
-function refuseFirstUnfaithful(root: object): never {
-  const stack: Frame[] = [{ value: root, parent: undefined, step: "", kind: StepKind.Root }];
-  const seen = new Set<object>();
-  const visit = (child: unknown, parent: Frame, step: string | number, kind: StepKind): void => {
-    if (typeof child === "object" && child !== null && !seen.has(child)) stack.push({ value: child, parent, step, kind });
-  };
-  while (stack.length > 0) {
-    const frame = stack.pop()!;
-    const value = frame.value;
-    if (seen.has(value)) continue;
-    seen.add(value);
-    const proto = Object.getPrototypeOf(value) as object | null;
-    if (proto === Array.prototype) {
-      checkOwnKeys(value, frame, false);
-      const array = value as unknown[];
-      const keys = Object.keys(array);
-      // Own keys list the indices in order, then any other property: when the last one is the last
-      // index there is nothing but elements (holes are skipped either way).
-      if (keys.length === 0 || keys[keys.length - 1] === String(array.length - 1)) {
-        for (let i = 0; i < array.length; i++) visit(array[i], frame, i, StepKind.Index);
-      } else {
-        for (const key of keys) visit(array[key as unknown as number], frame, key, /^(0|[1-9]\d*)$/.test(key) ? StepKind.Index : StepKind.Property);
-      }
-      continue;
-    }
-    if (proto === Object.prototype) {
-      checkOwnKeys(value, frame, false);
-      for (const key of Object.keys(value)) visit((value as Record<string, unknown>)[key], frame, key, StepKind.Property);
-      continue;
-    }
-    if (proto === null) refuse(pathOf(frame), "an object without a prototype", "a plain object (with Object.prototype)");
-    if (proto === Map.prototype || proto === Set.prototype) {
-      checkOwnKeys(value, frame, true);
-      let i = 0;
-      for (const item of value as Map<unknown, unknown> | Set<unknown>) {
-        if (Array.isArray(item) && proto === Map.prototype) {
-          visit(item[0], frame, `key #${i}`, StepKind.Text);
-          visit(item[1], frame, `value #${i}`, StepKind.Text);
-        } else visit(item, frame, `item #${i}`, StepKind.Text);
-        i++;
-      }
-      continue;
-    }
-    if (OPAQUE.some((ctor) => proto === ctor.prototype)) {
-      checkOwnKeys(value, frame, true);
-      continue;
-    }
-    if (value instanceof Error) {
-      if (!NATIVE_ERRORS.some((ctor) => proto === ctor.prototype)) refuse(pathOf(frame), `a ${className(value)} (an Error subclass)`, "a plain Error");
-      checkOwnKeys(value, frame, true);
-      if ("cause" in value) visit(value.cause, frame, "cause", StepKind.Property);
-      continue;
-    }
-    refuse(pathOf(frame), `a ${className(value)} instance`, "a plain object without its class or methods");
+function pathTo(root: object, target: object): string {
+  const walk = new PathWalk(root);
+  for (let frame = walk.next(); frame !== undefined; frame = walk.next()) {
+    if (frame.value === target) return pathOf(frame);
+    forEachChild(frame.value, Object.getPrototypeOf(frame.value) as object | null, walk);
   }
-  throw new TypeError("v8Serializer: the value holds a part node:v8 would not give back as it was");
+  return "the value";
+}
+
+/** {@link ObjectWalk} keeping, for each object, its parent's frame and how the parent holds it. */
+class PathWalk implements Walk {
+  readonly #stack: Frame[];
+  readonly #seen = new Set<object>();
+  /** The frame whose children are being pushed. */
+  #parent: Frame | undefined = undefined;
+
+  constructor(root: object) {
+    this.#stack = [{ value: root, parent: undefined, step: "", kind: StepKind.Root }];
+  }
+
+  push(child: unknown, step: string | number, kind: StepKind): void {
+    if (typeof child === "object" && child !== null && !this.#seen.has(child)) this.#stack.push({ value: child, parent: this.#parent, step, kind });
+  }
+
+  next(): Frame | undefined {
+    while (this.#stack.length > 0) {
+      const frame = this.#stack.pop()!;
+      if (this.#seen.has(frame.value)) continue;
+      this.#seen.add(frame.value);
+      this.#parent = frame;
+      return frame;
+    }
+    return undefined;
+  }
+}
+
+function pathOf(frame: Frame): string {
+  const steps: string[] = [];
+  for (let at: Frame | undefined = frame; at !== undefined; at = at.parent) {
+    if (at.kind === StepKind.Root) steps.push("the value");
+    else if (at.kind === StepKind.Property) steps.push(`.${String(at.step)}`);
+    else if (at.kind === StepKind.Index) steps.push(`[${String(at.step)}]`);
+    else if (at.kind === StepKind.MapKey) steps.push(` key #${String(at.step)}`);
+    else if (at.kind === StepKind.MapValue) steps.push(` value #${String(at.step)}`);
+    else steps.push(` item #${String(at.step)}`);
+  }
+  return steps.reverse().join("");
 }
