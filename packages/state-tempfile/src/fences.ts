@@ -119,6 +119,19 @@ function scopesCovering(fence: Fence): string[] {
   return [ALL, namespaceScope(namespaceId), keyScope(fence.location.digest), ...fence.tags.map(tagScope)];
 }
 
+/**
+ * Whether the write's execution began too long ago for its check to be complete (more than
+ * {@link FENCE_WINDOW_MS} before `now`): such a write is fenced.
+ */
+const tooOldToCheck = (fence: Fence, now: number): boolean => !(now - fence.startedAt <= FENCE_WINDOW_MS);
+
+/** The numbers of the windows that may hold a stamp covering the write: from its start's to now's. */
+function windowsSince(fence: Fence, now: number): number[] {
+  const windows: number[] = [];
+  for (let number = windowOf(fence.startedAt); number <= windowOf(now); number++) windows.push(number);
+  return windows;
+}
+
 /** Whether `prefix` (a prefix invalidation's) covers `key`. */
 const prefixCovers = (prefix: string, key: string): boolean => key.startsWith(prefix);
 
@@ -174,10 +187,10 @@ export class StampsInMemory implements StampBook {
 
   /** No file system step either: the records are this process's own. */
   *isFenced(fence: Fence, now: number): Steps<boolean> {
-    if (!(now - fence.startedAt <= FENCE_WINDOW_MS)) return true;
+    if (tooOldToCheck(fence, now)) return true;
     if (this.#windows.size === 0) return false;
     const names = scopesCovering(fence);
-    for (let number = windowOf(fence.startedAt); number <= windowOf(now); number++) {
+    for (const number of windowsSince(fence, now)) {
       const window = this.#windows.get(number);
       if (window === undefined) continue;
       for (const name of names) if ((window.latest.get(name) ?? -Infinity) >= fence.startedAt) return true;
@@ -276,7 +289,7 @@ export function fenceOf(
 
 /** {@link StampBook.isFenced} on disk. */
 function* isFencedByFiles(root: string, fence: Fence, now: number): Steps<boolean> {
-  if (!(now - fence.startedAt <= FENCE_WINDOW_MS)) return true;
+  if (tooOldToCheck(fence, now)) return true;
   const names = scopesCovering(fence);
   // Only the windows that exist: without recent invalidations, the check is one failed listing. A
   // window made after this listing holds stamps written after the check began, whose removals find
@@ -288,7 +301,7 @@ function* isFencedByFiles(root: string, fence: Fence, now: number): Steps<boolea
     if (isNotFound(error)) return false;
     throw new FileSystemStateError("list", `${root}${sep}${FENCE_DIRECTORY}`, error);
   }
-  for (let window = windowOf(fence.startedAt); window <= windowOf(now); window++) {
+  for (const window of windowsSince(fence, now)) {
     if (!windows.includes(String(window))) continue;
     const directory = `${root}${sep}${FENCE_DIRECTORY}${sep}${window}`;
     try {
