@@ -1,8 +1,10 @@
-// Heap bytes per cached entry (scenario 12d), one cache per process so each starts from a clean heap.
+// Bytes per cached entry (scenario 12d), one cache per process so each starts from a clean heap.
 // Plain .mjs run with `node --expose-gc`; imports the built dists through the workspace links.
 //
 // argv[2]: "mimic-lru" | "mimic-tinylfu" | "lru-cache"; argv[3]: entries.
-// Prints one JSON line: { bytesPerEntry, heapDelta, entries }.
+// Prints one JSON line: { bytesPerEntry, heapBytesPerEntry, bufferBytesPerEntry, entries }. Typed arrays
+// keep their contents outside the V8 heap (lru-cache's links, W-TinyLFU's sketch), so the total
+// counts `arrayBuffers` next to `heapUsed`: heap alone would leave those out.
 import { MemoryState, Mime } from "@mimic/core";
 import { LRUCache } from "lru-cache";
 
@@ -12,7 +14,8 @@ if (typeof globalThis.gc !== "function") throw new Error("run with node --expose
 
 function settle() {
   for (let i = 0; i < 4; i++) globalThis.gc();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return { heapUsed, arrayBuffers };
 }
 
 function makeCache(size) {
@@ -40,4 +43,6 @@ for (let id = 0; id < entries; id++) cache.call(id);
 const after = settle();
 for (let id = 0; id < entries; id += 997) if (cache.call(id) !== fn(id)) throw new Error(`${which}: wrong value for ${id}`);
 if (cache.size() !== entries) throw new Error(`${which}: holds ${cache.size()} entries, expected ${entries}`);
-console.log(JSON.stringify({ bytesPerEntry: (after - before) / entries, heapDelta: after - before, entries }));
+const heapBytesPerEntry = (after.heapUsed - before.heapUsed) / entries;
+const bufferBytesPerEntry = (after.arrayBuffers - before.arrayBuffers) / entries;
+console.log(JSON.stringify({ bytesPerEntry: heapBytesPerEntry + bufferBytesPerEntry, heapBytesPerEntry, bufferBytesPerEntry, entries }));

@@ -37,8 +37,9 @@ const tables = {
   },
   bytes: {
     id: "12d",
-    title: "Heap bytes per cached entry",
-    measures: "heap growth after GC (node --expose-gc, one process per row) for 100,000 entries of one number argument, divided by 100,000",
+    title: "Bytes per cached entry",
+    measures:
+      "memory growth after GC (node --expose-gc, one process per row): the V8 heap plus typed arrays' contents (`arrayBuffers`), for 100,000 entries of one number argument, divided by 100,000",
   },
 };
 
@@ -225,9 +226,15 @@ async function bytesPerEntry(): Promise<Table> {
     ["lru-cache memo", "lru-cache"],
   ] as const) {
     const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", childPath, which, String(entries)]);
-    const result = JSON.parse(stdout.trim().split("\n").pop()!) as { bytesPerEntry: number };
+    const result = JSON.parse(stdout.trim().split("\n").pop()!) as { bytesPerEntry: number; heapBytesPerEntry: number; bufferBytesPerEntry: number };
     measured[which] = result.bytesPerEntry;
-    rows.push(valueRow(name, { "bytes / entry": result.bytesPerEntry.toFixed(1) }));
+    rows.push(
+      valueRow(name, {
+        "bytes / entry": result.bytesPerEntry.toFixed(1),
+        "of which heap": result.heapBytesPerEntry.toFixed(1),
+        "of which typed arrays": result.bufferBytesPerEntry.toFixed(1),
+      }),
+    );
   }
   const goal = (policy: "lru" | "tinylfu"): Goal => {
     const mine = measured[`mimic-${policy}`]!;
@@ -243,10 +250,10 @@ async function bytesPerEntry(): Promise<Table> {
     rows,
     goals: [goal("lru"), goal("tinylfu")],
     notes: [
-      "Each row runs in its own `node --expose-gc` process: a small cache warms the code first, then the heap is read after 4 GCs, the measured cache is created and filled, and the heap is read again (lru-cache allocates its arrays for `max` entries at construction, which is counted).",
-      "Mimic's entry is an object of 12 fields (value, expiry, the policy's counters and links, partition and index) plus a Map slot in its partition; tinylfu adds its frequency sketch (8 bytes per entry of the bound).",
+      "Each row runs in its own `node --expose-gc` process: a small cache warms the code first, then the heap and the typed arrays' contents are read after 4 GCs, the measured cache is created and filled, and both are read again (lru-cache allocates its arrays for `max` entries at construction, which is counted). Typed arrays keep their contents outside the V8 heap (lru-cache's links and free list, W-TinyLFU's frequency sketch): until this run only the heap was counted, which left them out.",
+      "Mimic's entry is an object of 9 fields (value, expiry, the policy's hit count, hash, segment and two links, partition and index: 96 bytes on Node's 64-bit heap) plus a Map slot in its partition (~37 bytes at 100,000 entries); an expiry, when there is a ttl, adds a number of 16 bytes; tinylfu adds its frequency sketch (8 bytes per entry of the bound, in a typed array). lru-cache keeps a Map slot and parallel arrays instead of an object per entry.",
     ],
-    valueColumns: ["bytes / entry"],
+    valueColumns: ["bytes / entry", "of which heap", "of which typed arrays"],
   };
 }
 

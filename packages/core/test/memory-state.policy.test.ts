@@ -27,6 +27,8 @@ type Step =
   | { op: "get"; ns: number; key: number }
   | { op: "setLone"; ns: number; key: number; value: number }
   | { op: "getLone"; ns: number; key: number }
+  | { op: "setLoneText"; ns: number; key: number; value: number }
+  | { op: "getLoneText"; ns: number; key: number }
   | { op: "setPair"; ns: number; key: number; second: number; value: number }
   | { op: "getPair"; ns: number; key: number; second: number }
   | { op: "delete"; ns: number; key: number }
@@ -40,6 +42,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant("get" as const), ns, key }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant("setLone" as const), ns, key, value }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constant("getLone" as const), ns, key }) },
+  // A lone string argument whose index is the same string as a "set" step's argument part ("k3"):
+  // two entries at one index, in two maps of one partition.
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("setLoneText" as const), ns, key, value }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("getLoneText" as const), ns, key }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("setPair" as const), ns, key, second: fc.integer({ min: 0, max: 2 }), value }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("getPair" as const), ns, key, second: fc.integer({ min: 0, max: 2 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("delete" as const), ns, key }) },
@@ -51,6 +57,7 @@ function fullKey(s: Exclude<Step, { op: "clear" }>): string {
   const namespace = `m1:t:f${s.ns}|`;
   if (s.op === "set" || s.op === "get" || s.op === "delete") return `${namespace}k${s.key}`;
   if (s.op === "setLone" || s.op === "getLone") return `${namespace}A1:d${s.key};`;
+  if (s.op === "setLoneText" || s.op === "getLoneText") return `${namespace}A1:s${`k${s.key}`.length}:k${s.key}`;
   return `${namespace}A2:d${s.key};d${s.second};`;
 }
 
@@ -76,6 +83,9 @@ describe.each(POLICIES)("MemoryState with policy %p, under random workloads", (p
               case "setLone":
                 partition.setLone(s.key, s.value, null);
                 break;
+              case "setLoneText":
+                partition.setLone(`k${s.key}`, s.value, null);
+                break;
               case "setPair":
                 partition.setPair(s.key, s.second, s.value, null);
                 break;
@@ -89,11 +99,14 @@ describe.each(POLICIES)("MemoryState with policy %p, under random workloads", (p
               case "getLone":
                 read = partition.getLone(s.key);
                 break;
+              case "getLoneText":
+                read = partition.getLone(`k${s.key}`);
+                break;
               case "getPair":
                 read = partition.getPair(s.key, s.second);
                 break;
             }
-            if (s.op === "set" || s.op === "setLone" || s.op === "setPair") {
+            if (s.op === "set" || s.op === "setLone" || s.op === "setLoneText" || s.op === "setPair") {
               // Set after the write: an eviction during the write reports another key, never this one.
               model.set(k, s.value);
             }

@@ -145,6 +145,66 @@ describe("MemoryState partitions", () => {
   });
 });
 
+describe("MemoryState entries that share an index string", () => {
+  // A lone string argument is indexed by the string itself; any other argument list by its encoded
+  // argument part. "k1" can be both: f("k1") and an argument part spelled "k1" live in two maps of one
+  // partition, and nothing done to one may reach the other.
+  const loneKey = "ns|A1:s2:k1";
+  const encodedKey = "ns|k1";
+
+  it.each(["lru", "tinylfu"] as const)("keeps them apart through delete, tags, eviction and its report (%s)", async (policy) => {
+    const evicted: string[] = [];
+    const state = new MemoryState({ maxEntries: 3, policy, onEvict: (key) => evicted.push(key) });
+    const partition = state.partition("ns|");
+    partition.setLone("k1", "lone", null, { tags: ["t"] });
+    state.setSync(encodedKey, "encoded", null);
+    expect(state.getSync(loneKey)?.value).toBe("lone");
+    expect(partition.getLone("k1")?.value).toBe("lone");
+    expect(state.getSync(encodedKey)?.value).toBe("encoded");
+
+    await state.invalidateTags(["t"]);
+    expect(partition.getLone("k1")).toBeUndefined();
+    expect(state.getSync(encodedKey)?.value).toBe("encoded");
+
+    partition.setLone("k1", "lone again", null);
+    state.deleteSync(encodedKey);
+    expect(state.getSync(encodedKey)).toBeUndefined();
+    expect(partition.getLone("k1")?.value).toBe("lone again");
+    state.setSync(encodedKey, "encoded again", null, { tags: ["t"] });
+    // Rewritten without tags: the tag no longer reaches it.
+    state.setSync(encodedKey, "encoded, untagged", null);
+    await state.invalidateTags(["t"]);
+    expect(state.getSync(encodedKey)?.value).toBe("encoded, untagged");
+
+    // Fill past the bound: each eviction reports the key of the entry that went, spelled by its own
+    // map (lru lets both go; tinylfu may keep either for its reads, and then it reads as it was).
+    for (let i = 0; i < 6; i++) state.setSync(`other|k${i}`, i, null);
+    const expected = new Map([[loneKey, "lone again"], [encodedKey, "encoded, untagged"]]);
+    for (const [key, value] of expected) {
+      if (evicted.includes(key)) expect(state.getSync(key)).toBeUndefined();
+      else expect(state.getSync(key)?.value).toBe(value);
+    }
+    if (policy === "lru") expect(evicted).toEqual(expect.arrayContaining([loneKey, encodedKey]));
+    for (const key of evicted.filter((key) => key.startsWith("other|"))) expect(state.getSync(key)).toBeUndefined();
+    expect(state.size).toBe(3);
+  });
+
+  it("reports an expired entry by its own key, and sweeps entries without a ttl never", () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const evicted: string[] = [];
+    const state = new MemoryState({ sweepInterval: 0, onEvict: (key) => evicted.push(key) });
+    const partition = state.partition("ns|");
+    partition.setLone("k1", "lone", 1);
+    state.setSync(encodedKey, "encoded", null);
+    jest.setSystemTime(1_002_000);
+    state.sweep();
+    expect(evicted).toEqual([loneKey]);
+    expect(state.getSync(encodedKey)?.value).toBe("encoded");
+    state.sweep(Number.MAX_SAFE_INTEGER);
+    expect(state.getSync(encodedKey)?.value).toBe("encoded");
+  });
+});
+
 describe("MemoryState pairs", () => {
   it("index two primitive arguments by value, consistently with the string API", () => {
     const state = new MemoryState();

@@ -19,10 +19,19 @@ export type Segment = (typeof Segment)[keyof typeof Segment];
 /** A lone primitive argument, two primitive arguments, or any other argument list (by its encoding). */
 export type Shape = "lone" | "pair" | "encoded";
 
-/** One entry of a {@link MemoryState}: the value handed out on a hit, and the state's bookkeeping. */
+/**
+ * One entry of a {@link MemoryState}: the value handed out on a hit, and the state's bookkeeping. It
+ * holds only what every entry needs (an entry costs 8 bytes a field on Node's 64-bit heap): its tags
+ * live in a table of the state, and how its partition indexes it is told by the partition's maps.
+ */
 export interface MemoryEntry extends CacheEntry {
-  /** Expiry as `Date.now()` milliseconds; `Infinity` for never. */
-  expiresAt: number;
+  /**
+   * Expiry as `Date.now()` milliseconds; `undefined` for never. Not `Infinity`: V8 keeps a field that
+   * only ever holds such numbers as a double field, which gives every entry a number box of its own
+   * (16 bytes); with `undefined` among its values the field holds references, and an entry without a
+   * ttl carries no number at all.
+   */
+  expiresAt: number | undefined;
   /**
    * Accesses (hits and overwrites) since the eviction policy last looked at the entry, which resets
    * it to 0: the only field a hit writes, so a hit needs no list reordering and no hashing. Under a
@@ -35,15 +44,20 @@ export interface MemoryEntry extends CacheEntry {
   /** Which list of the eviction policy holds the entry ({@link Segment}). */
   segment: Segment;
   readonly partition: MemoryPartition;
-  /** How the entry is indexed in its partition. */
-  readonly shape: Shape;
-  /** Its index there: the lone argument itself, the pair `[a, b]`, or the argument part of the key. */
+  /**
+   * Its index there: the lone argument itself (a primitive), the pair `[a, b]` (the only array), or
+   * the argument part of the key (a string, which the partition's maps tell apart from a lone string).
+   */
   readonly index: unknown;
-  /** Tags given when the entry was written. */
-  tags: readonly string[] | undefined;
   /** Neighbours in the eviction policy's order (oldest first). */
   older: MemoryEntry | undefined;
   newer: MemoryEntry | undefined;
+}
+
+/** Whether `entry` has expired at `now` (ms since the epoch); never, without a ttl. */
+export function expiredAt(entry: MemoryEntry, now: number): boolean {
+  const expiry = entry.expiresAt;
+  return expiry !== undefined && expiry <= now;
 }
 
 /**

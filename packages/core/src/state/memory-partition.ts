@@ -35,7 +35,7 @@ export class MemoryPartition implements LocalPartition {
     // The memory hit path: kept free of nested calls on purpose, and a hit is one store of a constant.
     const entry = this.lone.get(arg);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
+    if (entry.expiresAt !== undefined && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
     entry.hits = 1;
     return entry;
   }
@@ -47,7 +47,7 @@ export class MemoryPartition implements LocalPartition {
   getPair(first: unknown, second: unknown): CacheEntry | undefined {
     const entry = this.pairs.get(first)?.get(second);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
+    if (entry.expiresAt !== undefined && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
     entry.hits = 1;
     return entry;
   }
@@ -75,9 +75,16 @@ export class MemoryPartition implements LocalPartition {
     return this.pairs.get(first)?.get(second);
   }
 
-  insert(entry: MemoryEntry): void {
-    if (entry.shape === "lone") this.lone.set(entry.index, entry);
-    else if (entry.shape === "encoded") this.encoded.set(entry.index as string, entry);
+  /** How `entry` is indexed here: asked of the maps, so it must still be in one (not yet unlinked). */
+  shapeOf(entry: MemoryEntry): Shape {
+    const index = entry.index;
+    if (Array.isArray(index)) return "pair";
+    return typeof index === "string" && this.encoded.get(index) === entry ? "encoded" : "lone";
+  }
+
+  insert(entry: MemoryEntry, shape: Shape): void {
+    if (shape === "lone") this.lone.set(entry.index, entry);
+    else if (shape === "encoded") this.encoded.set(entry.index as string, entry);
     else {
       const [first, second] = entry.index as [unknown, unknown];
       let inner = this.pairs.get(first);
@@ -87,17 +94,19 @@ export class MemoryPartition implements LocalPartition {
     }
   }
 
+  /** Removes `entry` from the map that holds it (only it: never another entry at the same index). */
   unlink(entry: MemoryEntry): void {
-    if (entry.shape === "lone") this.lone.delete(entry.index);
-    else if (entry.shape === "encoded") this.encoded.delete(entry.index as string);
-    else {
-      const [first, second] = entry.index as [unknown, unknown];
+    const index = entry.index;
+    if (Array.isArray(index)) {
+      const [first, second] = index as [unknown, unknown];
       const inner = this.pairs.get(first);
-      if (inner?.delete(second) === true) {
+      if (inner !== undefined && inner.get(second) === entry) {
+        inner.delete(second);
         this.pairCount--;
         if (inner.size === 0) this.pairs.delete(first);
       }
-    }
+    } else if (this.lone.get(index) === entry) this.lone.delete(index);
+    else if (typeof index === "string" && this.encoded.get(index) === entry) this.encoded.delete(index);
   }
 
   /** A snapshot of every entry (safe to remove while iterating it). */
@@ -114,9 +123,11 @@ export class MemoryPartition implements LocalPartition {
     this.pairCount = 0;
   }
 
+  /** The full key of `entry`, which must still be indexed here (see {@link MemoryPartition.shapeOf}). */
   fullKey(entry: MemoryEntry): string {
-    if (entry.shape === "encoded") return this.namespace + (entry.index as string);
-    if (entry.shape === "lone") return `${this.namespace}A1:${encodePrimitive(entry.index)!}`;
+    const shape = this.shapeOf(entry);
+    if (shape === "encoded") return this.namespace + (entry.index as string);
+    if (shape === "lone") return `${this.namespace}A1:${encodePrimitive(entry.index)!}`;
     const [first, second] = entry.index as [unknown, unknown];
     return `${this.namespace}A2:${encodePrimitive(first)!}${encodePrimitive(second)!}`;
   }
@@ -135,7 +146,7 @@ export class CountingPartition extends MemoryPartition {
   override getLone(arg: unknown): CacheEntry | undefined {
     const entry = this.lone.get(arg);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
+    if (entry.expiresAt !== undefined && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
     entry.hits = (entry.hits + 1) & (HITS_MODULUS - 1);
     return entry;
   }
@@ -143,7 +154,7 @@ export class CountingPartition extends MemoryPartition {
   override getPair(first: unknown, second: unknown): CacheEntry | undefined {
     const entry = this.pairs.get(first)?.get(second);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
+    if (entry.expiresAt !== undefined && entry.expiresAt <= coarseNow()) return this.owner.touch(entry);
     entry.hits = (entry.hits + 1) & (HITS_MODULUS - 1);
     return entry;
   }

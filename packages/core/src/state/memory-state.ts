@@ -8,7 +8,7 @@ import { ClockPolicy } from "./eviction/clock.js";
 import type { EvictionPolicy } from "./eviction/policy.js";
 import { TinyLfuPolicy } from "./eviction/tinylfu.js";
 import type { LocalPartition } from "./local-access.js";
-import { classify, HITS_MODULUS, Segment, type MemoryEntry, type Shape } from "./memory-entry.js";
+import { classify, expiredAt, HITS_MODULUS, Segment, type MemoryEntry, type Shape } from "./memory-entry.js";
 import { CountingPartition, MemoryPartition } from "./memory-partition.js";
 
 /**
@@ -89,6 +89,8 @@ export class MemoryState implements TaggingState, BatchReadingState, BatchWritin
   private readonly countsHits: boolean;
   /** Entries by tag. */
   private readonly tagged = new Map<string, Set<MemoryEntry>>();
+  /** The tags of each tagged entry (kept here rather than on every entry: most have none). */
+  private readonly tagsOf = new Map<MemoryEntry, readonly string[]>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly onEvict: ((key: string) => void) | undefined;
 
@@ -158,6 +160,7 @@ export class MemoryState implements TaggingState, BatchReadingState, BatchWritin
     }
     this.policy.clear();
     this.tagged.clear();
+    this.tagsOf.clear();
   }
 
   /** Removes every entry carrying any of `tags`. */
@@ -226,7 +229,7 @@ export class MemoryState implements TaggingState, BatchReadingState, BatchWritin
   /** Deletes every expired entry now; the sweep timer calls this. */
   sweep(now: number = Date.now()): void {
     this.policy.forEach((entry) => {
-      if (entry.expiresAt <= now) this.evict(entry);
+      if (expiredAt(entry, now)) this.evict(entry);
     });
     if (this.policy.size === 0) this.stopSweeping();
   }
@@ -240,7 +243,7 @@ export class MemoryState implements TaggingState, BatchReadingState, BatchWritin
 
   /** @internal A hit: checks expiry and marks the entry recently used. */
   touch(entry: MemoryEntry): CacheEntry | undefined {
-    if (entry.expiresAt !== Infinity && entry.expiresAt <= Date.now()) {
+    if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
       this.evict(entry);
       return undefined;
     }
@@ -253,7 +256,7 @@ export class MemoryState implements TaggingState, BatchReadingState, BatchWritin
     const attached = this.partitions.get(partition.namespace);
     if (attached === undefined) this.partitions.set(partition.namespace, partition);
     else partition = attached; // a partition dropped while empty and recreated since: one per namespace
-    const expiry = ttl === null ? Infinity : expiresAt(ttl, observedNow());
+    const expiry = ttl === null ? undefined : expiresAt(ttl, observedNow());
     const existing = partition.find(shape, index);
     if (existing !== undefined) {
       existing.value = value;
@@ -270,17 +273,15 @@ export class MemoryState implements TaggingState, BatchReadingState, BatchWritin
       hash: 0,
       segment: Segment.None,
       partition,
-      shape,
       index,
-      tags: undefined,
       older: undefined,
       newer: undefined,
     };
     this.tag(entry, tags);
-    partition.insert(entry);
+    partition.insert(entry, shape);
     const victim = this.policy.add(entry);
     if (victim !== undefined) this.evict(victim);
-    if (expiry !== Infinity) this.startSweeping();
+    if (expiry !== undefined && expiry !== Infinity) this.startSweeping();
   }
 
   /** @internal Drops a partition and its entries (a method's instance was garbage-collected). */
@@ -311,7 +312,7 @@ export class MemoryState implements TaggingState, BatchReadingState, BatchWritin
 
   private tag(entry: MemoryEntry, tags: readonly string[] | undefined): void {
     if (tags === undefined || tags.length === 0) return;
-    entry.tags = tags;
+    this.tagsOf.set(entry, tags);
     for (const tag of tags) {
       let entries = this.tagged.get(tag);
       if (entries === undefined) this.tagged.set(tag, (entries = new Set()));
@@ -320,13 +321,15 @@ export class MemoryState implements TaggingState, BatchReadingState, BatchWritin
   }
 
   private untag(entry: MemoryEntry): void {
-    if (entry.tags === undefined) return;
-    for (const tag of entry.tags) {
+    if (this.tagsOf.size === 0) return;
+    const tags = this.tagsOf.get(entry);
+    if (tags === undefined) return;
+    for (const tag of tags) {
       const entries = this.tagged.get(tag);
       entries?.delete(entry);
       if (entries?.size === 0) this.tagged.delete(tag);
     }
-    entry.tags = undefined;
+    this.tagsOf.delete(entry);
   }
 
   private remove(entry: MemoryEntry): void {
@@ -339,10 +342,12 @@ export class MemoryState implements TaggingState, BatchReadingState, BatchWritin
 
   /** Removes an entry the state drops by itself (capacity, expiry), telling `onEvict`. */
   private evict(entry: MemoryEntry): void {
+    // The key is spelled while the partition still indexes the entry (it tells the entry's shape).
+    const key = this.onEvict === undefined ? undefined : entry.partition.fullKey(entry);
     this.remove(entry);
-    if (this.onEvict === undefined) return;
+    if (key === undefined) return;
     try {
-      this.onEvict(entry.partition.fullKey(entry));
+      this.onEvict!(key);
     } catch {
       // documented: an eviction listener must not break the operation that evicted
     }

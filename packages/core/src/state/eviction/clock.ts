@@ -1,4 +1,4 @@
-import { Segment, type MemoryEntry } from "../memory-entry.js";
+import { expiredAt, Segment, type MemoryEntry } from "../memory-entry.js";
 import { EntryList } from "./entry-list.js";
 import type { EvictionPolicy } from "./policy.js";
 
@@ -44,7 +44,7 @@ export class ClockPolicy implements EvictionPolicy {
   private victim(): MemoryEntry | undefined {
     let chances = SECOND_CHANCES_PER_EVICTION;
     for (let entry = this.entries.oldest; entry !== undefined; entry = this.entries.oldest) {
-      if (entry.hits !== 0 && chances-- > 0 && entry.expiresAt > Date.now()) {
+      if (entry.hits !== 0 && chances-- > 0 && !expiredAt(entry, Date.now())) {
         entry.hits = 0;
         this.entries.unlink(entry);
         this.entries.append(entry);

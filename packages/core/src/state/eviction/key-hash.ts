@@ -33,8 +33,9 @@ export function hashPrimitive(value: unknown, seed: number): number {
 export function hashEntry(entry: MemoryEntry): number {
   const partition = entry.partition;
   const seed = (partition.hashSeed ??= hashString(partition.namespace, 0));
-  if (entry.shape === "lone") return hashPrimitive(entry.index, seed);
-  if (entry.shape === "encoded") return hashString(entry.index as string, seed);
+  const shape = partition.shapeOf(entry);
+  if (shape === "lone") return hashPrimitive(entry.index, seed);
+  if (shape === "encoded") return hashString(entry.index as string, seed);
   const [first, second] = entry.index as [unknown, unknown];
   return hashPrimitive(second, hashPrimitive(first, seed));
 }

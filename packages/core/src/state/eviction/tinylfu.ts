@@ -1,4 +1,4 @@
-import { Segment, type MemoryEntry } from "../memory-entry.js";
+import { expiredAt, Segment, type MemoryEntry } from "../memory-entry.js";
 import { EntryList } from "./entry-list.js";
 import { FrequencySketch, MAX_FREQUENCY } from "./frequency-sketch.js";
 import { HillClimber } from "./hill-climber.js";
@@ -155,8 +155,8 @@ export class TinyLfuPolicy implements EvictionPolicy {
     const victim = this.mainVictim(now);
     if (victim === undefined) return candidate;
     let admitted: boolean;
-    if (candidate.expiresAt <= now) admitted = false;
-    else if (victim.expiresAt <= now) admitted = true;
+    if (expiredAt(candidate, now)) admitted = false;
+    else if (expiredAt(victim, now)) admitted = true;
     else {
       this.count(candidate);
       this.count(victim);
@@ -179,7 +179,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
   private mainVictim(now: number): MemoryEntry | undefined {
     let chances = SECOND_CHANCES;
     for (let entry = this.probation.oldest; entry !== undefined; entry = this.probation.oldest) {
-      if (entry.hits === 0 || chances-- <= 0 || entry.expiresAt <= now) return entry;
+      if (entry.hits === 0 || chances-- <= 0 || expiredAt(entry, now)) return entry;
       this.count(entry);
       this.probation.unlink(entry);
       this.place(entry, this.protected, Segment.Protected);
@@ -194,7 +194,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     while (this.protected.count > this.protectedMax) {
       const entry = this.protected.oldest!;
       this.protected.unlink(entry);
-      if (entry.hits !== 0 && chances-- > 0 && entry.expiresAt > now) {
+      if (entry.hits !== 0 && chances-- > 0 && !expiredAt(entry, now)) {
         this.count(entry);
         this.protected.append(entry);
         continue;
