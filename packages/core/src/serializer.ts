@@ -20,6 +20,9 @@ export interface Serializer {
  * (methods lost), a `URL`, an `Error` subclass, symbol-keyed properties, extra properties on a
  * built-in — makes `serialize` throw a `TypeError` naming where and what it is, so such a result is
  * returned to the caller and reported (`onError`), never stored and later served as something else.
+ * Not checked (it would cost a property descriptor per property): a getter comes back as a data
+ * property holding the value it gave when serialized, non-enumerable own properties are dropped, and
+ * frozen or sealed objects come back extensible.
  * Never deserialize bytes an attacker can write without a `secret`.
  */
 export const v8Serializer: Serializer = {

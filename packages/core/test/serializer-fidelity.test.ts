@@ -66,3 +66,15 @@ describe("v8Serializer refuses what node:v8 would give back changed", () => {
     }
   });
 });
+
+describe("v8Serializer's documented limits (what it does not check)", () => {
+  it("stores a getter as the value it gave, drops non-enumerable properties and does not keep an object frozen", () => {
+    const value = { a: 1, get b() { return this.a + 1; } };
+    Object.defineProperty(value, "hidden", { value: 5, enumerable: false });
+    const back = roundTrip(Object.freeze(value)) as Record<string, unknown>;
+    expect(back).toEqual({ a: 1, b: 2 });
+    expect(Object.getOwnPropertyDescriptor(back, "b")).toMatchObject({ value: 2, writable: true });
+    expect("hidden" in back).toBe(false);
+    expect(Object.isFrozen(back)).toBe(false);
+  });
+});
