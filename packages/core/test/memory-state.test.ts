@@ -205,6 +205,29 @@ describe("MemoryState entries that share an index string", () => {
   });
 });
 
+describe("MemoryState expiry across overwrites", () => {
+  it.each(["lru", "tinylfu"] as const)("follows each write's ttl: none after one, one after none (%s)", (policy) => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const state = new MemoryState({ policy, sweepInterval: 0 });
+    const partition = state.partition("ns|");
+    partition.setLone(1, "expiring", 1);
+    partition.setLone(1, "kept", null);
+    state.setSync("ns|k", "kept", null);
+    state.setSync("ns|k", "expiring", 1);
+    jest.setSystemTime(1_001_500);
+    state.sweep();
+    expect(partition.getLone(1)?.value).toBe("kept");
+    expect(state.getSync("ns|A1:d1;")?.value).toBe("kept");
+    expect(state.getSync("ns|k")).toBeUndefined();
+    partition.setLone(1, "expiring again", 1);
+    jest.setSystemTime(1_003_000);
+    // Read through the string API, which checks the real clock (the partition's reads use the
+    // coarse clock, whose tick never ends under fake timers).
+    expect(state.getSync("ns|A1:d1;")).toBeUndefined();
+    expect(state.size).toBe(0);
+  });
+});
+
 describe("MemoryState pairs", () => {
   it("index two primitive arguments by value, consistently with the string API", () => {
     const state = new MemoryState();
