@@ -81,6 +81,23 @@ describe("Mime.batch: async bulk loaders", () => {
     expect(received).toEqual([["x", "y", "z"]]);
   });
 
+  test("-0 and 0 are two items (their keys differ), in a batch and in one() calls of one tick", async () => {
+    const received: string[][] = [];
+    const name = (id: number): string => (Object.is(id, -0) ? "-0" : String(id));
+    const load = async (ids: readonly number[]): Promise<string[]> => {
+      received.push(ids.map(name));
+      return ids.map((id) => `item ${name(id)}`);
+    };
+    const items = Mime.batch({ ttl: 60, state: new MemoryState() })(load);
+    await expect(items([0, -0, 0])).resolves.toEqual(["item 0", "item -0", "item 0"]);
+    expect(received).toEqual([["0", "-0"]]);
+    await expect(items.peek(-0)).resolves.toEqual({ value: "item -0" });
+    await expect(items.peek(0)).resolves.toEqual({ value: "item 0" });
+    const ones = Mime.batch({ ttl: 60, state: new MemoryState() })(load);
+    await expect(Promise.all([ones.one(-0), ones.one(0), ones.one(-0)])).resolves.toEqual(["item -0", "item 0", "item -0"]);
+    expect(received[1]).toEqual(["-0", "0"]);
+  });
+
   test("maxBatchSize splits long lists", async () => {
     const { load, received } = usersLoader();
     const users = Mime.batch({ state: new MemoryState(), maxBatchSize: 2 })(load);

@@ -54,10 +54,13 @@ interface Queued {
   reject(reason: unknown): void;
 }
 
+/** Where the waiters of the item `-0` are filed, apart from those of `0`. */
+const NEGATIVE_ZERO: unique symbol = Symbol("-0");
+
 /**
  * Collects the items that missed during one turn of the event loop and loads them with one call of
- * the bulk loader (several, of at most `maxBatchSize` items each). Identical items (SameValueZero)
- * of one turn are loaded once.
+ * the bulk loader (several, of at most `maxBatchSize` items each). Identical items (SameValueZero,
+ * except that `-0` is not `0`) of one turn are loaded once.
  */
 class TickBatcher {
   #queue: Queued[] = [];
@@ -77,24 +80,30 @@ class TickBatcher {
   #dispatch(): void {
     const queued = this.#queue;
     this.#queue = [];
+    // The waiters of each distinct item. A Map compares by SameValueZero, which takes -0 for 0 while
+    // their keys differ: -0 waits under a token of its own.
     const byItem = new Map<unknown, Queued[]>();
+    const items: unknown[] = [];
     for (const entry of queued) {
-      const waiting = byItem.get(entry.item);
-      if (waiting === undefined) byItem.set(entry.item, [entry]);
-      else waiting.push(entry);
+      const token = Object.is(entry.item, -0) ? NEGATIVE_ZERO : entry.item;
+      const waiting = byItem.get(token);
+      if (waiting === undefined) {
+        byItem.set(token, [entry]);
+        items.push(entry.item);
+      } else waiting.push(entry);
     }
-    const items = [...byItem.keys()];
+    const waitersOf = (item: unknown): Queued[] => byItem.get(Object.is(item, -0) ? NEGATIVE_ZERO : item)!;
     for (let start = 0; start < items.length; start += this.maxBatchSize) {
       const chunk = items.slice(start, start + this.maxBatchSize);
       const settleChunk = (results: unknown): void => {
         if (!Array.isArray(results) || results.length !== chunk.length) {
           const error = new BatchLengthError(this.name, chunk.length, results);
-          chunk.forEach((item) => byItem.get(item)!.forEach((waiter) => waiter.reject(error)));
+          chunk.forEach((item) => waitersOf(item).forEach((waiter) => waiter.reject(error)));
           return;
         }
-        chunk.forEach((item, i) => byItem.get(item)!.forEach((waiter) => waiter.resolve(results[i])));
+        chunk.forEach((item, i) => waitersOf(item).forEach((waiter) => waiter.resolve(results[i])));
       };
-      const failChunk = (error: unknown): void => chunk.forEach((item) => byItem.get(item)!.forEach((waiter) => waiter.reject(error)));
+      const failChunk = (error: unknown): void => chunk.forEach((item) => waitersOf(item).forEach((waiter) => waiter.reject(error)));
       try {
         Promise.resolve(this.loader.call(this.thisArg, chunk)).then(settleChunk, failChunk);
       } catch (error) {
