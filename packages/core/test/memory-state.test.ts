@@ -228,6 +228,19 @@ describe("MemoryState expiry across overwrites", () => {
   });
 });
 
+describe("MemoryState sweeps", () => {
+  it("an entry rewritten with a ttl after none, as one written with a ttl at first", () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const evicted: string[] = [];
+    const state = new MemoryState({ sweepInterval: 0.05, onEvict: (key) => evicted.push(key) });
+    state.setSync("ns|k", "forever", null);
+    state.setSync("ns|k", "short", 0.01);
+    jest.advanceTimersByTime(100);
+    expect(evicted).toEqual(["ns|k"]);
+    expect(state.size).toBe(0);
+  });
+});
+
 describe("MemoryState pairs", () => {
   it("index two primitive arguments by value, consistently with the string API", () => {
     const state = new MemoryState();

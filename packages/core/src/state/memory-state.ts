@@ -264,6 +264,7 @@ export class MemoryState implements TaggingState, BatchReadingState, BatchWritin
       existing.hits = this.countsHits ? (existing.hits + 1) & (HITS_MODULUS - 1) : 1;
       this.untag(existing);
       this.tag(existing, tags);
+      if (expiry !== undefined && expiry !== Infinity) this.startSweeping();
       return;
     }
     const entry: MemoryEntry = {
