@@ -200,6 +200,28 @@ describe("timeouts", () => {
     expect(calls).toBe(1);
   });
 
+  test.each(["invalidate", "clear", "invalidateTags"] as const)(
+    "an execution running on past its timeout is voided by %s: later calls run the function again, and its late result is not stored",
+    async (how) => {
+      let runs = 0;
+      const slow = Mime({ state: new MemoryState(), ttl: 60, timeout: { hard: 0.05 }, tags: () => ["slow"] })(async (id: number) => {
+        const run = ++runs;
+        await sleep(run === 1 ? 200 : 0);
+        return `run ${run} of ${id}`;
+      });
+      await expect(slow(1)).rejects.toThrow(MimicTimeoutError);
+      if (how === "invalidate") await slow.invalidate(1);
+      else if (how === "clear") await slow.clear();
+      else await Mime.invalidateTags(["slow"]);
+      await expect(slow(1)).resolves.toBe("run 2 of 1");
+      await sleep(250); // the first execution ends, and must not overwrite the newer entry
+      await expect(slow(1)).resolves.toBe("run 2 of 1");
+      expect(runs).toBe(2);
+      await slow.invalidate(1);
+      await expect(slow.peek(1)).resolves.toBeUndefined();
+    },
+  );
+
   test("past soft, a stale value in the staleIfError window is returned; the refresh finishes in the background", async () => {
     let calls = 0;
     const errors: MimicError[] = [];

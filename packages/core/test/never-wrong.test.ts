@@ -121,6 +121,76 @@ describe("an invalidation wins over executions that began before it", () => {
   });
 });
 
+describe("an invalidation made by the execution itself wins over it", () => {
+  // Code the function runs (a hook, a listener) may change the data and invalidate the very key
+  // being computed: the value read before must go to this call only, never into the cache.
+  function pricing<R>(invalidate: (fn: { invalidate(item: string): unknown; clear(): unknown }) => unknown, wrap: (read: () => number) => R) {
+    const db = { price: 1 };
+    let hook: (() => void) | undefined;
+    let runs = 0;
+    const getPrice = Mime({ ttl: 60, state: new MemoryState(), tags: () => ["price"] })((item: string) => {
+      runs++;
+      const read = db.price;
+      hook?.();
+      hook = undefined;
+      return wrap(() => read);
+    });
+    hook = () => {
+      db.price = 2;
+      void invalidate(getPrice as never);
+    };
+    return { getPrice, runs: () => runs };
+  }
+  const ways = [
+    ["invalidate", (fn: { invalidate(item: string): unknown }) => fn.invalidate("x")],
+    ["clear", (fn: { clear(): unknown }) => fn.clear()],
+    ["invalidateTags", () => Mime.invalidateTags(["price"])],
+  ] as const;
+
+  it.each(ways)("a sync function: %s during the execution keeps its result out of the cache", async (_, invalidate) => {
+    const { getPrice, runs } = pricing(invalidate, (read) => read());
+    expect(getPrice("x")).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve)); // a tag invalidation finishes asynchronously
+    expect(getPrice("x")).toBe(2);
+    expect(runs()).toBe(2);
+  });
+
+  it.each(ways)("a sync function returning a promise: %s during its synchronous part voids its flight", async (_, invalidate) => {
+    const { getPrice, runs } = pricing(invalidate, (read) => Promise.resolve(read()));
+    const first = getPrice("x") as unknown as Promise<number>;
+    const joined = getPrice("x") as unknown as Promise<number>; // would join a flight that is not voided
+    await expect(first).resolves.toBe(1);
+    await expect(joined).resolves.toBe(2);
+    // (The invalidation's own delete may land after the second run's write: a later miss, never a
+    // wrong value, so the number of runs is not asserted.)
+    await expect(getPrice("x")).resolves.toBe(2);
+    expect(runs()).toBeGreaterThanOrEqual(2);
+  });
+
+  it("an async function: an invalidation in its synchronous part leaves its flight unjoinable and unstored", async () => {
+    const db = { price: 1 };
+    let runs = 0;
+    let invalidateFirst = true;
+    const getPrice = Mime({ ttl: 60, state: new MemoryState() })(async (item: string) => {
+      runs++;
+      const read = db.price;
+      if (invalidateFirst) {
+        invalidateFirst = false;
+        db.price = 2;
+        void getPrice.invalidate(item);
+      }
+      await Promise.resolve();
+      return read;
+    });
+    const first = getPrice("x");
+    const second = getPrice("x");
+    await expect(first).resolves.toBe(1);
+    await expect(second).resolves.toBe(2);
+    await expect(getPrice("x")).resolves.toBe(2);
+    expect(runs).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe("generator functions are refused at wrap time", () => {
   test("sync generator", () => {
     function* range(n: number) {

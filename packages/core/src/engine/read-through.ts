@@ -69,14 +69,18 @@ export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown
   memo.counters.misses++;
   const began = missClockNeeded(memo, b) ? now() : NaN;
   const startedAt = preciseFrom(began);
+  const mark = memo.flights.invalidationMark();
   let result: unknown;
   try {
     result = memo.call.apply(thisArg, args);
   } catch (error) {
     return coverWithStale(memo, b, slot, decision.kind === "fallback" ? decision : undefined, error);
   }
-  if (isThenable(result)) return becomeAsync(memo, b, thisArg, args, result, tags, startedAt, began);
-  store(memo, b, slot, args, result, writeOptions(b, tags, startedAt), true, began);
+  // The execution itself invalidated (this function's keys, or a tag) while it ran: its result may
+  // predate that invalidation, so it is returned and not stored.
+  const invalidated = memo.flights.invalidationMark() !== mark;
+  if (isThenable(result)) return becomeAsync(memo, b, thisArg, args, result, tags, startedAt, began, invalidated);
+  if (!invalidated) store(memo, b, slot, args, result, writeOptions(b, tags, startedAt), true, began);
   publish(memo, channels.miss, b, slot, began);
   return result;
 }
@@ -111,6 +115,7 @@ function becomeAsync(
   tags: readonly string[] | undefined,
   startedAt: number,
   began: number,
+  invalidated: boolean,
 ): Promise<unknown> {
   memo.asyncMode = true;
   b.fastSync = undefined;
@@ -121,7 +126,11 @@ function becomeAsync(
     key,
     tags,
     true,
-    (flight) => settle(memo, b, slot, flight, args, Promise.resolve(result), writeOptions(b, tags, startedAt), began),
+    (flight) => {
+      // Invalidated while its synchronous part ran: voided from the start (not stored, not joined).
+      if (invalidated) void flight.invalidate();
+      return settle(memo, b, slot, flight, args, Promise.resolve(result), writeOptions(b, tags, startedAt), began);
+    },
     address,
     startedAt,
   );

@@ -49,6 +49,15 @@ const activeFlights = registry.active;
 const backgroundWrites = registry.backgroundWrites;
 
 /**
+ * How many tag invalidations this process has begun (by either build of Mimic): a synchronous
+ * execution, which has no flight, compares it before and after it runs (see
+ * {@link FlightTable.invalidationMark}).
+ */
+const tagInvalidations: { count: number } = ((globalThis as Record<symbol, unknown>)[Symbol.for("@mimic/core/tag-invalidations@1")] ??= {
+  count: 0,
+}) as { count: number };
+
+/**
  * Where a joinable flight is found: a key string, or, for a call whose lone primitive argument
  * indexes a partition, that partition and argument (so that joining costs no key string: a burst of
  * callers of one key each look it up).
@@ -72,6 +81,8 @@ export class FlightTable {
   readonly #overtime = new Map<string, Promise<void>>();
   /** This function's flights not yet settled (an invalidation of one key looks only here). */
   readonly #active = new Set<Flight>();
+  /** How many invalidations of this function's keys have begun. */
+  #invalidations = 0;
 
   /** Executions in flight now. */
   get size(): number {
@@ -145,14 +156,22 @@ export class FlightTable {
     const entry: Joinable = { flight, promise: undefined as unknown as Promise<unknown> };
     const promise = run(flight);
     entry.promise = promise;
-    if (joinable) this.#register(address, entry);
-    const settleFlight = (): void => {
+    // A flight voided while `run` started it (the function's synchronous part invalidated its own
+    // key) is never joinable.
+    if (joinable && !flight.voided) this.#register(address, entry);
+    const release = (): void => {
       this.#active.delete(flight);
       if (tagged) activeFlights.delete(flight);
-      if (!joinable) return;
+    };
+    const settleFlight = (): void => {
       // Background writes (shared states) and overtime executions (timeouts) are rare: skip the lookups.
-      const write = this.#writes.size === 0 ? undefined : this.#writes.get(key);
       const overtime = this.#overtime.size === 0 ? undefined : this.#overtime.get(key);
+      // An execution that runs on after a timeout answered its callers stays voidable until it ends:
+      // an invalidation meanwhile must keep its result from being stored and from being joined.
+      if (overtime === undefined) release();
+      else void overtime.then(release);
+      if (!joinable) return;
+      const write = this.#writes.size === 0 ? undefined : this.#writes.get(key);
       if (write === undefined && overtime === undefined) this.#unregister(address, entry);
       else void Promise.all([write, overtime]).then(() => this.#unregister(address, entry));
     };
@@ -160,8 +179,19 @@ export class FlightTable {
     return promise;
   }
 
+  /**
+   * A number that changes whenever an invalidation that could cover an execution of this function
+   * begins (of one of its keys, of all of them, or of any tag). A synchronous execution has no flight
+   * to void: it compares the mark taken before it ran with the mark after, and stores nothing when
+   * they differ (only code the execution itself runs can invalidate meanwhile).
+   */
+  invalidationMark(): number {
+    return this.#invalidations + tagInvalidations.count;
+  }
+
   /** Voids the flights of `key` (or every flight of this function); resolves once their writes are done. */
   invalidate(key?: string): Promise<void> {
+    this.#invalidations++;
     const waits: Promise<unknown>[] = [];
     for (const flight of this.#active) {
       if (key === undefined || flight.key === key) waits.push(flight.invalidate());
@@ -201,6 +231,7 @@ export class FlightTable {
 
   /** Voids the flights carrying any of `tags` in every function; resolves once their writes are done. */
   static invalidateTagged(tags: readonly string[]): Promise<void> {
+    tagInvalidations.count++;
     const wanted = new Set(tags);
     const waits: Promise<unknown>[] = [...backgroundWrites];
     for (const flight of activeFlights) {
