@@ -147,6 +147,25 @@ function* claim(directory: string, name: string): Steps<Claimed | undefined> {
   }
 }
 
+/** The marker a tag directory's `name` stands for: a marker's own name, or the marker a claim holds. */
+function markerNamed(name: string): string | undefined {
+  return MARKER_FILE.test(name) ? name : parseClaimFile(name)?.marker;
+}
+
+/** Removes the entry `marker` names, and its writes in progress, when it carries a tag `carries` accepts. */
+function* removeMarkedEntry(
+  root: string,
+  marker: string,
+  codec: EntryEncoding,
+  now: number,
+  carries: (tag: string) => boolean,
+  problems: Error[],
+): Steps<void> {
+  const file = entryFileOfMarker(root, marker);
+  yield* removePendingWrites(dirname(file), basename(file), (error) => problems.push(error));
+  if (yield* entryCarries(root, marker, codec, now, carries)) yield* remove(file);
+}
+
 /**
  * Removes every entry that carries any of `tags`, in the cache directory `root`, after stamping the
  * invalidation (at `now`) so that fenced writes that began before it are not stored. Writes in
@@ -179,11 +198,22 @@ export function* invalidateTagsSteps(
         problems.push(error as Error);
         continue;
       }
-      if (claimed === undefined) continue;
+      if (claimed === undefined) {
+        // Taken aside by another process still at work on it (an invalidation, a sweep), or taken
+        // first: its entry is removed here all the same, for this invalidation must not resolve
+        // while the entry can still be read. The marker stays with whoever holds it.
+        const marker = markerNamed(name);
+        if (marker === undefined) continue;
+        try {
+          yield* removeMarkedEntry(root, marker, codec, now, carries, problems);
+        } catch (error) {
+          problems.push(new FileSystemStateError(`invalidate tag ${JSON.stringify(tag)}: cannot remove`, entryFileOfMarker(root, marker), error));
+        }
+        continue;
+      }
       const file = entryFileOfMarker(root, claimed.marker);
       try {
-        yield* removePendingWrites(dirname(file), basename(file), (error) => problems.push(error));
-        if (yield* entryCarries(root, claimed.marker, codec, now, carries)) yield* remove(file);
+        yield* removeMarkedEntry(root, claimed.marker, codec, now, carries, problems);
       } catch (error) {
         problems.push(new FileSystemStateError(`invalidate tag ${JSON.stringify(tag)}: cannot remove`, file, error));
         try {

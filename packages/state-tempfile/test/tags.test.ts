@@ -85,6 +85,26 @@ describe("the tag index on disk", () => {
     expect(existsSync(directory)).toBe(false);
   });
 
+  it("an invalidation removes the entries whose markers a live process holds aside: it never resolves while they can be read", async () => {
+    const state = newState();
+    await state.set("f|a", "a", null, { tags: ["t"] });
+    await state.set("f|b", "b", null, { tags: ["t"] });
+    await state.set("f|c", "c", null, { tags: ["t", "u"] });
+    const directory = tagDirectory(state, "t");
+    // As another invalidation (or a sweep) still at work leaves them: markers renamed to its claims,
+    // the entries not removed yet. A claim of this process's pid is a live one.
+    const holdAside = (key: string) =>
+      renameSync(join(directory, markerOf(key)), join(directory, `.${markerOf(key)}.${process.pid}.busy1.claim`));
+    holdAside("f|a");
+    holdAside("f|c");
+    await state.invalidateTags(["t"]);
+    expect(await state.get("f|a")).toBeUndefined();
+    expect(await state.get("f|b")).toBeUndefined();
+    expect(await state.get("f|c")).toBeUndefined();
+    // The holder's claims are its own to settle; once abandoned, a sweep finds nothing to put back.
+    expect(readdirSync(directory).filter((name) => name.endsWith(".claim"))).toHaveLength(2);
+  });
+
   it.each(["set", "setSync"])("a tag that cannot be recorded fails the write (%s) and leaves no entry carrying it", async (method) => {
     const state = newState();
     writeFileSync(tagDirectory(state, "blocked"), "a file where the tag directory should be");
