@@ -18,11 +18,12 @@ export interface Serializer {
  * `node:v8` structured clone: keeps `undefined`, `NaN`, `Date`, `Map`, `Set`, `BigInt`, typed arrays,
  * `Buffer` and the native `Error` classes. A value it would give back changed — a class instance
  * (methods lost), a `URL`, an `Error` subclass, symbol-keyed properties, extra properties on a
- * built-in — makes `serialize` throw a `TypeError` naming where and what it is, so such a result is
+ * built-in, a RegExp's `lastIndex` — makes `serialize` throw a `TypeError` naming where and what it is, so such a result is
  * returned to the caller and reported (`onError`), never stored and later served as something else.
- * Not checked (it would cost a property descriptor per property): a getter comes back as a data
- * property holding the value it gave when serialized, non-enumerable own properties are dropped, and
- * frozen or sealed objects come back extensible.
+ * Not checked (it would cost far more than the serialization): a getter comes back as a data
+ * property holding the value it gave when serialized, non-enumerable own properties of plain objects
+ * and arrays are dropped, frozen or sealed objects come back extensible, and named properties added to
+ * a typed array or `Buffer` are dropped.
  * Never deserialize bytes an attacker can write without a `secret`.
  */
 export const v8Serializer: Serializer = {

@@ -19,6 +19,12 @@ describe("v8Serializer refuses what node:v8 would give back changed", () => {
     ["a URL", new URL("https://example.com/a"), /the value is a URL instance/],
     ["an Error subclass", new NotFound("x"), /NotFound \(an Error subclass\)/],
     ["an Error with extra properties", withCode, /extra properties \(code\)/],
+    [
+      "an Error with a non-enumerable extra property",
+      Object.defineProperty(new Error("boom"), "code", { value: "E_HIDDEN", enumerable: false }),
+      /extra properties \(code\)/,
+    ],
+    ["a RegExp part-way through a string", Object.assign(/a/g, { lastIndex: 3 }), /a RegExp with lastIndex 3/],
     ["a Date with extra properties", taggedDate, /extra properties \(label\)/],
     ["symbol-keyed properties", symbolKeyed, /symbol-keyed/],
     ["an object without a prototype", Object.create(null) as object, /without a prototype/],
@@ -68,6 +74,14 @@ describe("v8Serializer refuses what node:v8 would give back changed", () => {
 });
 
 describe("v8Serializer's documented limits (what it does not check)", () => {
+  it("stores typed arrays and Buffers without listing their elements, so named properties added to them are not seen", () => {
+    const big = Buffer.alloc(1_000_000, 7);
+    expect(roundTrip(big)).toEqual(big);
+    const named = Object.assign(new Uint8Array([1, 2]), { label: "dropped" });
+    expect(roundTrip(named)).toEqual(new Uint8Array([1, 2]));
+    expect(() => v8Serializer.serialize(Object.assign(new Uint8Array([1]), { [Symbol("s")]: 1 }))).toThrow(/symbol-keyed/);
+  });
+
   it("stores a getter as the value it gave, drops non-enumerable properties and does not keep an object frozen", () => {
     const value = { a: 1, get b() { return this.a + 1; } };
     Object.defineProperty(value, "hidden", { value: 5, enumerable: false });
