@@ -228,4 +228,51 @@ describe("writes to a shared state", () => {
     state.failReads = false;
     await expect(memo.peek(2)).resolves.toBeUndefined();
   });
+
+  /** SlowWrites with leases that can fail too, counting the attempts to take one. */
+  class SlowWritesWithLeases extends SlowWrites implements LockingState {
+    failLocks = false;
+    locks = 0;
+    async lock(): Promise<string | undefined> {
+      this.locks++;
+      if (this.failLocks) throw new Error("lock timed out");
+      return `t${this.locks}`;
+    }
+    async unlock(): Promise<void> {}
+  }
+
+  it("with lock, a failed read takes no lease and holds the call for no write (one backend timeout, not three)", async () => {
+    const state = new SlowWritesWithLeases();
+    state.failReads = true;
+    const memo = Mime({ state, name: "locked-failing-reads", lock: true, onError: () => undefined })(async (x: number) => x * 2);
+    await expect(memo(2)).resolves.toBe(4); // resolves with the write still held
+    expect(state.locks).toBe(0);
+    expect(state.writes).toBe(1);
+    state.release();
+  });
+
+  it("with lock, a lease that cannot be taken (the state failed) holds the call for no write either", async () => {
+    const state = new SlowWritesWithLeases();
+    state.failLocks = true;
+    const memo = Mime({ state, name: "locked-failing-leases", lock: true, onError: () => undefined })(async (x: number) => x * 3);
+    await expect(memo(2)).resolves.toBe(6);
+    expect(state.locks).toBe(1);
+    expect(state.writes).toBe(1);
+    state.release();
+  });
+
+  it("with lock and a healthy state, the write lands before the call returns and the lease is released", async () => {
+    const state = new SlowWritesWithLeases();
+    const memo = Mime({ state, name: "locked-healthy", lock: true })(async (x: number) => x * 5);
+    let returned = false;
+    const call = memo(2).then((value) => {
+      returned = true;
+      return value;
+    });
+    await sleep(10);
+    expect(state.locks).toBe(1);
+    expect(returned).toBe(false);
+    state.release();
+    await expect(call).resolves.toBe(10);
+  });
 });

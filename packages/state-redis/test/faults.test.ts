@@ -124,6 +124,27 @@ test("server paused (SIGSTOP): calls return the right value after the timeout, e
   await eventually(() => hitsResumed(4), 10_000, "hits after SIGCONT");
 });
 
+test("server paused (SIGSTOP), lock: a miss takes no lease after its read timed out, and returns before its write's timeout", async () => {
+  const { server, state } = await setUp();
+  const errors: MimicError[] = [];
+  const quadruple = Mime({ ttl: 60, state, name: "quadruple", lock: true, onError: (error) => void errors.push(error) })(async (n: number) => n * 4);
+  expect(await quadruple(1)).toBe(4);
+  server.pause();
+  try {
+    // Each backend operation waits out its timeout on a paused server: when the call returns, only
+    // its read has (no lease was asked for, and its write goes on in the background).
+    expect(await quadruple(2)).toBe(8);
+    expectTyped(errors, [StateTimeoutError]);
+    // (The first call's lease release, sent without waiting, may time out too: only this key's count.)
+    const key = JSON.stringify(quadruple.key(2));
+    const forThisKey = errors.filter((error) => error.message.includes(key));
+    expect(forThisKey.map((error) => error.message.replace(key, "<key>"))).toEqual([`Redis GET <key> did not finish within ${state.timeout} ms`]);
+  } finally {
+    server.resume();
+  }
+  await eventually(async () => (await quadruple(3)) === 12, 10_000, "calls after SIGCONT");
+});
+
 test("first call while Redis is down: a typed rejection, not a wait for a connection", async () => {
   const state = new RedisState({ url: `redis://127.0.0.1:${await freePort()}`, prefix: "down:", timeout: RELAXED_TIMEOUT_MS });
   states.push(state);

@@ -45,8 +45,20 @@ async function readFresh(memo: Memo, b: Binding, key: string): Promise<{ value: 
   return decision.kind === "hit" ? { value: decision.value } : undefined;
 }
 
-/** Runs the function and stores its result (the miss path shared by locked and unlocked calls). */
-type RunAndStore = (memo: Memo, b: Binding, slot: Slot, flight: Flight, thisArg: unknown, args: unknown[], options: SetOptions | undefined) => Promise<unknown>;
+/**
+ * Runs the function and stores its result (the miss path shared by locked and unlocked calls); with
+ * `stateFailed`, the write may finish after the call returns (see `settle`).
+ */
+type RunAndStore = (
+  memo: Memo,
+  b: Binding,
+  slot: Slot,
+  flight: Flight,
+  thisArg: unknown,
+  args: unknown[],
+  options: SetOptions | undefined,
+  stateFailed?: boolean,
+) => Promise<unknown>;
 
 /**
  * On a miss: take the lease and run the function, or wait (polling with backoff) for the holder's
@@ -65,9 +77,14 @@ export async function runLocked(
   const key = slotKey(memo, slot);
   const deadline = Date.now() + memo.settings.lock!.timeout * 1000;
   let delay = 20;
+  /** The state failed (reported): the function runs without a lease, and its write holds nobody. */
+  let stateFailed = false;
   for (;;) {
     const token = await tryLock(memo, b, key);
-    if (token === null) break;
+    if (token === null) {
+      stateFailed = true;
+      break;
+    }
     if (token !== undefined) {
       try {
         // The previous holder may have stored the value between our miss and our lease.
@@ -93,6 +110,7 @@ export async function runLocked(
       value = await readFresh(memo, b, key);
     } catch (error) {
       if (b.strict) throw error;
+      stateFailed = true;
       break; // the state failed (reported): run the function
     }
     if (value !== undefined) {
@@ -100,5 +118,5 @@ export async function runLocked(
       return value.value;
     }
   }
-  return runAndStore(memo, b, slot, flight, thisArg, args, options);
+  return runAndStore(memo, b, slot, flight, thisArg, args, options, stateFailed);
 }

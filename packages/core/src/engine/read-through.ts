@@ -246,9 +246,12 @@ function runCovered(
   fallback: { value: unknown } | undefined,
 ): Promise<unknown> {
   const options = writeOptions(b, flight.tags, flight.startedAt);
-  const execution = lockApplies(memo, b)
-    ? runLocked(memo, b, slot, flight, thisArg, args, options, runAndStore)
-    : runAndStore(memo, b, slot, flight, thisArg, args, options, readFailed);
+  // After a failed read (the backend down or hung) no lease is taken: taking it would cost the call
+  // another backend timeout, and other processes cannot reach the backend to wait on it either.
+  const execution =
+    lockApplies(memo, b) && !readFailed
+      ? runLocked(memo, b, slot, flight, thisArg, args, options, runAndStore)
+      : runAndStore(memo, b, slot, flight, thisArg, args, options, readFailed);
   if (memo.settings.timeout === undefined && fallback === undefined) return execution;
   return covered(memo, b, slot, execution, fallback);
 }
@@ -305,9 +308,10 @@ export async function settle(
   } else {
     const write = store(memo, b, slot, args, value, options, false, began) ?? Promise.resolve();
     flight.writing = write;
-    // Strict mode must see the write's error, and a lease must outlast the write, or waiters would
-    // find nothing and run the function again.
-    if (!readFailed || b.strict || lockApplies(memo, b)) await write;
+    // Strict mode must see the write's error. A call that holds a lease never gets here with
+    // `readFailed` (see runCovered and runLocked), so its write lands before the lease is released,
+    // or waiters would find nothing and run the function again.
+    if (!readFailed || b.strict) await write;
     else memo.flights.trackBackgroundWrite(slot.key, write);
   }
   publish(memo, channels.miss, b, slot, began);
