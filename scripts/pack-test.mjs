@@ -42,6 +42,8 @@ const ONE_MIMIC_OUTPUT = [
   "ok a CJS error is instanceof the ESM classes",
   "ok a state-kit error is instanceof InvalidOptionError of both builds",
   "ok subclasses keep their lineage across builds",
+  "ok wrappers from the two builds never share entries",
+  "ok instances seen by the two builds never share entries",
 ];
 
 /** The packages a user installs; `required` ones fail the run instead of being skipped. */

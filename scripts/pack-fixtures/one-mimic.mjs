@@ -58,3 +58,25 @@ const optionError = caught(() => kit.rejectUnknownOptions("X", { nope: 1 }, ["ye
 check("a state-kit error is instanceof InvalidOptionError of both builds", optionError instanceof esm.InvalidOptionError && optionError instanceof cjs.InvalidOptionError);
 const stateError = new cjs.StateTimeoutError("get", 10);
 check("subclasses keep their lineage across builds", stateError instanceof esm.StateError && !(stateError instanceof esm.CorruptEntryError));
+
+// Wrappers from the two builds, on the global config's (process-local) state: each is its own
+// namespace, whatever each build counted before, and so is each instance one is called on.
+const esmFinds = [];
+const cjsFinds = [];
+for (let i = 0; i < 4; i++) {
+  esmFinds.push(esm.Mime({ ttl: 60 })((id) => `esm ${i}:${id}`));
+  cjsFinds.push(cjs.Mime({ ttl: 60 })((id) => `cjs ${i}:${id}`));
+}
+const everyAnswer = () => [...esmFinds, ...cjsFinds].map((find) => find(7)).join(",");
+const expected = [0, 1, 2, 3].map((i) => `esm ${i}:7`).concat([0, 1, 2, 3].map((i) => `cjs ${i}:7`)).join(",");
+check("wrappers from the two builds never share entries", everyAnswer() === expected && everyAnswer() === expected);
+const describeEsm = esm.Mime({ ttl: 60 })(function describe(id) {
+  return `esm:${this.name}:${id}`;
+});
+const describeCjs = cjs.Mime({ ttl: 60 })(function describe(id) {
+  return `cjs:${this.name}:${id}`;
+});
+const instances = [0, 1, 2, 3].map((i) => ({ name: `instance ${i}` }));
+const described = () => instances.flatMap((instance) => [describeEsm.call(instance, 1), describeCjs.call(instance, 1)]).join(",");
+const expectedDescriptions = instances.flatMap(({ name }) => [`esm:${name}:1`, `cjs:${name}:1`]).join(",");
+check("instances seen by the two builds never share entries", described() === expectedDescriptions && described() === expectedDescriptions);

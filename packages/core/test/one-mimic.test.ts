@@ -12,7 +12,7 @@ test("an ESM app and a CJS dependency share the config, the registries and the e
     const result = spawnSync(process.execPath, [fixture], { cwd: packageDir, encoding: "utf8", timeout: 30_000 });
     expect(result.stderr).toBe("");
     const lines = result.stdout.trim().split("\n");
-    expect(lines.length).toBe(6);
+    expect(lines.length).toBe(8);
     for (const line of lines) expect(line).toMatch(/^ok /);
   } finally {
     rmSync(fixture, { force: true });

@@ -15,16 +15,28 @@ export interface FunctionIdentity {
   local(kind: CallKind, instance?: object): string;
 }
 
-let wrapperCount = 0;
-let instanceCount = 0;
-const instanceIds = new WeakMap<object, number>();
+/**
+ * The numbers that make process-local namespaces unique: one per wrapper, one per instance (held
+ * weakly). On `globalThis`, so that the ESM and CJS builds of Mimic loaded in one process, which share
+ * the global config's state, never hand two wrappers or two instances the same number.
+ */
+interface LocalIds {
+  wrappers: number;
+  instances: number;
+  readonly ofInstance: WeakMap<object, number>;
+}
+const localIds: LocalIds = ((globalThis as Record<symbol, unknown>)[Symbol.for("@mimic/core/local-ids@1")] ??= {
+  wrappers: 0,
+  instances: 0,
+  ofInstance: new WeakMap(),
+} satisfies LocalIds) as LocalIds;
 
 /** A number per object, held weakly, so entries of two instances never mix. */
 function instanceId(instance: object): number {
-  let id = instanceIds.get(instance);
+  let id = localIds.ofInstance.get(instance);
   if (id === undefined) {
-    id = ++instanceCount;
-    instanceIds.set(instance, id);
+    id = ++localIds.instances;
+    localIds.ofInstance.set(instance, id);
   }
   return id;
 }
@@ -80,7 +92,7 @@ export function identify(
   version: string | undefined,
   enveloped: boolean,
 ): FunctionIdentity {
-  const wrapperId = ++wrapperCount;
+  const wrapperId = ++localIds.wrappers;
   const displayName = name ?? (fn.name || "anonymous");
   // Explicit name or version: the user controls invalidation, so the source digest is left out.
   const explicit = name !== undefined || version !== undefined;
