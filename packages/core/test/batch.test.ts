@@ -98,6 +98,21 @@ describe("Mime.batch: async bulk loaders", () => {
     expect(received[1]).toEqual(["-0", "0"]);
   });
 
+  test("a primitive `this` is part of each item's key: loads of two primitives never share items or results", async () => {
+    const received: string[][] = [];
+    const items = Mime.batch({ ttl: 60, state: new MemoryState() })(async function (this: unknown, ids: readonly number[]) {
+      received.push(ids.map((id) => `${String(this)}:${id}`));
+      return ids.map((id) => `${String(this)}:${id}`);
+    });
+    const [x, y, negativeZero, zero] = await Promise.all([items.call("x", [1]), items.call("y", [1]), items.call(-0, [1]), items.call(0, [1])]);
+    expect([x, y, negativeZero, zero]).toEqual([["x:1"], ["y:1"], ["0:1"], ["0:1"]]);
+    expect(received).toHaveLength(4);
+    await expect(items.call("z", [2])).resolves.toEqual(["z:2"]);
+    await expect(items([1])).resolves.toEqual(["undefined:1"]);
+    await expect(items.call("x", [1])).resolves.toEqual(["x:1"]);
+    expect(received).toHaveLength(6);
+  });
+
   test("maxBatchSize splits long lists", async () => {
     const { load, received } = usersLoader();
     const users = Mime.batch({ state: new MemoryState(), maxBatchSize: 2 })(load);
@@ -226,6 +241,30 @@ describe("Mime.batch: async bulk loaders", () => {
 });
 
 describe("Mime.batch: sync bulk loaders", () => {
+  test.each(["invalidate", "clear", "invalidateTags"] as const)(
+    "a loader that invalidates (%s) while it runs returns its results and stores none of them",
+    async (how) => {
+      const db = new Map([[5, "v1"]]);
+      let onLoad: (() => void) | undefined;
+      const load = Mime.batch({ ttl: 60, state: new MemoryState(), tags: () => ["items"] })((ids: readonly number[]) => {
+        const values = ids.map((id) => `${id}@${db.get(id)}`);
+        onLoad?.();
+        onLoad = undefined;
+        return values;
+      });
+      onLoad = () => {
+        db.set(5, "v2");
+        if (how === "invalidate") void load.invalidate(5);
+        else if (how === "clear") void load.clear();
+        else void Mime.invalidateTags(["items"]);
+      };
+      expect(load([5])).toEqual(["5@v1"]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(load.peek(5)).toBeUndefined();
+      expect(load([5])).toEqual(["5@v2"]);
+    },
+  );
+
   test("sync stays sync; only the missing items reach the loader, once each", () => {
     const received: number[][] = [];
     const squares = Mime.batch({ state: new MemoryState() })((ns: readonly number[]) => {

@@ -70,6 +70,8 @@ class TickBatcher {
     private readonly thisArg: unknown,
     private readonly maxBatchSize: number,
     private readonly name: string,
+    /** Called when the queue is handed to the loader (a batcher kept only while it has work forgets itself). */
+    private readonly onDispatch?: () => void,
   ) {}
 
   load(item: unknown): Promise<unknown> {
@@ -78,6 +80,7 @@ class TickBatcher {
   }
 
   #dispatch(): void {
+    this.onDispatch?.();
     const queued = this.#queue;
     this.#queue = [];
     // The waiters of each distinct item. A Map compares by SameValueZero, which takes -0 for 0 while
@@ -171,6 +174,7 @@ function loadSync(memo: Memo, loader: BulkLoader, thisArg: unknown, items: reado
     memo.counters.misses += chunk.length;
     const began = now();
     const startedAt = preciseFrom(began);
+    const mark = memo.flights.invalidationMark();
     let loaded: unknown;
     try {
       loaded = loader.call(thisArg, chunk.map(({ item }) => item));
@@ -187,9 +191,12 @@ function loadSync(memo: Memo, loader: BulkLoader, thisArg: unknown, items: reado
       throw asyncLoaderError(name);
     }
     if (!Array.isArray(loaded) || loaded.length !== chunk.length) throw new BatchLengthError(name, chunk.length, loaded);
+    // The loader itself invalidated (an item, all of them, a tag) while it ran: its results may
+    // predate that invalidation, so they are returned and not stored (as for a plain sync call).
+    const invalidated = memo.flights.invalidationMark() !== mark;
     chunk.forEach(({ item, slot, indexes }, j) => {
       const value = (loaded as unknown[])[j];
-      store(memo, b, slot, [item], value, writeOptions(b, tags[j], startedAt), true, began);
+      if (!invalidated) store(memo, b, slot, [item], value, writeOptions(b, tags[j], startedAt), true, began);
       indexes.forEach((i) => (results[i] = value));
     });
   }
@@ -213,9 +220,22 @@ export function memoizeBatch(loader: (...args: never[]) => unknown, settings: Se
   const bulk = loader as unknown as BulkLoader;
   const name = settings.name ?? (loader.name || "anonymous");
   const batchers = new WeakMap<object, TickBatcher>();
-  let plainBatcher: TickBatcher | undefined;
+  /**
+   * Batchers of calls without an object `this`, by that `this`: `undefined`, or a primitive, which is
+   * part of the items' keys (so items of two primitives never share a load). Each is kept only while
+   * items wait in it.
+   */
+  const plainBatchers = new Map<unknown, TickBatcher>();
   const batcherFor = (thisArg: unknown): TickBatcher => {
-    if (!isObject(thisArg)) return (plainBatcher ??= new TickBatcher(bulk, thisArg, maxBatchSize, name));
+    if (!isObject(thisArg)) {
+      const token = Object.is(thisArg, -0) ? NEGATIVE_ZERO : thisArg;
+      let plain = plainBatchers.get(token);
+      if (plain === undefined) {
+        plain = new TickBatcher(bulk, thisArg, maxBatchSize, name, () => plainBatchers.delete(token));
+        plainBatchers.set(token, plain);
+      }
+      return plain;
+    }
     let batcher = batchers.get(thisArg);
     if (batcher === undefined) batchers.set(thisArg, (batcher = new TickBatcher(bulk, thisArg, maxBatchSize, name)));
     return batcher;
