@@ -3,6 +3,7 @@ import { channels } from "./events.js";
 import { getGlobalConfig, globalConfigGeneration } from "./global-config.js";
 import { identify } from "./keys/identity.js";
 import { isFastKeyable } from "./keys/keyable.js";
+import { readsThis } from "./keys/this-use.js";
 import type { Settings } from "./options.js";
 import { hasSyncOperations, supportsTags } from "./state/contract.js";
 import { currentBinding, syncStateRequired, tagsUnsupported } from "./engine/binding.js";
@@ -58,6 +59,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     identity,
     name: identity.name,
     fn,
+    keysThis: settings.key !== undefined || readsThis(fn) || (settings.tags !== undefined && readsThis(settings.tags)),
     call: (variant?.execute ?? fn) as unknown as Memo["call"],
     owner: fn,
     asyncMode: settings.async || kind === "AsyncFunction",
@@ -94,7 +96,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     const b = memo.binding;
     const fast = memo.asyncMode ? b?.fastAsync : b?.fastSync;
     const arity = arguments.length;
-    if (fast !== undefined && arity <= 2 && this === undefined && (settings.state !== undefined || b!.generation === globalConfigGeneration())) {
+    if (fast !== undefined && arity <= 2 && (this === undefined || !memo.keysThis) && (settings.state !== undefined || b!.generation === globalConfigGeneration())) {
       if (isFastKeyable(first) && (arity === 1 || isFastKeyable(second))) {
         const entry = arity === 1 ? fast.getLone(first) : fast.getPair(first, second);
         if (entry !== undefined && !channels.hit.hasSubscribers) {

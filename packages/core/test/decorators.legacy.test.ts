@@ -66,17 +66,24 @@ describe("legacy experimentalDecorators", () => {
     expect(calls).toBe(1);
   });
 
-  it("needs a key for methods on a shared state", () => {
+  it("needs a key for methods that read `this` on a shared state; one that cannot read it is keyed as a plain function", () => {
     class SharedState extends MemoryState {
       override readonly local = false as unknown as true;
     }
     const state = new SharedState();
     class Repo {
+      constructor(readonly table = "users") {}
       @Mime({ state })
-      find(id: number): number {
-        return id;
+      find(id: number): string {
+        return `${this.table}:${id}`;
+      }
+      @Mime({ state })
+      double(id: number): number {
+        return id * 2;
       }
     }
     expect(() => new Repo().find(1)).toThrow(ConfigError);
+    expect(new Repo().double(2)).toBe(4);
+    expect(new Repo("other").double(2)).toBe(4);
   });
 });

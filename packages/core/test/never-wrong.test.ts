@@ -191,6 +191,59 @@ describe("an invalidation made by the execution itself wins over it", () => {
   });
 });
 
+describe("a function that cannot read `this` is keyed as a plain call, whatever it is called on", () => {
+  // `import * as api` then `api.get(1)`, or `require("./api").get(1)`: the call's `this` is the
+  // module namespace or `module.exports`. The function's handles must reach such calls' entries.
+  const db = new Map([[1, "alice"]]);
+  const byArrow = Mime({ ttl: 60, state: new MemoryState() })((id: number) => db.get(id));
+  const byFunction = Mime({ ttl: 60, state: new MemoryState() })(function get(id: number) {
+    return db.get(id);
+  });
+  const api = { byArrow, byFunction };
+
+  it.each(["byArrow", "byFunction"] as const)("%s: invalidate and clear on the function reach calls made through an object", (name) => {
+    db.set(1, "alice");
+    api[name].clear();
+    expect(api[name](1)).toBe("alice");
+    expect(api[name].peek(1)).toEqual({ value: "alice" });
+    db.set(1, "bob");
+    api[name].invalidate(1);
+    expect(api[name](1)).toBe("bob");
+    db.set(1, "carol");
+    api[name].clear();
+    expect(api[name](1)).toBe("carol");
+    expect(api[name].call("a primitive this", 1)).toBe("carol");
+    expect(api[name].stats()).toMatchObject({ hits: 1, misses: 3 });
+  });
+
+  it("on a shared state too, without a `key` option (one that reads `this` still needs one)", async () => {
+    class Shared extends MemoryState {
+      override readonly local = false as unknown as true;
+    }
+    Object.defineProperty(Shared.prototype, "partition", { value: undefined });
+    const state = new Shared();
+    const lib = {
+      rate: 2,
+      price: Mime({ ttl: 60, state, name: "price" })(async (symbol: string) => `${symbol}:42`),
+      scaled: Mime({ ttl: 60, state, name: "scaled" })(async function (this: { rate: number }, n: number) {
+        return n * this.rate;
+      }),
+    };
+    await expect(lib.price("AAPL")).resolves.toBe("AAPL:42");
+    await expect(lib.price.peek("AAPL")).resolves.toEqual({ value: "AAPL:42" });
+    await expect(lib.scaled(2)).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it("a function that reads `this` is still keyed per instance", () => {
+    const describe = Mime({ ttl: 60, state: new MemoryState() })(function (this: { name: string }, id: number) {
+      return `${this.name}:${id}`;
+    });
+    const a = { name: "a", describe };
+    const b = { name: "b", describe };
+    expect([a.describe(1), b.describe(1), a.describe(1)]).toEqual(["a:1", "b:1", "a:1"]);
+  });
+});
+
 describe("generator functions are refused at wrap time", () => {
   test("sync generator", () => {
     function* range(n: number) {

@@ -24,6 +24,11 @@ export interface Memo {
   readonly name: string;
   /** The function as the user wrote it: what its identity names. */
   readonly fn: object;
+  /**
+   * Whether the caller's `this` takes part in keys: the function can read it (see `readsThis`), or a
+   * `key` or `tags` option may. When not, every call is keyed as a plain call.
+   */
+  readonly keysThis: boolean;
   /** What an execution calls, with the caller's `this`: the function, or a batch loader's per-item step. */
   readonly call: (this: unknown, ...args: unknown[]) => unknown;
   /** The wrapper: partitions of calls without an instance are freed with it. */

@@ -32,9 +32,14 @@ function isPrimitiveThis(thisArg: unknown): boolean {
   return thisArg !== undefined && thisArg !== null && typeof thisArg !== "object" && typeof thisArg !== "function";
 }
 
+/** The `this` a call is keyed by: its own, or none for a function that cannot read it (`Memo.keysThis`). */
+function keyedThis(memo: Memo, thisArg: unknown): unknown {
+  return memo.keysThis ? thisArg : undefined;
+}
+
 /** The key prefix of this function's entries in the bound state (per instance in a process-local state). */
 export function namespaceFor(memo: Memo, b: Binding, thisArg: unknown, kind: CallKind): string {
-  const instance = instanceOf(thisArg);
+  const instance = instanceOf(keyedThis(memo, thisArg));
   if (b.local) return memo.identity.local(kind, instance);
   if (instance !== undefined && memo.settings.key === undefined) {
     throw new ConfigError(
@@ -55,7 +60,8 @@ export function argumentsKey(memo: Memo, thisArg: unknown, args: readonly unknow
   const { key } = memo.settings;
   if (key !== undefined) return encodeCustomKey(key.apply(thisArg, args as unknown[]), memo.name);
   const encoded = encodeArguments(args, memo.name);
-  return isPrimitiveThis(thisArg) ? encodeThisArgument(thisArg, memo.name) + encoded : encoded;
+  const self = keyedThis(memo, thisArg);
+  return isPrimitiveThis(self) ? encodeThisArgument(self, memo.name) + encoded : encoded;
 }
 
 /** The full key of a call in the bound state. */
@@ -65,7 +71,7 @@ export function keyFor(memo: Memo, b: Binding, thisArg: unknown, args: readonly 
 
 /** The partition of calls made with `thisArg` (per instance for a method), created on first use. */
 export function partitionFor(memo: Memo, b: Binding, state: PartitionedState, thisArg: unknown, kind: CallKind): LocalPartition {
-  const instance = instanceOf(thisArg);
+  const instance = instanceOf(keyedThis(memo, thisArg));
   const owned = instance === undefined ? b.partitions : b.instancePartitions.get(instance) ?? {};
   let partition = owned[kind];
   if (partition === undefined) {
@@ -83,7 +89,7 @@ export function slotFor(memo: Memo, b: Binding, thisArg: unknown, args: readonly
     const partition = partitionFor(memo, b, b.partitioned, thisArg, kind);
     // One or two primitive arguments index the partition by their own values (a primitive `this`
     // is part of the key, so such calls take the encoded index).
-    if (memo.settings.key === undefined && args.length <= 2 && args.length > 0 && !isPrimitiveThis(thisArg) && args.every(isLoneKeyable)) {
+    if (memo.settings.key === undefined && args.length <= 2 && args.length > 0 && !isPrimitiveThis(keyedThis(memo, thisArg)) && args.every(isLoneKeyable)) {
       return args.length === 1
         ? { partition, shape: "lone", index: args[0] }
         : { partition, shape: "pair", index: [args[0], args[1]] };
