@@ -242,6 +242,24 @@ describe("timeouts", () => {
     await expect(price()).resolves.toBe("v2"); // the late result was stored
   });
 
+  test("a stale answer given past soft is joined only inside its staleIfError window", async () => {
+    let runs = 0;
+    const price = Mime({ state: new MemoryState(), ttl: 0.1, staleIfError: 0.2, timeout: { soft: 0.05, hard: 5 }, onError: () => undefined })(
+      async () => {
+        const run = ++runs;
+        if (run === 2) await sleep(700);
+        return `v${run}`;
+      },
+    );
+    await expect(price()).resolves.toBe("v1");
+    await sleep(150); // expired at 100 ms; its window ends at 300 ms
+    await expect(price()).resolves.toBe("v1"); // run 2 is slow: the stale value, past soft
+    await expect(price()).resolves.toBe("v1"); // joined, inside the window
+    await sleep(250); // past the window, run 2 still running
+    await expect(price()).resolves.toBe("v3"); // not the stale answer: a new run
+    await sleep(500);
+  });
+
   test("without a stale value, soft does nothing and hard still bounds the call", async () => {
     const slow = Mime({ state: new MemoryState(), timeout: { soft: 0.01, hard: 0.08 } })(async () => {
       await sleep(300);

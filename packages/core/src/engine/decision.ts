@@ -15,13 +15,14 @@ export interface EnvelopePolicy {
  * - `revalidate`: return the stale `value` now and refresh in the background;
  * (`expiresAt`, for enveloped entries: the expiry the refresh replaces, so that a process that takes
  * the refresh lock after another one refreshed can tell, and skip)
- * - `fallback`: run the function, and return the stale `value` if it fails;
+ * - `fallback`: run the function, and return the stale `value` if it fails (or, with `timeout`, is
+ *   slow) until `until`, the end of its `staleIfError` window (ms since the epoch);
  * - `miss`: run the function.
  */
 export type Decision =
   | { readonly kind: "hit"; readonly value: unknown; readonly refreshEarly: boolean; readonly expiresAt?: number }
   | { readonly kind: "revalidate"; readonly value: unknown; readonly expiresAt: number }
-  | { readonly kind: "fallback"; readonly value: unknown }
+  | { readonly kind: "fallback"; readonly value: unknown; readonly until: number }
   | { readonly kind: "miss" };
 
 const MISS: Decision = { kind: "miss" };
@@ -50,7 +51,7 @@ export function decide(entry: CacheEntry | undefined, now: number, policy: Envel
     case "revalidate":
       return { kind: "revalidate", value: found.value, expiresAt: found.fresh };
     case "fallback":
-      return { kind: "fallback", value: found.value };
+      return { kind: "fallback", value: found.value, until: found.fresh + policy.staleIfError * 1000 };
     default:
       return MISS;
   }

@@ -14,6 +14,9 @@ import { DO_NOT_STORE, ttlFor } from "./expiry.js";
 import { readAsync, readSync, writeSlot } from "./state-access.js";
 import { tagsFor, writeOptions } from "./write-options.js";
 
+/** A stale value that may answer a call whose execution fails (or, with `timeout`, is slow), until `until` (ms). */
+type Fallback = { readonly value: unknown; readonly until: number };
+
 /** The clock the decision needs: only enveloped entries carry an expiry to compare. */
 const clockFor = (memo: Memo): number => (memo.envelope === undefined ? 0 : Date.now());
 
@@ -29,7 +32,7 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** Stale-if-error: the stale value when there is one in the window, else the function's error. */
-function coverWithStale(memo: Memo, b: Binding, slot: Slot, fallback: { value: unknown } | undefined, error: unknown): unknown {
+function coverWithStale(memo: Memo, b: Binding, slot: Slot, fallback: Fallback | undefined, error: unknown): unknown {
   if (fallback === undefined) throw error;
   const key = slotKey(memo, slot);
   countStale(memo, b, key, "fallback");
@@ -145,7 +148,7 @@ export function callAsync(memo: Memo, b: Binding, thisArg: unknown, args: unknow
   try {
     const slot = slotFor(memo, b, thisArg, args, "async");
     const readsLocally = b.local && (slot.partition !== undefined || b.syncState !== undefined);
-    let fallback: { value: unknown } | undefined;
+    let fallback: Fallback | undefined;
     if (readsLocally || b.layered !== undefined) {
       // In a shared state's local copy, not finding the entry is not yet a miss.
       const decision = decide(readSync(memo, b, slot, !readsLocally), clockFor(memo), memo.envelope, drawFor(memo));
@@ -192,7 +195,7 @@ function lookupThenRun(
   thisArg: unknown,
   args: unknown[],
   lookup: boolean,
-  fallback: { value: unknown } | undefined,
+  fallback: Fallback | undefined,
 ): Promise<unknown> {
   if (lookup && slot.partition === undefined) return readThenRun(memo, b, slot, flight, thisArg, args, fallback);
   try {
@@ -214,7 +217,7 @@ async function readThenRun(
   flight: Flight,
   thisArg: unknown,
   args: unknown[],
-  fallback: { value: unknown } | undefined,
+  fallback: Fallback | undefined,
 ): Promise<unknown> {
   const read = await readAsync(memo, b, slot.key);
   const decision = decide(read.entry, clockFor(memo), memo.envelope, drawFor(memo));
@@ -243,7 +246,7 @@ function runCovered(
   thisArg: unknown,
   args: unknown[],
   readFailed: boolean,
-  fallback: { value: unknown } | undefined,
+  fallback: Fallback | undefined,
 ): Promise<unknown> {
   const options = writeOptions(b, flight.tags, flight.startedAt);
   // After a failed read (the backend down or hung) no lease is taken: taking it would cost the call
@@ -256,7 +259,7 @@ function runCovered(
   return covered(memo, b, slot, execution, fallback);
 }
 
-async function covered(memo: Memo, b: Binding, slot: Slot, execution: Promise<unknown>, fallback: { value: unknown } | undefined): Promise<unknown> {
+async function covered(memo: Memo, b: Binding, slot: Slot, execution: Promise<unknown>, fallback: Fallback | undefined): Promise<unknown> {
   try {
     return await (memo.settings.timeout === undefined ? execution : withTimeouts(memo, b, slot, execution, fallback));
   } catch (error) {
@@ -323,9 +326,13 @@ export async function settle(
  * past `hard`, a `MimicTimeoutError`. The execution goes on and its result is still stored; until
  * it lands, later callers of the key join this settled call (and so get the same answer).
  */
-function withTimeouts(memo: Memo, b: Binding, slot: Slot, execution: Promise<unknown>, fallback: { value: unknown } | undefined): Promise<unknown> {
+function withTimeouts(memo: Memo, b: Binding, slot: Slot, execution: Promise<unknown>, fallback: Fallback | undefined): Promise<unknown> {
   const { soft, hard } = memo.settings.timeout!;
   const timers: NodeJS.Timeout[] = [];
+  // A call answered with the stale value is joined only while that value is in its window: past it,
+  // later callers read the state again (the entry is gone) instead of getting the stale answer.
+  let windowEnded: () => void = () => undefined;
+  const staleAnswerEnds = new Promise<void>((resolve) => (windowEnded = resolve));
   const timedOut = new Promise<unknown>((resolve, reject) => {
     if (fallback !== undefined && soft !== Infinity) {
       timers.push(
@@ -334,6 +341,7 @@ function withTimeouts(memo: Memo, b: Binding, slot: Slot, execution: Promise<unk
           countStale(memo, b, key, "fallback");
           reportCoveredFailure(memo, b, key, new MimicTimeoutError(memo.name, soft), "MIMIC_STALE_FALLBACK");
           resolve(fallback.value);
+          setTimeout(windowEnded, Math.max(0, fallback.until - Date.now())).unref();
         }, soft * 1000),
       );
     }
@@ -344,6 +352,6 @@ function withTimeouts(memo: Memo, b: Binding, slot: Slot, execution: Promise<unk
     () => undefined,
   );
   void late.finally(() => timers.forEach(clearTimeout));
-  memo.flights.holdWhileRunning(slotKey(memo, slot), late);
+  memo.flights.holdWhileRunning(slotKey(memo, slot), late, staleAnswerEnds);
   return Promise.race([execution, timedOut]);
 }

@@ -77,8 +77,11 @@ export class FlightTable {
   readonly #joinableByArgument = new Map<object, Map<unknown, Joinable>>();
   /** Writes of results already returned to their callers, by key (shared states, not strict). */
   readonly #writes = new Map<string, Promise<void>>();
-  /** Executions still running after their call was answered (a timeout), by key. */
-  readonly #overtime = new Map<string, Promise<void>>();
+  /**
+   * Executions still running after their call was answered (a timeout), by key: until when they run,
+   * and until when their settled flight stays joinable (as long, or until a stale answer's window ends).
+   */
+  readonly #overtime = new Map<string, { readonly running: Promise<void>; readonly joinable: Promise<void> }>();
   /** This function's flights not yet settled (an invalidation of one key looks only here). */
   readonly #active = new Set<Flight>();
   /** How many invalidations of this function's keys have begun. */
@@ -169,11 +172,11 @@ export class FlightTable {
       // An execution that runs on after a timeout answered its callers stays voidable until it ends:
       // an invalidation meanwhile must keep its result from being stored and from being joined.
       if (overtime === undefined) release();
-      else void overtime.then(release);
+      else void overtime.running.then(release);
       if (!joinable) return;
       const write = this.#writes.size === 0 ? undefined : this.#writes.get(key);
       if (write === undefined && overtime === undefined) this.#unregister(address, entry);
-      else void Promise.all([write, overtime]).then(() => this.#unregister(address, entry));
+      else void Promise.all([write, overtime?.joinable]).then(() => this.#unregister(address, entry));
     };
     promise.then(settleFlight, settleFlight);
     return promise;
@@ -219,14 +222,16 @@ export class FlightTable {
 
   /**
    * Keeps the settled flight of `key` joinable while its execution runs on after a timeout answered
-   * its callers, so later callers get that answer instead of starting the function again.
-   * Invalidations do not wait for it: they void the flight, so its result is not stored.
+   * its callers, so later callers get that answer instead of starting the function again; with
+   * `answerEnds`, no longer than until it resolves (a stale answer past its window). Invalidations do
+   * not wait for it: they void the flight, so its result is not stored.
    */
-  holdWhileRunning(key: string, execution: Promise<void>): void {
-    const done = execution.finally(() => {
-      if (this.#overtime.get(key) === done) this.#overtime.delete(key);
+  holdWhileRunning(key: string, execution: Promise<void>, answerEnds?: Promise<void>): void {
+    const running = execution.finally(() => {
+      if (this.#overtime.get(key) === held) this.#overtime.delete(key);
     });
-    this.#overtime.set(key, done);
+    const held = { running, joinable: answerEnds === undefined ? running : Promise.race([running, answerEnds]) };
+    this.#overtime.set(key, held);
   }
 
   /** Voids the flights carrying any of `tags` in every function; resolves once their writes are done. */
