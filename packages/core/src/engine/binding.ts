@@ -93,8 +93,9 @@ function bind(memo: Memo, generation: number): Binding {
           `option (and bump \`version\` when its behaviour changes).`,
       );
     }
+    // One claim per identity: the sync and async namespaces of one name, version and source differ
+    // only by their kind, so two functions that share one share both (and are warned about once).
     claimSharedIdentity(state, identity.shared("sync"), memo.fn, name);
-    claimSharedIdentity(state, identity.shared("async"), memo.fn, name);
   }
   const b: Binding = {
     generation,
