@@ -67,9 +67,10 @@ function installAccessor(receiver: object, name: string | symbol, memoized: obje
  * (TC39, or legacy `experimentalDecorators`) so that each instance gets its own bound wrapper.
  * @param what how the factory is named in messages ("Mime", "Mime.batch")
  */
-export function createDecorator(what: string, wrap: (fn: AnyFunction) => Wrapped): unknown {
-  const memoizeRegistered = (fn: AnyFunction): object => {
-    const { memoized, bindInstance } = wrap(fn);
+export function createDecorator(what: string, wrap: (fn: AnyFunction, asMethod: boolean) => Wrapped): unknown {
+  /** Wraps `fn`; `asMethod` when it decorates a class method, whose calls are keyed per instance. */
+  const memoizeRegistered = (fn: AnyFunction, asMethod: boolean): object => {
+    const { memoized, bindInstance } = wrap(fn, asMethod);
     methodBinders.set(memoized as object, bindInstance);
     return memoized as object;
   };
@@ -78,7 +79,7 @@ export function createDecorator(what: string, wrap: (fn: AnyFunction) => Wrapped
       if (contextOrKey.kind !== "method") {
         throw new InvalidOptionError(`@${what} decorates methods and functions, not a ${contextOrKey.kind} (${String(contextOrKey.name)})`);
       }
-      const memoized = memoizeRegistered(target as AnyFunction);
+      const memoized = memoizeRegistered(target as AnyFunction, true);
       const { name } = contextOrKey;
       contextOrKey.addInitializer(function (this: unknown) {
         installAccessor(this as object, name as string | symbol, memoized);
@@ -89,13 +90,13 @@ export function createDecorator(what: string, wrap: (fn: AnyFunction) => Wrapped
       if (typeof descriptor.value !== "function") {
         throw new InvalidOptionError(`@${what} decorates methods, but ${String(contextOrKey)} is not a method (a getter or field?)`);
       }
-      const memoized = memoizeRegistered(descriptor.value as AnyFunction);
+      const memoized = memoizeRegistered(descriptor.value as AnyFunction, true);
       return perInstanceAccessor(target as object, memoized, contextOrKey, descriptor.enumerable ?? false);
     }
     if (typeof target !== "function") {
       throw new InvalidOptionError(`${what}(options) expects a function to wrap, got ${describe(target)}`);
     }
-    return memoizeRegistered(target as AnyFunction);
+    return memoizeRegistered(target as AnyFunction, false);
   }
   return decorate;
 }

@@ -36,10 +36,16 @@ export interface PerItemVariant {
 
 /**
  * Wraps `fn` so that calls are answered from a state by their key: the assembly of the engine's
- * parts (engine/), plus the hot path of a hit on one or two primitive arguments.
+ * parts (engine/), plus the hot path of a hit on one or two primitive arguments. `asMethod`: `fn` is
+ * a decorated class method, whose calls are keyed per instance whether or not it reads `this`.
  * @throws InvalidOptionError / ConfigError at wrap time when the options cannot work
  */
-export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings: Settings, variant?: PerItemVariant): MemoizedParts<F> {
+export function memoize<F extends (...args: never[]) => unknown>(
+  fn: F,
+  settings: Settings,
+  variant?: PerItemVariant,
+  asMethod = false,
+): MemoizedParts<F> {
   const kind = functionKind(fn);
   if (kind === "GeneratorFunction" || kind === "AsyncGeneratorFunction") {
     throw new ConfigError(
@@ -59,7 +65,7 @@ export function memoize<F extends (...args: never[]) => unknown>(fn: F, settings
     identity,
     name: identity.name,
     fn,
-    keysThis: settings.key !== undefined || readsThis(fn) || (settings.tags !== undefined && readsThis(settings.tags)),
+    keysThis: asMethod || settings.key !== undefined || readsThis(fn) || (settings.tags !== undefined && readsThis(settings.tags)),
     call: (variant?.execute ?? fn) as unknown as Memo["call"],
     owner: fn,
     asyncMode: settings.async || kind === "AsyncFunction",

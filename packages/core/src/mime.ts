@@ -101,7 +101,7 @@ export interface MimeBatchDecorator {
  */
 function mimeDecorator(options?: unknown): MimeDecorator {
   const settings = validateMimeOptions(options);
-  return createDecorator("Mime", (fn) => memoize(fn, settings)) as MimeDecorator;
+  return createDecorator("Mime", (fn, asMethod) => memoize(fn, settings, undefined, asMethod)) as MimeDecorator;
 }
 
 function batchDecorator(options?: unknown): MimeBatchDecorator {
@@ -109,7 +109,7 @@ function batchDecorator(options?: unknown): MimeBatchDecorator {
   const { maxBatchSize, ...rest } = typeof given === "object" && given !== null ? given : {};
   const limit = validateMaxBatchSize(maxBatchSize);
   const settings = validateMimeOptions(typeof given === "object" && given !== null ? rest : options);
-  return createDecorator("Mime.batch", (fn) => memoizeBatch(fn, settings, limit)) as MimeBatchDecorator;
+  return createDecorator("Mime.batch", (fn, asMethod) => memoizeBatch(fn, settings, limit, asMethod)) as MimeBatchDecorator;
 }
 
 export const Mime: MimeFactory = Object.assign(mimeDecorator as MimeFactory, {

@@ -66,24 +66,38 @@ describe("legacy experimentalDecorators", () => {
     expect(calls).toBe(1);
   });
 
-  it("needs a key for methods that read `this` on a shared state; one that cannot read it is keyed as a plain function", () => {
+  it("needs a key for methods on a shared state", () => {
     class SharedState extends MemoryState {
       override readonly local = false as unknown as true;
     }
     const state = new SharedState();
     class Repo {
-      constructor(readonly table = "users") {}
       @Mime({ state })
-      find(id: number): string {
-        return `${this.table}:${id}`;
-      }
-      @Mime({ state })
-      double(id: number): number {
-        return id * 2;
+      find(id: number): number {
+        return id;
       }
     }
     expect(() => new Repo().find(1)).toThrow(ConfigError);
-    expect(new Repo().double(2)).toBe(4);
-    expect(new Repo("other").double(2)).toBe(4);
+  });
+
+  it("keys a decorated method per instance even when it does not read `this` (its handles act on that instance)", () => {
+    let calls = 0;
+    class Repo {
+      @Mime({ state: new MemoryState() })
+      find(id: number): number {
+        calls++;
+        return id;
+      }
+    }
+    const a = new Repo();
+    const b = new Repo();
+    a.find(1);
+    b.find(1);
+    expect(calls).toBe(2);
+    Mime.handles(a.find).clear();
+    b.find(1);
+    expect(calls).toBe(2);
+    a.find(1);
+    expect(calls).toBe(3);
   });
 });

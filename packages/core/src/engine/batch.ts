@@ -216,7 +216,7 @@ export interface MemoizedBatchParts {
  * own (single-flight per item, stale windows, lock, tags, ttl from the result), whose execution step
  * queues the item for the next batch.
  */
-export function memoizeBatch(loader: (...args: never[]) => unknown, settings: Settings, maxBatchSize: number): MemoizedBatchParts {
+export function memoizeBatch(loader: (...args: never[]) => unknown, settings: Settings, maxBatchSize: number, asMethod = false): MemoizedBatchParts {
   const bulk = loader as unknown as BulkLoader;
   const name = settings.name ?? (loader.name || "anonymous");
   const batchers = new WeakMap<object, TickBatcher>();
@@ -251,7 +251,7 @@ export function memoizeBatch(loader: (...args: never[]) => unknown, settings: Se
         if (!Array.isArray(results) || results.length !== 1) throw new BatchLengthError(name, 1, results);
         return results[0];
       };
-  const perItem = memoize(loader, { ...settings, async: isAsync }, { execute });
+  const perItem = memoize(loader, { ...settings, async: isAsync }, { execute }, asMethod);
   type One = ((this: unknown, item: unknown) => unknown) & MemoizedHandles<(item: unknown) => unknown>;
 
   const batchOf = (one: One, instance: object | undefined): object =>

@@ -25,8 +25,9 @@ export interface Memo {
   /** The function as the user wrote it: what its identity names. */
   readonly fn: object;
   /**
-   * Whether the caller's `this` takes part in keys: the function can read it (see `readsThis`), or a
-   * `key` or `tags` option may. When not, every call is keyed as a plain call.
+   * Whether the caller's `this` takes part in keys: a decorated method (cached per instance), a
+   * function that can read it (see `readsThis`), or a `key` or `tags` option that may. When not, every
+   * call is keyed as a plain call.
    */
   readonly keysThis: boolean;
   /** What an execution calls, with the caller's `this`: the function, or a batch loader's per-item step. */
