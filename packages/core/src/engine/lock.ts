@@ -2,6 +2,7 @@ import type { LockingState, SetOptions } from "../state/contract.js";
 import type { Binding } from "./binding.js";
 import { decide } from "./decision.js";
 import type { Memo } from "./memo.js";
+import type { runAndStore } from "./read-through.js";
 import { reportBackendError } from "./report.js";
 import { checkedEntry } from "./state-access.js";
 import type { Flight } from "./single-flight.js";
@@ -45,20 +46,8 @@ async function readFresh(memo: Memo, b: Binding, key: string): Promise<{ value: 
   return decision.kind === "hit" ? { value: decision.value } : undefined;
 }
 
-/**
- * Runs the function and stores its result (the miss path shared by locked and unlocked calls); with
- * `stateFailed`, the write may finish after the call returns (see `settle`).
- */
-type RunAndStore = (
-  memo: Memo,
-  b: Binding,
-  slot: Slot,
-  flight: Flight,
-  thisArg: unknown,
-  args: unknown[],
-  options: SetOptions | undefined,
-  stateFailed?: boolean,
-) => Promise<unknown>;
+/** Runs the function and stores its result (the miss path shared by locked and unlocked calls). */
+type RunAndStore = typeof runAndStore;
 
 /**
  * On a miss: take the lease and run the function, or wait (polling with backoff) for the holder's
