@@ -323,8 +323,9 @@ export async function settle(
 
 /**
  * The `timeout` option: past `soft`, the stale value in the `staleIfError` window if there is one;
- * past `hard`, a `MimicTimeoutError`. The execution goes on and its result is still stored; until
- * it lands, later callers of the key join this settled call (and so get the same answer).
+ * past `hard`, a `MimicTimeoutError`. The execution goes on and its result is still stored (unless an
+ * invalidation voids it); until it lands, later callers of the key join this settled call and so get
+ * the same answer, a stale answer only while it is inside its window.
  */
 function withTimeouts(memo: Memo, b: Binding, slot: Slot, execution: Promise<unknown>, fallback: Fallback | undefined): Promise<unknown> {
   const { soft, hard } = memo.settings.timeout!;
