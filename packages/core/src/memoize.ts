@@ -3,6 +3,7 @@ import { channels } from "./events.js";
 import { getGlobalConfig, globalConfigGeneration } from "./global-config.js";
 import { identify } from "./keys/identity.js";
 import { isFastKeyable } from "./keys/keyable.js";
+import { ObjectKeyCache } from "./keys/object-key-cache.js";
 import { readsThis } from "./keys/this-use.js";
 import type { Settings } from "./options.js";
 import { hasSyncOperations, supportsTags } from "./state/contract.js";
@@ -77,6 +78,7 @@ export function memoize<F extends (...args: never[]) => unknown>(
     batched: variant !== undefined,
     refreshing: new Set(),
     refreshed: new Map(),
+    objectKeys: undefined,
   };
 
   if (settings.timeout !== undefined && !memo.asyncMode) {
@@ -97,7 +99,7 @@ export function memoize<F extends (...args: never[]) => unknown>(
   const memoized = function (this: unknown, first?: unknown, second?: unknown): unknown {
     // The hottest case, a hit on a lone number or short string in a process-local partition (or a
     // shared state's local copy), is answered here with no argument array, no key string and no
-    // nested call but the Map lookup. `arguments` is only read for its length and forwarded, so V8
+    // nested call but the Map lookup; a hit on one plain object argument, with no key string. `arguments` is only read for its length and forwarded, so V8
     // never materialises it here.
     const b = memo.binding;
     const fast = memo.asyncMode ? b?.fastAsync : b?.fastSync;
@@ -116,6 +118,15 @@ export function memoize<F extends (...args: never[]) => unknown>(
             memo.counters.coalesced++;
             return pending;
           }
+        }
+      } else if (arity === 1 && typeof first === "object" && first !== null) {
+        // One object argument (an options object, a query): its key comes from a cache compared
+        // value by value, so a hit builds no key string.
+        const key = (memo.objectKeys ??= new ObjectKeyCache()).argumentsKey(first);
+        const entry = key === undefined ? undefined : fast.get(key);
+        if (entry !== undefined && !channels.hit.hasSubscribers) {
+          memo.counters.hits++;
+          return memo.asyncMode ? Promise.resolve(entry.value) : entry.value;
         }
       }
     }

@@ -1,4 +1,5 @@
 import type { FunctionIdentity } from "../keys/identity.js";
+import type { ObjectKeyCache } from "../keys/object-key-cache.js";
 import type { Settings } from "../options.js";
 import type { Binding } from "./binding.js";
 import type { FlightTable } from "./single-flight.js";
@@ -56,4 +57,6 @@ export interface Memo {
    * (and found the entry it replaced) does not refresh it again. Bounded (cleared past 10,000 keys).
    */
   readonly refreshed: Map<string, number>;
+  /** The keys of recent calls with one object argument, for hits that encode nothing (made on first use). */
+  objectKeys: ObjectKeyCache | undefined;
 }

@@ -19,7 +19,7 @@ const FAST_MAX_DEPTH = 64;
  * their encodings. Objects built by the same code share a key list (and order), so this is
  * computed once per shape instead of sorting and formatting keys on every call.
  */
-interface Shape {
+export interface Shape {
   /** The keys as `Object.keys` returns them (insertion order): what a lookup compares. */
   readonly keys: readonly string[];
   /** The keys sorted by UTF-16 code units. */
@@ -30,6 +30,13 @@ interface Shape {
   readonly head: string;
   /** Every key is an array index (or there is none), as in an arguments object. */
   readonly indexOnly: boolean;
+  /**
+   * The one shape that stands for every key list with these keys in any order (the first one seen):
+   * what the object-argument key cache compares by identity. Itself when it is the first.
+   */
+  readonly canonical: Shape;
+  /** A hash of the sorted keys (the same for every shape with one `canonical`). */
+  readonly sortedHash: number;
 }
 
 /** Shapes by their first key; a short list each, compared key by key (property keys are interned). */
@@ -47,30 +54,66 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-function makeShape(keys: string[]): Shape {
-  const sorted = keys.slice().sort(compareCodeUnits);
-  return {
-    keys,
-    sorted,
-    prefixes: sorted.map((key) => `s${key.length}:${key}`),
-    head: `o${keys.length}:`,
-    indexOnly: keys.every((key) => String(Number(key) >>> 0) === key),
-  };
+/**
+ * Canonical shapes by the encoding of their sorted keys; cleared with `shapes`, and bounded on its
+ * own too (shapes past a full bucket are not cached, but get a canonical).
+ */
+const canonicalShapes = new Map<string, Shape>();
+
+/** FNV-1a over the UTF-16 code units of `text`. */
+function hashText(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash;
 }
 
-function shapeOf(keys: string[]): Shape {
-  if (keys.length > MAX_CACHED_KEYS) return makeShape(keys);
+function makeShape(keys: string[], cached: boolean): Shape {
+  const sorted = keys.slice().sort(compareCodeUnits);
+  const prefixes = sorted.map((key) => `s${key.length}:${key}`);
+  const head = `o${keys.length}:`;
+  const shape: { -readonly [K in keyof Shape]: Shape[K] } = {
+    keys,
+    sorted,
+    prefixes,
+    head,
+    indexOnly: keys.every((key) => String(Number(key) >>> 0) === key),
+    canonical: undefined as unknown as Shape,
+    sortedHash: 0,
+  };
+  shape.canonical = shape;
+  if (cached) {
+    // Only cached shapes get a shared canonical: the others are made per call, and the key cache
+    // leaves objects with that many keys alone.
+    const encodedKeys = head + prefixes.join("");
+    shape.sortedHash = hashText(encodedKeys);
+    const canonical = canonicalShapes.get(encodedKeys);
+    if (canonical !== undefined) shape.canonical = canonical;
+    else {
+      if (canonicalShapes.size >= MAX_SHAPES) canonicalShapes.clear();
+      canonicalShapes.set(encodedKeys, shape);
+    }
+  }
+  return shape;
+}
+
+/**
+ * The shape of an object whose `Object.keys` are `keys`, from the cache. Objects with more than
+ * {@link MAX_CACHED_KEYS} keys get a fresh shape each time (its own `canonical`, `sortedHash` 0).
+ */
+export function shapeOf(keys: string[]): Shape {
+  if (keys.length > MAX_CACHED_KEYS) return makeShape(keys, false);
   const first = keys.length === 0 ? "" : keys[0]!;
   let bucket = shapes.get(first);
   if (bucket !== undefined) {
     for (let i = 0; i < bucket.length; i++) if (sameKeys(bucket[i]!.keys, keys)) return bucket[i]!;
   }
-  const shape = makeShape(keys);
   if (shapeCount >= MAX_SHAPES) {
     shapes.clear();
+    canonicalShapes.clear();
     shapeCount = 0;
     bucket = undefined;
   }
+  const shape = makeShape(keys, true);
   if (bucket === undefined) shapes.set(first, (bucket = []));
   if (bucket.length < MAX_SHAPES_PER_FIRST_KEY) {
     bucket.push(shape);
@@ -85,7 +128,7 @@ function shapeOf(keys: string[]): Shape {
  * exact check is a call into Node, made only when the object could be one: its keys are all
  * indices, or it has a `callee` (every strict-mode arguments object has one it cannot lose).
  */
-function isArguments(object: object, shape: Shape): boolean {
+export function isArguments(object: object, shape: Shape): boolean {
   return (shape.indexOnly || "callee" in object) && types.isArgumentsObject(object);
 }
 

@@ -65,6 +65,7 @@ export function expiredAt(entry: MemoryEntry, now: number): boolean {
  * no key string), anything else by the encoding itself.
  */
 export function classify(argumentsPart: string): { shape: Shape; index: unknown } {
+  if (!mayIndexByValue(argumentsPart)) return { shape: "encoded", index: argumentsPart };
   if (argumentsPart.startsWith("A1:")) {
     const lone = decodePrimitiveArguments(argumentsPart, 1);
     if (lone !== undefined) return { shape: "lone", index: lone[0] };
@@ -73,4 +74,27 @@ export function classify(argumentsPart: string): { shape: Shape; index: unknown 
     if (pair !== undefined) return { shape: "pair", index: pair };
   }
   return { shape: "encoded", index: argumentsPart };
+}
+
+/**
+ * Whether an argument part may be one or two primitives (`classify` then decodes it to be sure):
+ * `A1:` or `A2:` followed by a primitive's tag. The others (objects, arrays, more arguments, a key
+ * option's value) are indexed by the part itself, and a lookup of one needs no decoding.
+ */
+export function mayIndexByValue(argumentsPart: string): boolean {
+  if (argumentsPart.charCodeAt(0) !== 0x41 /* A */ || argumentsPart.charCodeAt(2) !== 0x3a /* : */) return false;
+  const count = argumentsPart.charCodeAt(1);
+  if (count !== 0x31 /* 1 */ && count !== 0x32 /* 2 */) return false;
+  switch (argumentsPart.charCodeAt(3)) {
+    case 0x73: // s
+    case 0x64: // d
+    case 0x62: // b
+    case 0x75: // u
+    case 0x6e: // n
+    case 0x54: // T
+    case 0x46: // F
+      return true;
+    default:
+      return false;
+  }
 }

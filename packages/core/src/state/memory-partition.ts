@@ -2,7 +2,7 @@ import { coarseNow } from "../coarse-clock.js";
 import { encodePrimitive } from "../keys/encode.js";
 import type { CacheEntry, SetOptions } from "./contract.js";
 import type { LocalPartition } from "./local-access.js";
-import { classify, HITS_MODULUS, type MemoryEntry, type Shape } from "./memory-entry.js";
+import { classify, HITS_MODULUS, mayIndexByValue, type MemoryEntry, type Shape } from "./memory-entry.js";
 import type { MemoryState } from "./memory-state.js";
 
 /**
@@ -57,6 +57,10 @@ export class MemoryPartition implements LocalPartition {
   }
 
   get(argumentsKey: string): CacheEntry | undefined {
+    if (!mayIndexByValue(argumentsKey)) {
+      const entry = this.encoded.get(argumentsKey);
+      return entry === undefined ? undefined : this.owner.touch(entry);
+    }
     const { shape, index } = classify(argumentsKey);
     const entry = this.find(shape, index);
     return entry === undefined ? undefined : this.owner.touch(entry);
