@@ -1,5 +1,6 @@
 import {
   BatchLengthError,
+  CorruptEntryError,
   InvalidOptionError,
   MemoryState,
   Mime,
@@ -241,6 +242,74 @@ describe("Mime.batch: async bulk loaders", () => {
 });
 
 describe("Mime.batch: sync bulk loaders", () => {
+  /** A sync shared state over a Map whose reads and writes fail as told, counting what reaches it. */
+  class FailingSyncState implements IState {
+    readonly map = new Map<string, unknown>();
+    readonly calls = { getSync: 0, setSync: 0 };
+    failReads: "no" | "down" | "corrupt" = "no";
+    failWrites = false;
+    async get(key: string): Promise<CacheEntry | undefined> {
+      return this.getSync(key);
+    }
+    async set(key: string, value: unknown): Promise<void> {
+      this.setSync(key, value);
+    }
+    async delete(key: string): Promise<void> {
+      this.map.delete(key);
+    }
+    async clear(): Promise<void> {
+      this.map.clear();
+    }
+    getSync(key: string): CacheEntry | undefined {
+      this.calls.getSync++;
+      if (this.failReads === "down") throw new Error("backend down");
+      if (this.failReads === "corrupt") throw new CorruptEntryError(`garbage under ${key}`);
+      return this.map.has(key) ? { value: this.map.get(key) } : undefined;
+    }
+    setSync(key: string, value: unknown): void {
+      this.calls.setSync++;
+      if (this.failWrites) throw new Error("backend down");
+      this.map.set(key, value);
+    }
+  }
+
+  it("stops using a backend that fails (down or hung): one failed read, then every item loaded and none written", () => {
+    const state = new FailingSyncState();
+    const errors: MimicError[] = [];
+    const loads: number[][] = [];
+    const squares = Mime.batch({ state, name: "squares", onError: (error) => void errors.push(error) })((ids: readonly number[]) => {
+      loads.push([...ids]);
+      return ids.map((id) => id * id);
+    });
+    expect(squares([1, 2])).toEqual([1, 4]);
+    state.failReads = "down";
+    state.calls.getSync = state.calls.setSync = 0;
+    expect(squares([1, 2, 3, 4])).toEqual([1, 4, 9, 16]);
+    expect(loads.at(-1)).toEqual([1, 2, 3, 4]);
+    expect(state.calls).toEqual({ getSync: 1, setSync: 0 });
+    expect(errors.map((error) => error.message)).toEqual([expect.stringContaining("backend down")]);
+  });
+
+  it("stops writing after a write fails, and keeps using a backend that answered with a corrupt entry", () => {
+    const state = new FailingSyncState();
+    const errors: MimicError[] = [];
+    const squares = Mime.batch({ state, name: "squares", onError: (error) => void errors.push(error) })((ids: readonly number[]) => ids.map((id) => id * id));
+    state.failWrites = true;
+    expect(squares([1, 2, 3])).toEqual([1, 4, 9]);
+    expect(state.calls).toEqual({ getSync: 3, setSync: 1 });
+    state.failWrites = false;
+    state.failReads = "corrupt";
+    state.calls.getSync = state.calls.setSync = 0;
+    errors.length = 0;
+    // A corrupt entry is an answer: the batch reads on and overwrites the garbage.
+    expect(squares([1, 2, 3])).toEqual([1, 4, 9]);
+    expect(state.calls).toEqual({ getSync: 3, setSync: 3 });
+    expect(errors).toHaveLength(3);
+    state.failReads = "no";
+    expect(squares([1, 2, 3])).toEqual([1, 4, 9]);
+    expect(state.calls).toEqual({ getSync: 6, setSync: 3 });
+  });
+
   test.each(["invalidate", "clear", "invalidateTags"] as const)(
     "a loader that invalidates (%s) while it runs returns its results and stores none of them",
     async (how) => {

@@ -145,6 +145,33 @@ test("server paused (SIGSTOP), lock: a miss takes no lease after its read timed 
   await eventually(async () => (await quadruple(3)) === 12, 10_000, "calls after SIGCONT");
 });
 
+test("server paused (SIGSTOP), sync Mime.batch: the first failed read ends the batch's use of Redis (one timeout, not two per item)", async () => {
+  const { server, state } = await setUp();
+  const errors: MimicError[] = [];
+  let loaded: number[] = [];
+  const squares = Mime.batch({ ttl: 60, state, name: "squares", onError: (error) => void errors.push(error) })((ids: readonly number[]) => {
+    loaded = [...ids];
+    return ids.map((id) => id * id);
+  });
+  expect(squares([1, 2])).toEqual([1, 4]);
+  server.pause();
+  try {
+    // Items 1 and 2 are cached, but a paused server answers nothing: every item is loaded, and the
+    // batch waits for one read's timeout, then neither reads nor writes the rest.
+    expect(squares([1, 2, 3, 4, 5, 6])).toEqual([1, 4, 9, 16, 25, 36]);
+    expect(loaded).toEqual([1, 2, 3, 4, 5, 6]);
+    expectTyped(errors, [StateTimeoutError]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toContain("GET");
+  } finally {
+    server.resume();
+  }
+  await eventually(() => {
+    loaded = [];
+    return squares([1, 2]).join() === "1,4" && loaded.length === 0;
+  }, 10_000, "batch hits after SIGCONT");
+});
+
 test("first call while Redis is down: a typed rejection, not a wait for a connection", async () => {
   const state = new RedisState({ url: `redis://127.0.0.1:${await freePort()}`, prefix: "down:", timeout: RELAXED_TIMEOUT_MS });
   states.push(state);

@@ -11,7 +11,7 @@ import { isThenable, store } from "./read-through.js";
 import { refreshInBackground } from "./refresh.js";
 import { countStale, now } from "./report.js";
 import { type Slot, slotFor, slotKey } from "./slot.js";
-import { readSync } from "./state-access.js";
+import { forgetSyncOutcome, lastSyncOperationFailed, readSync } from "./state-access.js";
 import { tagsFor, writeOptions } from "./write-options.js";
 
 type BulkLoader = (this: unknown, items: readonly unknown[]) => unknown;
@@ -148,11 +148,16 @@ function loadSync(memo: Memo, loader: BulkLoader, thisArg: unknown, items: reado
   const results = new Array<unknown>(items.length);
   const missing = new Map<string, { item: unknown; slot: Slot; indexes: number[]; fallback: { value: unknown } | undefined }>();
   const clock = memo.envelope === undefined ? 0 : Date.now();
+  // Once a read or write finds the backend down or hung, the batch stops using it: each further
+  // operation would wait out a timeout of its own (the items are loaded, and not stored).
+  let backendFailed = false;
   items.forEach((item, i) => {
     const args = [item];
     const slot = slotFor(memo, b, thisArg, args, "sync");
     const draw = memo.envelope?.refreshAhead === undefined ? 1 : 1 - Math.random();
-    const decision = decide(readSync(memo, b, slot), clock, memo.envelope, draw);
+    const entry = backendFailed ? undefined : readSync(memo, b, slot);
+    backendFailed ||= lastSyncOperationFailed();
+    const decision = decide(entry, clock, memo.envelope, draw);
     if (decision.kind === "hit" || decision.kind === "revalidate") {
       if (decision.kind === "hit") memo.counters.hits++;
       else countStale(memo, b, slotKey(memo, slot), "revalidate");
@@ -196,7 +201,11 @@ function loadSync(memo: Memo, loader: BulkLoader, thisArg: unknown, items: reado
     const invalidated = memo.flights.invalidationMark() !== mark;
     chunk.forEach(({ item, slot, indexes }, j) => {
       const value = (loaded as unknown[])[j];
-      if (!invalidated) store(memo, b, slot, [item], value, writeOptions(b, tags[j], startedAt), true, began);
+      if (!invalidated && !backendFailed) {
+        forgetSyncOutcome();
+        store(memo, b, slot, [item], value, writeOptions(b, tags[j], startedAt), true, began);
+        backendFailed = lastSyncOperationFailed();
+      }
       indexes.forEach((i) => (results[i] = value));
     });
   }

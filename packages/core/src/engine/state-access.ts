@@ -60,11 +60,34 @@ export function readSync(memo: Memo, b: Binding, slot: Slot, localCopyOnly = fal
       entry = checkedEntry(memo, b, found, slot.key);
     }
     if (entry !== undefined && started) publish(memo, channels.hit, b, slot, started);
+    lastSyncFailed = false;
     return entry;
   } catch (error) {
     reportBackendError(memo, b, error, "get", slotKey(memo, slot), started);
+    lastSyncFailed = !isCorruptEntry(error);
     return undefined;
   }
+}
+
+/**
+ * Whether the last synchronous read ({@link readSync}) or write ({@link writeSlot} with `sync`) found
+ * the backend failing: an error other than a corrupt entry, which suggests it is down or hung, so
+ * that the caller can spare itself the next operation's timeout. Set when the operation ends (after
+ * the hooks and subscribers it ran), so it must be read right after it.
+ */
+export function lastSyncOperationFailed(): boolean {
+  return lastSyncFailed;
+}
+
+/** Forgets the last synchronous outcome (before an operation that may not reach the backend at all). */
+export function forgetSyncOutcome(): void {
+  lastSyncFailed = false;
+}
+
+let lastSyncFailed = false;
+
+function isCorruptEntry(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "MIMIC_CORRUPT_ENTRY";
 }
 
 /**
@@ -80,7 +103,7 @@ export async function readAsync(memo: Memo, b: Binding, key: string): Promise<{ 
     reportBackendError(memo, b, error, "get", key, started);
     // A corrupt entry is a miss from a backend that answered: the write that follows is awaited as
     // usual. Any other failure suggests the backend is down or hung (see `settle`).
-    return { entry: undefined, failed: (error as { code?: unknown } | null)?.code !== "MIMIC_CORRUPT_ENTRY" };
+    return { entry: undefined, failed: !isCorruptEntry(error) };
   }
   const entry = checkedEntry(memo, b, found, key);
   if (entry !== undefined && started) publish(memo, channels.hit, b, { partition: undefined, key }, started);
@@ -129,8 +152,10 @@ export function writeSlot(
     else if (slot.shape === "pair") slot.partition.setPair(slot.index[0], slot.index[1], value, kept, options);
     else slot.partition.set(slot.index, value, kept, options);
     wrote(memo, b, slot, started);
+    if (sync) lastSyncFailed = false;
   } catch (error) {
     writeFailed(memo, b, slot, started, error);
+    if (sync) lastSyncFailed = true;
   }
 }
 
