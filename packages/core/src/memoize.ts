@@ -6,6 +6,7 @@ import { isFastKeyable } from "./keys/keyable.js";
 import { ObjectKeyCache } from "./keys/object-key-cache.js";
 import { readsThis } from "./keys/this-use.js";
 import type { Settings } from "./options.js";
+import type { CacheEntry } from "./state/contract.js";
 import { hasSyncOperations, supportsTags } from "./state/contract.js";
 import { currentBinding, syncStateRequired, tagsUnsupported } from "./engine/binding.js";
 import { handlesFor, type Memoized } from "./engine/handles.js";
@@ -99,7 +100,7 @@ export function memoize<F extends (...args: never[]) => unknown>(
   const memoized = function (this: unknown, first?: unknown, second?: unknown): unknown {
     // The hottest case, a hit on a lone number or short string in a process-local partition (or a
     // shared state's local copy), is answered here with no argument array, no key string and no
-    // nested call but the Map lookup; a hit on one plain object argument, with no key string. `arguments` is only read for its length and forwarded, so V8
+    // nested call but the Map lookup. (Keep it small: V8 inlines it into its callers only while it is.) `arguments` is only read for its length and forwarded, so V8
     // never materialises it here.
     const b = memo.binding;
     const fast = memo.asyncMode ? b?.fastAsync : b?.fastSync;
@@ -119,15 +120,6 @@ export function memoize<F extends (...args: never[]) => unknown>(
             return pending;
           }
         }
-      } else if (arity === 1 && typeof first === "object" && first !== null) {
-        // One object argument (an options object, a query): its key comes from a cache compared
-        // value by value, so a hit builds no key string.
-        const key = (memo.objectKeys ??= new ObjectKeyCache()).argumentsKey(first);
-        const entry = key === undefined ? undefined : fast.get(key);
-        if (entry !== undefined && !channels.hit.hasSubscribers) {
-          memo.counters.hits++;
-          return memo.asyncMode ? Promise.resolve(entry.value) : entry.value;
-        }
       }
     }
     return (callWithArguments as (this: unknown, ...args: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]);
@@ -136,6 +128,13 @@ export function memoize<F extends (...args: never[]) => unknown>(
 
   /** Every call but the shortcut above. */
   function callWithArguments(this: unknown, ...args: unknown[]): unknown {
+    if (args.length === 1 && typeof args[0] === "object" && args[0] !== null) {
+      const entry = objectArgumentHit(this, args[0]);
+      if (entry !== undefined) {
+        memo.counters.hits++;
+        return memo.asyncMode ? Promise.resolve(entry.value) : entry.value;
+      }
+    }
     if (memo.asyncMode) {
       try {
         return callAsync(memo, currentBinding(memo), this, args);
@@ -144,6 +143,19 @@ export function memoize<F extends (...args: never[]) => unknown>(
       }
     }
     return callSync(memo, currentBinding(memo), this, args);
+  }
+
+  /**
+   * A hit on one object argument (an options object, a query) under the shortcut's conditions: its key
+   * comes from a cache that compares the argument value by value, so the hit builds no key string.
+   */
+  function objectArgumentHit(thisArg: unknown, arg: object): CacheEntry | undefined {
+    const b = memo.binding;
+    const fast = memo.asyncMode ? b?.fastAsync : b?.fastSync;
+    if (fast === undefined || (thisArg !== undefined && memo.keysThis) || channels.hit.hasSubscribers) return undefined;
+    if (settings.state === undefined && b!.generation !== globalConfigGeneration()) return undefined;
+    const key = (memo.objectKeys ??= new ObjectKeyCache()).argumentsKey(arg);
+    return key === undefined ? undefined : fast.get(key);
   }
 
   const named = <T extends object>(target: T): T => {
