@@ -6,7 +6,7 @@ import { isFastKeyable } from "./keys/keyable.js";
 import { ObjectKeyCache } from "./keys/object-key-cache.js";
 import { readsThis } from "./keys/this-use.js";
 import type { Settings } from "./options.js";
-import type { CacheEntry } from "./state/contract.js";
+import type { LocalReader } from "./state/local-access.js";
 import { hasSyncOperations, supportsTags } from "./state/contract.js";
 import { currentBinding, syncStateRequired, tagsUnsupported } from "./engine/binding.js";
 import { handlesFor, type Memoized } from "./engine/handles.js";
@@ -128,34 +128,37 @@ export function memoize<F extends (...args: never[]) => unknown>(
 
   /** Every call but the shortcut above. */
   function callWithArguments(this: unknown, ...args: unknown[]): unknown {
+    // One object argument (an options object, a query) under the shortcut's conditions: its key comes
+    // from a cache that compares the argument value by value, so a hit builds no key string, and a
+    // miss hands the key on (the argument is read once either way).
+    let encoded: string | undefined;
     if (args.length === 1 && typeof args[0] === "object" && args[0] !== null) {
-      const entry = objectArgumentHit(this, args[0]);
-      if (entry !== undefined) {
-        memo.counters.hits++;
-        return memo.asyncMode ? Promise.resolve(entry.value) : entry.value;
+      const fast = shortcutReader(this);
+      if (fast !== undefined) {
+        encoded = (memo.objectKeys ??= new ObjectKeyCache()).argumentsKey(args[0]);
+        const entry = encoded === undefined || channels.hit.hasSubscribers ? undefined : fast.get(encoded);
+        if (entry !== undefined) {
+          memo.counters.hits++;
+          return memo.asyncMode ? Promise.resolve(entry.value) : entry.value;
+        }
       }
     }
     if (memo.asyncMode) {
       try {
-        return callAsync(memo, currentBinding(memo), this, args);
+        return callAsync(memo, currentBinding(memo), this, args, encoded);
       } catch (error) {
         return Promise.reject(error);
       }
     }
-    return callSync(memo, currentBinding(memo), this, args);
+    return callSync(memo, currentBinding(memo), this, args, encoded);
   }
 
-  /**
-   * A hit on one object argument (an options object, a query) under the shortcut's conditions: its key
-   * comes from a cache that compares the argument value by value, so the hit builds no key string.
-   */
-  function objectArgumentHit(thisArg: unknown, arg: object): CacheEntry | undefined {
+  /** The reader the shortcut uses, when a call with `thisArg` may use it (the same conditions). */
+  function shortcutReader(thisArg: unknown): LocalReader | undefined {
     const b = memo.binding;
     const fast = memo.asyncMode ? b?.fastAsync : b?.fastSync;
-    if (fast === undefined || (thisArg !== undefined && memo.keysThis) || channels.hit.hasSubscribers) return undefined;
-    if (settings.state === undefined && b!.generation !== globalConfigGeneration()) return undefined;
-    const key = (memo.objectKeys ??= new ObjectKeyCache()).argumentsKey(arg);
-    return key === undefined ? undefined : fast.get(key);
+    if (fast === undefined || (thisArg !== undefined && memo.keysThis)) return undefined;
+    return settings.state !== undefined || b!.generation === globalConfigGeneration() ? fast : undefined;
   }
 
   const named = <T extends object>(target: T): T => {

@@ -194,6 +194,97 @@ describe("ObjectKeyCache: the key of a call with one object argument", () => {
   });
 });
 
+describe("ObjectKeyCache against arguments that change or lie while they are read", () => {
+  it("leaves an array whose length is not a plain number to the encoder (a Proxy's length trap)", () => {
+    const cache = new ObjectKeyCache();
+    let label = "0";
+    const length = { valueOf: () => 0, toString: () => label };
+    const proxy = new Proxy([], { get: (target, key, receiver) => (key === "length" ? length : Reflect.get(target, key, receiver)) });
+    expect(cache.argumentsKey(proxy)).toBeUndefined();
+    label = "7";
+    expect(cache.argumentsKey(proxy)).toBeUndefined();
+    const fractional = new Proxy([1, 2], { get: (target, key, receiver) => (key === "length" ? 1.5 : Reflect.get(target, key, receiver)) });
+    expect(cache.argumentsKey(fractional)).toBeUndefined();
+  });
+
+  it("never runs user code while it builds a key, so a re-entering call cannot corrupt another argument's record", () => {
+    let f: (arg: object) => string = () => "";
+    const inner = (): object => ({ other: "zzz", n: [1, 2, 3] });
+    const length = {
+      valueOf: () => 1,
+      toString: () => {
+        f(inner());
+        return "1";
+      },
+    };
+    const proxy = new Proxy(["x"], { get: (target, key, receiver) => (key === "length" ? length : Reflect.get(target, key, receiver)) });
+    f = Mime({ state: new MemoryState() })((arg: object) => `computed for ${encodeArguments([arg])}`);
+    f({ warm: 1 });
+    for (const probe of [[undefined], [1], ["zzz"], [null], [[1, 2, 3]], [{}]]) f(probe);
+    try {
+      f(proxy);
+    } catch {
+      // The encoder may refuse the proxy; what matters is the next call.
+    }
+    expect(f(inner())).toBe(`computed for ${encodeArguments([inner()])}`);
+  });
+
+  it("keys a Date by what its getTime gives, as the encoder does (-0 as 0, a non-number left to the encoder)", () => {
+    const cache = new ObjectKeyCache();
+    const withTime = (time: unknown): Date => Object.defineProperty(new Date(0), "getTime", { value: () => time });
+    const negativeZero = withTime(-0);
+    expect(cache.argumentsKey(withTime({}))).toBeUndefined();
+    expect(cache.argumentsKey(negativeZero)).toBe(encodeArguments([negativeZero]));
+    expect(cache.argumentsKey(negativeZero)).toBe(encodeArguments([new Date(0)]));
+    expect(cache.argumentsKey(withTime(Infinity))).toBe(encodeArguments([withTime(Infinity)]));
+  });
+
+  it("leaves to the encoder an array that an element's getter shortens or lengthens", () => {
+    const cache = new ObjectKeyCache();
+    const shortening = (): unknown[] => {
+      const array: unknown[] = [undefined, 5];
+      Object.defineProperty(array, 0, {
+        get() {
+          array.length = 1;
+          return 0;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+      return array;
+    };
+    const lengthening = (): unknown[] => {
+      const array: unknown[] = [undefined];
+      Object.defineProperty(array, 0, {
+        get() {
+          array.push(1);
+          return 0;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+      return array;
+    };
+    expect(cache.argumentsKey(shortening())).toBeUndefined();
+    expect(cache.argumentsKey(lengthening())).toBeUndefined();
+    const f = Mime({ state: new MemoryState() })((array: unknown[]) => `length ${array.length}`);
+    f({ warm: 1 } as unknown as unknown[]);
+    // eslint-disable-next-line no-sparse-arrays
+    expect(f([0, ,])).toBe("length 2");
+    expect(f(shortening())).toBe("length 1");
+  });
+
+  it("keeps no record of a long key (a huge BigInt, long property names): its memory stays bounded by the cache's own limits", () => {
+    const cache = new ObjectKeyCache();
+    const big = 2n ** 20_000n;
+    for (let i = 0; i < 50; i++) expectEncoderKey(cache, { [`k${i}`]: big });
+    for (let i = 0; i < 50; i++) expectEncoderKey(cache, { [`${"p".repeat(5_000)}${i}`]: 1 });
+    expect(cache.recordCount).toBe(0);
+    for (let i = 0; i < 50; i++) expectEncoderKey(cache, { [`k${i}`]: 1n });
+    expect(cache.recordCount).toBe(50);
+  });
+});
+
 describe("Mime with one object argument (the key cache on the hit path)", () => {
   const counted = <A extends object>() => {
     const calls: A[] = [];
@@ -239,6 +330,32 @@ describe("Mime with one object argument (the key cache on the hit path)", () => 
     expect(fn(query)).toBe(2);
     query.page = 1;
     expect(fn(query)).toBe(1);
+  });
+
+  it("reads the argument once per call, hit or miss (its getters run once), sync and async", async () => {
+    let reads = 0;
+    const make = (id: number) => ({
+      get id(): number {
+        reads++;
+        return id;
+      },
+    });
+    const sync = Mime({ state: new MemoryState() })((arg: { id: number }) => arg.id * 2);
+    const asynchronous = Mime({ state: new MemoryState() })(async (arg: { id: number }) => arg.id * 3);
+    sync({ id: 0 });
+    await asynchronous({ id: 0 });
+    for (const [call, expected] of [
+      [sync, 2],
+      [asynchronous, 3],
+    ] as const) {
+      reads = 0;
+      expect(await call(make(1))).toBe(expected);
+      // The miss: once for the key, once by the function itself.
+      expect(reads).toBe(2);
+      reads = 0;
+      expect(await call(make(1))).toBe(expected);
+      expect(reads).toBe(1);
+    }
   });
 
   it("honours the ttl: an expired entry is not served", () => {

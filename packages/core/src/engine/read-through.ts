@@ -50,13 +50,16 @@ function missClockNeeded(memo: Memo, b: Binding): boolean {
   return memo.envelope !== undefined || fencesWrites(b.state) || channels.miss.hasSubscribers;
 }
 
-/** A synchronous call: read, decide, and on a miss run the function and write its result. */
-export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown[]): unknown {
+/**
+ * A synchronous call: read, decide, and on a miss run the function and write its result.
+ * @param encoded the argument part of its key when the caller has it already (see {@link slotFor})
+ */
+export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown[], encoded?: string): unknown {
   if (b.syncState === undefined) throw syncStateRequired(b.state, memo.name);
   if (lockApplies(memo, b)) {
     throw new ConfigError(`Mime: "${memo.name}" has a \`lock\` option, which needs an async function (waiting for another process cannot be synchronous)`);
   }
-  const slot = slotFor(memo, b, thisArg, args, "sync");
+  const slot = slotFor(memo, b, thisArg, args, "sync", encoded);
   const decision = decide(readSync(memo, b, slot), clockFor(memo), memo.envelope, drawFor(memo));
   if (decision.kind === "hit") {
     memo.counters.hits++;
@@ -143,10 +146,11 @@ function becomeAsync(
  * An asynchronous call. A process-local state (and a shared state's local copy) is read
  * synchronously first; otherwise the call joins the flight of its key, or starts one that reads the
  * state and, on a miss, runs the function.
+ * @param encoded the argument part of its key when the caller has it already (see {@link slotFor})
  */
-export function callAsync(memo: Memo, b: Binding, thisArg: unknown, args: unknown[]): Promise<unknown> {
+export function callAsync(memo: Memo, b: Binding, thisArg: unknown, args: unknown[], encoded?: string): Promise<unknown> {
   try {
-    const slot = slotFor(memo, b, thisArg, args, "async");
+    const slot = slotFor(memo, b, thisArg, args, "async", encoded);
     const readsLocally = b.local && (slot.partition !== undefined || b.syncState !== undefined);
     let fallback: Fallback | undefined;
     if (readsLocally || b.layered !== undefined) {

@@ -83,8 +83,17 @@ export function partitionFor(memo: Memo, b: Binding, state: PartitionedState, th
   return partition;
 }
 
-/** Where this call's entry lives. */
-export function slotFor(memo: Memo, b: Binding, thisArg: unknown, args: readonly unknown[], kind: CallKind): Slot {
+/**
+ * Where this call's entry lives.
+ * @param encoded the argument part of its key ({@link argumentsKey}), when the caller has it already:
+ *   the wrapper's object-argument key cache, for a call with one object argument and no `key` option
+ *   (so never one that indexes a partition by its own value)
+ */
+export function slotFor(memo: Memo, b: Binding, thisArg: unknown, args: readonly unknown[], kind: CallKind, encoded?: string): Slot {
+  if (encoded !== undefined) {
+    if (b.partitioned === undefined) return { partition: undefined, key: namespaceFor(memo, b, thisArg, kind) + encoded };
+    return { partition: partitionFor(memo, b, b.partitioned, thisArg, kind), shape: "encoded", index: encoded };
+  }
   if (b.partitioned !== undefined) {
     const partition = partitionFor(memo, b, b.partitioned, thisArg, kind);
     // One or two primitive arguments index the partition by their own values (a primitive `this`

@@ -28,8 +28,15 @@ const MAX_STRING_LENGTH = 256;
 const MAX_STRING_CHARACTERS = 2048;
 /** Cached streams per function; when full, it starts again. */
 const MAX_RECORDS = 1024;
+/** A key longer than this (a huge BigInt, long property names) is built on every call, not kept. */
+const MAX_RECORDED_KEY_LENGTH = 4096;
+/** Objects with more keys are left to the encoder (the shape cache does not keep them either). */
+const MAX_KEYS = 64;
 
-/** The stream being written (one at a time: a getter that calls a memoized function finds it busy). */
+/**
+ * The stream being written and read (one at a time: a getter that calls a memoized function finds it
+ * busy, and no user code runs between the walk and the key built from its tokens).
+ */
 const tokens: unknown[] = [];
 let count = 0;
 let characters = 0;
@@ -98,7 +105,7 @@ function walk(value: unknown, depth: number): boolean {
       tokens[count++] = value;
       return true;
     case "bigint":
-      hash = Math.imul(hash ^ 6, PRIME);
+      hash = Math.imul(hash ^ 6 ^ Number(BigInt.asUintN(32, value)), PRIME);
       tokens[count++] = value;
       return true;
     case "object":
@@ -117,8 +124,10 @@ function walkObject(value: object, depth: number): boolean {
   const proto = Object.getPrototypeOf(value) as object | null;
   if (proto === Object.prototype || proto === null) {
     const object = value as Record<string, unknown>;
-    const shape: Shape = shapeOf(Object.keys(object));
-    if (shape.sortedHash === 0 || isArguments(object, shape) || Object.getOwnPropertySymbols(object).length > 0) return false;
+    const keys = Object.keys(object);
+    if (keys.length > MAX_KEYS) return false;
+    const shape: Shape = shapeOf(keys);
+    if (isArguments(object, shape) || Object.getOwnPropertySymbols(object).length > 0) return false;
     if (count === MAX_TOKENS) return false;
     hash = Math.imul(hash ^ shape.sortedHash, PRIME);
     tokens[count++] = shape.canonical;
@@ -129,13 +138,16 @@ function walkObject(value: object, depth: number): boolean {
   if (proto === Array.prototype) {
     if (!Array.isArray(value) || Object.getOwnPropertySymbols(value).length > 0) return false;
     const array = value as unknown[];
-    const length = array.length;
-    if (count + 2 > MAX_TOKENS) return false;
+    // Read again before each element and after the last, where the encoder reads it: an element's
+    // getter (or a Proxy) that changes it leaves the array to the encoder.
+    const length: unknown = array.length;
+    if (typeof length !== "number" || !Number.isInteger(length) || length < 0 || count + 2 > MAX_TOKENS) return false;
     hash = Math.imul(Math.imul(hash ^ 8, PRIME) ^ length, PRIME);
     tokens[count++] = ARRAY;
     tokens[count++] = length;
     let present = 0;
     for (let i = 0; i < length; i++) {
+      if (array.length !== length) return false;
       if (i in array) {
         if (!walk(array[i], depth)) return false;
         present++;
@@ -143,14 +155,16 @@ function walkObject(value: object, depth: number): boolean {
       else tokens[count++] = HOLE;
     }
     // Named properties beyond the elements are the careful encoder's to write.
-    return Object.keys(array).length === present;
+    return array.length === length && Object.keys(array).length === present;
   }
   if (proto === Date.prototype) {
     if (!types.isDate(value) || Object.keys(value).length > 0 || Object.getOwnPropertySymbols(value).length > 0) return false;
     if (count === MAX_TOKENS) return false;
     hash = Math.imul(hash ^ 9, PRIME);
     tokens[count++] = DATE;
-    return pushNumber((value as Date).getTime());
+    const time: unknown = (value as Date).getTime();
+    // The encoder writes the time as a template literal does: -0 as 0 (a real Date never has -0).
+    return typeof time === "number" && pushNumber(time === 0 ? 0 : time);
   }
   return false;
 }
@@ -211,25 +225,30 @@ export class ObjectKeyCache {
   argumentsKey(arg: object): string | undefined {
     if (busy) return undefined;
     busy = true;
-    count = 0;
-    characters = 0;
-    hash = 0x811c9dc5;
-    let walked = false;
     try {
-      walked = walkObject(arg, 1);
+      count = 0;
+      characters = 0;
+      hash = 0x811c9dc5;
+      if (!walkObject(arg, 1)) return undefined;
+      const records = this.#records;
+      const record = records.get(hash);
+      if (record !== undefined && sameTokens(record.tokens)) return record.key;
+      readAt = 0;
+      const key = `A1:${encodeTokens()}`;
+      if (key.length <= MAX_RECORDED_KEY_LENGTH) {
+        if (record === undefined && records.size >= MAX_RECORDS) records.clear();
+        records.set(hash, { tokens: tokens.slice(0, count), key });
+      }
+      return key;
     } catch {
-      walked = false;
+      return undefined;
     } finally {
       busy = false;
     }
-    if (!walked) return undefined;
-    const records = this.#records;
-    const record = records.get(hash);
-    if (record !== undefined && sameTokens(record.tokens)) return record.key;
-    readAt = 0;
-    const key = `A1:${encodeTokens()}`;
-    if (record === undefined && records.size >= MAX_RECORDS) records.clear();
-    records.set(hash, { tokens: tokens.slice(0, count), key });
-    return key;
+  }
+
+  /** How many keys it keeps (for tests). */
+  get recordCount(): number {
+    return this.#records.size;
   }
 }
