@@ -100,8 +100,9 @@ export function memoize<F extends (...args: never[]) => unknown>(
   const memoized = function (this: unknown, first?: unknown, second?: unknown): unknown {
     // The hottest case, a hit on a lone number or short string in a process-local partition (or a
     // shared state's local copy), is answered here with no argument array, no key string and no
-    // nested call but the Map lookup. (Keep it small: V8 inlines it into its callers only while it is.) `arguments` is only read for its length and forwarded, so V8
-    // never materialises it here.
+    // nested call but the Map lookup. `arguments` is only read for its length and forwarded, so V8
+    // never materialises it here. Keep it small: V8 inlines it into its callers only while it is
+    // (the object-argument hit lives in `callWithArguments` for that reason).
     const b = memo.binding;
     const fast = memo.asyncMode ? b?.fastAsync : b?.fastSync;
     const arity = arguments.length;
