@@ -7,6 +7,7 @@ import { isFastKeyable, isLoneKeyable } from "../src/keys/keyable";
 import { sharedNamespace, sourceDigest } from "../src/keys/namespace";
 import { decodePrimitiveArguments } from "../src/keys/primitive";
 import { Encoder } from "../src/keys/careful-encoder";
+import { ObjectKeyCache } from "../src/keys/object-key-cache";
 
 const doc = readFileSync(path.join(__dirname, "../../../docs/KEY_FORMAT.md"), "utf8");
 
@@ -241,6 +242,27 @@ describe("nothing is silently lossy: everything that changes behaviour is in the
     const sloppyArguments = new Function("return arguments") as (...args: unknown[]) => IArguments;
     expect(() => encodeArguments([sloppyArguments(1, 2)], "f")).toThrow(UnsupportedArgumentError);
     expect(() => encodeArguments([sloppyArguments(1, 2)], "f")).toThrow(/argument 0 is a sloppy-mode arguments object/);
+  });
+
+  it("tells an arguments object from a plain object even with its callee, length and iterator deleted", () => {
+    const stripped = new Function(
+      "extra",
+      "delete arguments.callee; delete arguments.length; delete arguments[Symbol.iterator]; if (extra) arguments.foo = 1; return arguments;",
+    ) as (...args: unknown[]) => IArguments;
+    const strippedStrict = new Function(
+      "extra",
+      '"use strict"; delete arguments[Symbol.iterator]; if (extra) arguments.foo = 1; return arguments;',
+    ) as (...args: unknown[]) => IArguments;
+    const cache = new ObjectKeyCache();
+    for (const args of [stripped(1), stripped(0), stripped()]) {
+      expect(() => encodeArguments([args], "f")).toThrow(/sloppy-mode arguments object/);
+      expect(cache.argumentsKey(args)).toBeUndefined();
+    }
+    for (const args of [strippedStrict(1), strippedStrict(0)]) {
+      const key = encodeArguments([args], "f");
+      expect(key).not.toBe(encodeArguments([{ ...args }], "f"));
+      expect(cache.argumentsKey(args)).toBeUndefined();
+    }
   });
 });
 

@@ -28,8 +28,6 @@ export interface Shape {
   readonly prefixes: readonly string[];
   /** `o<count>:` */
   readonly head: string;
-  /** Every key is an array index (or there is none), as in an arguments object. */
-  readonly indexOnly: boolean;
   /**
    * The one shape that stands for every key list with these keys in any order (the first one seen):
    * what the object-argument key cache compares by identity. Itself when it is the first.
@@ -76,7 +74,6 @@ function makeShape(keys: string[], cached: boolean): Shape {
     sorted,
     prefixes,
     head,
-    indexOnly: keys.every((key) => String(Number(key) >>> 0) === key),
     canonical: undefined as unknown as Shape,
     sortedHash: 0,
   };
@@ -123,13 +120,13 @@ export function shapeOf(keys: string[]): Shape {
 }
 
 /**
- * Whether a plain-looking object is an arguments object (its own type in the key format). Most never
- * get here: their own `Symbol.iterator` sends them to the careful encoder with the symbol check. The
- * exact check is a call into Node, made only when the object could be one: its keys are all
- * indices, or it has a `callee` (every strict-mode arguments object has one it cannot lose).
+ * Whether a plain-looking object is an arguments object (its own type in the key format). Asked of
+ * Node for every such object: an arguments object can lose everything that would tell it apart
+ * cheaply (`callee`, `length` and `Symbol.iterator` are all deletable in sloppy mode), and then looks
+ * like a plain object with index keys.
  */
-export function isArguments(object: object, shape: Shape): boolean {
-  return (shape.indexOnly || "callee" in object) && types.isArgumentsObject(object);
+export function isArguments(object: object): boolean {
+  return types.isArgumentsObject(object);
 }
 
 /** Appends the encoding of `value` to `out`. */
@@ -141,7 +138,7 @@ export function encodeFast(value: unknown, depth: number, out: string): string {
   if (proto === Object.prototype || proto === null) {
     const object = value as Record<string, unknown>;
     const shape = shapeOf(Object.keys(object));
-    if (isArguments(object, shape) || Object.getOwnPropertySymbols(object).length > 0) throw needsCarefulEncoding;
+    if (isArguments(object) || Object.getOwnPropertySymbols(object).length > 0) throw needsCarefulEncoding;
     const { sorted, prefixes } = shape;
     out += shape.head;
     for (let i = 0; i < sorted.length; i++) out = encodeFast(object[sorted[i]!], depth + 1, out + prefixes[i]!);

@@ -127,7 +127,7 @@ function walkObject(value: object, depth: number): boolean {
     const keys = Object.keys(object);
     if (keys.length > MAX_KEYS) return false;
     const shape: Shape = shapeOf(keys);
-    if (isArguments(object, shape) || Object.getOwnPropertySymbols(object).length > 0) return false;
+    if (isArguments(object) || Object.getOwnPropertySymbols(object).length > 0) return false;
     if (count === MAX_TOKENS) return false;
     hash = Math.imul(hash ^ shape.sortedHash, PRIME);
     tokens[count++] = shape.canonical;
