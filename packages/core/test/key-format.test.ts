@@ -244,6 +244,19 @@ describe("nothing is silently lossy: everything that changes behaviour is in the
     expect(() => encodeArguments([sloppyArguments(1, 2)], "f")).toThrow(/argument 0 is a sloppy-mode arguments object/);
   });
 
+  it("refuses an array longer than 2^24 elements, naming it, instead of writing a mark per hole for billions of holes", () => {
+    const sparse: unknown[] = [];
+    sparse.length = 2 ** 32 - 1;
+    sparse[5] = 1;
+    expect(() => encodeArguments([{ list: sparse }], "f")).toThrow(UnsupportedArgumentError);
+    expect(() => encodeArguments([{ list: sparse }], "f")).toThrow(/argument 0\.list is a 4294967295-element array, which has no faithful cache key \(a key writes a mark per element, holes included, and holds at most 16777216\)/);
+    const f = Mime({ state: new MemoryState() })((list: unknown[]) => list.length);
+    expect(() => f(sparse)).toThrow(UnsupportedArgumentError);
+    const longest: unknown[] = [];
+    longest.length = 2 ** 24;
+    expect(encodeArguments([longest], "f")).toBe(`A1:a${2 ** 24}:${"h".repeat(2 ** 24)}`);
+  });
+
   it("tells an arguments object from a plain object even with its callee, length and iterator deleted", () => {
     const stripped = new Function(
       "extra",

@@ -2,6 +2,7 @@ import { types } from "node:util";
 import { UnsupportedArgumentError } from "../errors.js";
 import { byteView, hex, littleEndianBytes, typedArrayNames } from "./binary.js";
 import { builtInBrands, isIndexOf } from "./built-ins.js";
+import { MAX_ARRAY_LENGTH } from "./fast-encoder.js";
 import { compareCodeUnits, encodePrimitive, encodeString } from "./primitive.js";
 
 /** How a message shows the property `key` in a path: `.name` or `["odd key"]`. */
@@ -249,6 +250,13 @@ export class Encoder {
     const proto = Object.getPrototypeOf(value) as object | null;
     if (proto === Array.prototype) {
       const array = value as unknown[];
+      if (array.length > MAX_ARRAY_LENGTH) {
+        return this.fail(
+          value,
+          `a key writes a mark per element, holes included, and holds at most ${MAX_ARRAY_LENGTH}`,
+          `${array.length}-element array`,
+        );
+      }
       return this.push(
         open,
         `a${array.length}:`,

@@ -15,6 +15,12 @@ const needsCarefulEncoding: unique symbol = Symbol("needsCarefulEncoding");
 const FAST_MAX_DEPTH = 64;
 
 /**
+ * The longest array a key holds (2^24 elements). Past it an argument is refused, naming it: a key
+ * writes a mark per element, so a sparse array of length 2^32 − 1 would take billions of steps.
+ */
+export const MAX_ARRAY_LENGTH = 0x1000000;
+
+/**
  * What encoding a plain object takes from its key list alone: its keys in canonical order with
  * their encodings. Objects built by the same code share a key list (and order), so this is
  * computed once per shape instead of sorting and formatting keys on every call.
@@ -145,7 +151,7 @@ export function encodeFast(value: unknown, depth: number, out: string): string {
     return out;
   }
   if (proto === Array.prototype) {
-    if (!Array.isArray(value) || Object.getOwnPropertySymbols(value).length > 0) throw needsCarefulEncoding;
+    if (!Array.isArray(value) || value.length > MAX_ARRAY_LENGTH || Object.getOwnPropertySymbols(value).length > 0) throw needsCarefulEncoding;
     const array = value as unknown[];
     out += `a${array.length}:`;
     let present = 0;
