@@ -358,6 +358,27 @@ describe("Mime with one object argument (the key cache on the hit path)", () => 
     }
   });
 
+  it("an invalidation while an object-argument call is in flight wins: its result is not stored, and later calls run again", async () => {
+    let version = 1;
+    let release: () => void = () => undefined;
+    const fn = Mime({ state: new MemoryState() })(async (query: { id: number }) => {
+      const seen = version;
+      await new Promise<void>((resolve) => (release = resolve));
+      return `${query.id}@v${seen}`;
+    });
+    const first = fn({ id: 1 });
+    await Promise.resolve();
+    version = 2;
+    await fn.invalidate({ id: 1 });
+    release();
+    await expect(first).resolves.toBe("1@v1");
+    const second = fn({ id: 1 });
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await expect(second).resolves.toBe("1@v2");
+    await expect(fn({ id: 1 })).resolves.toBe("1@v2");
+  });
+
   it("honours the ttl: an expired entry is not served", () => {
     jest.useFakeTimers({ now: 1_000_000 });
     try {
