@@ -441,4 +441,27 @@ describe("the fast encoder writes exactly what the careful one writes", () => {
     expect(() => encodeArguments([{ x: 1, [Symbol("s")]: 2 }])).toThrow(/symbol key/);
     expect(encodeArguments([[{ a: 1 }, Object.assign([1], { x: 1 })]])).toBe("A1:a2:o1:s1:ad1;P1:s1:xd1;a1:d1;");
   });
+
+  it("writes a well-formed key for an array that an element's getter shortens while it is encoded", () => {
+    // Element 0's getter cuts the array to one element. The fast encoder read it as two elements and
+    // had written one: it hands the array to the careful encoder, which keys it as it now is (the
+    // array the function is called with), not with a mark missing.
+    const shrinking = (): unknown[] => {
+      const array: unknown[] = [0, 1];
+      Object.defineProperty(array, 0, {
+        enumerable: true,
+        get() {
+          array.length = 1;
+          return 0;
+        },
+      });
+      return array;
+    };
+    const array = shrinking();
+    expect(encodeArguments([array])).toBe("A1:a1:d0;");
+    expect(encodeArguments([array])).toBe(careful(array));
+    expect(encodeArguments([{ list: shrinking(), n: 5 }])).toBe("A1:o2:s4:lista1:d0;s1:nd5;");
+    // Read once, from the start, by the careful encoder alone: the removed element is a hole.
+    expect(careful(shrinking())).toBe("A1:a2:d0;h");
+  });
 });

@@ -153,17 +153,20 @@ export function encodeFast(value: unknown, depth: number, out: string): string {
   if (proto === Array.prototype) {
     if (!Array.isArray(value) || value.length > MAX_ARRAY_LENGTH || Object.getOwnPropertySymbols(value).length > 0) throw needsCarefulEncoding;
     const array = value as unknown[];
-    out += `a${array.length}:`;
+    const length = array.length;
+    out += `a${length}:`;
     let present = 0;
-    for (let i = 0; i < array.length; i++) {
+    for (let i = 0; i < length; i++) {
       if (i in array) {
         out = encodeFast(array[i], depth + 1, out);
         present++;
       } else out += "h";
     }
-    // Own enumerable keys beyond the elements are named properties (a match result's index, input
-    // and groups): the careful encoder writes them.
-    if (Object.keys(array).length !== present) throw needsCarefulEncoding;
+    // An element's getter that changed the array's length left the key with a mark per element of
+    // the old length: the careful encoder writes it whole (a removed element as a hole). Own
+    // enumerable keys beyond the elements are named properties (a match result's index, input and
+    // groups): the careful encoder writes them too.
+    if (array.length !== length || Object.keys(array).length !== present) throw needsCarefulEncoding;
     return out;
   }
   if (proto === Date.prototype) {
