@@ -71,6 +71,7 @@ export function memoize<F extends (...args: never[]) => unknown>(
     call: (variant?.execute ?? fn) as unknown as Memo["call"],
     owner: fn,
     asyncMode: settings.async || kind === "AsyncFunction",
+    returnedValue: false,
     binding: undefined,
     envelope,
     longestWindow,

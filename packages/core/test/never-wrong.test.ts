@@ -420,3 +420,104 @@ describe("a primitive `this` is never dropped from the key", () => {
     expect(shout.call("bye", "!")).toBe("BYE!");
   });
 });
+
+/** A shared state over a Map with sync operations and prefix deletion, as a static TempFileState is. */
+class SharedSyncMapState extends SharedMapState {
+  getSync(key: string): CacheEntry | undefined {
+    return this.map.has(key) ? { value: this.map.get(key) } : undefined;
+  }
+  setSync(key: string, value: unknown): void {
+    this.map.set(key, value);
+  }
+  deleteSync(key: string): void {
+    this.map.delete(key);
+  }
+  async deletePrefix(prefix: string): Promise<void> {
+    this.deletePrefixSync(prefix);
+  }
+  deletePrefixSync(prefix: string): void {
+    for (const key of [...this.map.keys()]) if (key.startsWith(prefix)) this.map.delete(key);
+  }
+}
+
+describe("a function that returns promises without being `async`, before its first call in this process", () => {
+  // Two wrappers of one function on one shared state stand for two processes: one reads (its calls
+  // have shown that the function returns promises), the other only invalidates, and has never called it.
+  let release = 1;
+  const loadUser = (id: number): Promise<string> => Promise.resolve(`user ${id} v${release}`);
+  const quietly = async (body: () => Promise<void>): Promise<void> => {
+    const emitted = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    try {
+      await body();
+    } finally {
+      emitted.mockRestore();
+    }
+  };
+
+  test("its invalidate removes the entry the other process stored", () =>
+    quietly(async () => {
+      const state = new SharedSyncMapState();
+      const reader = Mime({ state, name: "users.load" })(loadUser);
+      expect(await reader(1)).toBe(`user 1 v${release}`);
+      const writer = Mime({ state, name: "users.load" })(loadUser);
+      release++;
+      await writer.invalidate(1);
+      expect(await reader(1)).toBe(`user 1 v${release}`);
+      expect(await writer(1)).toBe(`user 1 v${release}`);
+    }));
+
+  test("its first call hits the entry the other process stored, and it is async from then on", () =>
+    quietly(async () => {
+      const state = new SharedSyncMapState();
+      let runs = 0;
+      const counted = (id: number): Promise<string> => {
+        runs++;
+        return loadUser(id);
+      };
+      const first = Mime({ state, name: "users.counted" })(counted);
+      const stored = await first(1);
+      const second = Mime({ state, name: "users.counted" })(counted);
+      const answer = second(1);
+      expect(answer).toBeInstanceOf(Promise);
+      expect(await answer).toBe(stored);
+      expect(runs).toBe(1);
+      expect(second.stats()).toMatchObject({ hits: 1, misses: 0 });
+      expect(second.key(1)).toBe(first.key(1));
+      release++;
+      await second.invalidate(1);
+      expect(await first(1)).toBe(`user 1 v${release}`);
+      expect(runs).toBe(2);
+    }));
+
+  test("its clear removes the other process's entries, and its peek sees them", () =>
+    quietly(async () => {
+      const state = new SharedSyncMapState();
+      const reader = Mime({ state, name: "users.all" })(loadUser);
+      await reader(1);
+      await reader(2);
+      const peeker = Mime({ state, name: "users.all" })(loadUser);
+      expect(await peeker.peek(2)).toEqual({ value: `user 2 v${release}` });
+      const writer = Mime({ state, name: "users.all" })(loadUser);
+      release++;
+      await writer.clear();
+      expect(state.map.size).toBe(0);
+      expect(await reader(2)).toBe(`user 2 v${release}`);
+    }));
+
+  test("a sync function's handles still act on its own entries", () => {
+    const state = new SharedSyncMapState();
+    let runs = 0;
+    const square = Mime({ state, name: "math.square" })((n: number) => {
+      runs++;
+      return n * n;
+    });
+    const other = Mime({ state, name: "math.square.other" })((n: number) => n * n);
+    expect(other.peek(3)).toBeUndefined();
+    expect(square(3)).toBe(9);
+    expect(square.peek(3)).toEqual({ value: 9 });
+    square.invalidate(3);
+    expect(square.peek(3)).toBeUndefined();
+    expect(square(3)).toBe(9);
+    expect(runs).toBe(2);
+  });
+});

@@ -103,3 +103,17 @@ it("a writer SIGKILLed mid-write leaves only complete entries; the sweep removes
   expect(tempFiles(state.directory)).toEqual([]);
   await state.close();
 });
+
+describe("a function that returns promises without being async, in a process that never calls it", () => {
+  const read = async (basePath: string, release: number) => lastJson<{ value: { release: number }; ran: number }>(await runChild("promise-fn.mjs", [basePath, "read", String(release)]));
+
+  it.each(["invalidate", "clear"])("its %s removes the entry another process stored (as an async one)", async (action) => {
+    const basePath = testDirectory();
+    expect(await read(basePath, 1)).toEqual({ value: { id: 1, release: 1 }, ran: 1 });
+    expect(await read(basePath, 2)).toEqual({ value: { id: 1, release: 1 }, ran: 0 });
+    expect(lastJson(await runChild("promise-fn.mjs", [basePath, "peek", "0"]))).toEqual({ peeked: { id: 1, release: 1 } });
+    expect(lastJson(await runChild("promise-fn.mjs", [basePath, action, "0"]))).toEqual({ answered: "undefined" });
+    expect(lastJson(await runChild("promise-fn.mjs", [basePath, "peek", "0"]))).toEqual({ peeked: null });
+    expect(await read(basePath, 3)).toEqual({ value: { id: 1, release: 3 }, ran: 1 });
+  });
+});

@@ -3,6 +3,7 @@ import { type CacheEntry, supportsPrefixDeletion, stateName } from "../state/con
 import { type Binding, currentBinding, syncStateRequired } from "./binding.js";
 import { decide } from "./decision.js";
 import type { Memo } from "./memo.js";
+import type { CallKind } from "../keys/namespace.js";
 import { keyFor, namespaceFor } from "./slot.js";
 import { checkedEntry } from "./state-access.js";
 
@@ -39,6 +40,13 @@ export type SyncOrAsync<F extends (...args: never[]) => unknown, T> = ReturnType
  * Handles on a memoized function: sync for a sync function, promises for an async one. On a
  * decorated method they act on the instance they are read from (`user.find.invalidate(id)`).
  * Backend failures throw or reject here: an invalidation that did not happen is never silent.
+ *
+ * A function that returns promises without being `async` (and without `async: true`) is known to be
+ * async only once a call in this process has returned a promise. Until then its handles answer
+ * synchronously (`await` works on their results; `.then` does not), and `invalidate`, `peek` and
+ * `clear` act on its entries of both kinds, so an entry that another process stored as async is
+ * still removed or seen; `key` gives the sync key. Declare `async: true` to have promises from the
+ * first call.
  */
 export interface MemoizedHandles<F extends (...args: never[]) => unknown> {
   /**
@@ -80,9 +88,22 @@ function peeked(memo: Memo, entry: CacheEntry | undefined): PeekedEntry | undefi
   }
 }
 
+/**
+ * The kinds of entries a handle acts on: the function's own, or both while it may be a function that
+ * returns promises without being `async` and has not shown it in this process yet (other processes
+ * may have stored its entries as async ones).
+ */
+function entryKinds(memo: Memo): readonly CallKind[] {
+  if (memo.asyncMode) return ASYNC_ONLY;
+  return memo.returnedValue ? SYNC_ONLY : SYNC_THEN_ASYNC;
+}
+const ASYNC_ONLY: readonly CallKind[] = ["async"];
+const SYNC_ONLY: readonly CallKind[] = ["sync"];
+const SYNC_THEN_ASYNC: readonly CallKind[] = ["sync", "async"];
+
 /** The handles acting on calls made with `thisArg` (undefined for a plain function). */
 export function handlesFor(memo: Memo, thisArg: unknown): MemoizedHandles<(...args: unknown[]) => unknown> {
-  const kind = (): "sync" | "async" => (memo.asyncMode ? "async" : "sync");
+  const kind = (): CallKind => (memo.asyncMode ? "async" : "sync");
   /** Runs a handle's state operation sync or async, as the function is. */
   const operate = <T>(b: Binding, sync: (() => T) | undefined, async: () => Promise<T>): T | Promise<T> => {
     if (memo.asyncMode) return async();
@@ -95,25 +116,36 @@ export function handlesFor(memo: Memo, thisArg: unknown): MemoizedHandles<(...ar
     },
     invalidate(...args) {
       const b = currentBinding(memo);
-      const key = keyFor(memo, b, thisArg, args, kind());
+      const keys = entryKinds(memo).map((each) => keyFor(memo, b, thisArg, args, each));
       const { state } = b;
       // Voided now, before anything is awaited: no later call joins an execution that began earlier.
-      const flightsDone = memo.flights.invalidate(key);
+      const flightsDone = Promise.all(keys.map((key) => memo.flights.invalidate(key)));
       const deleteAfterWrites = async (): Promise<void> => {
         await flightsDone;
-        await state.delete(key);
+        for (const key of keys) await state.delete(key);
       };
-      return operate(b, state.deleteSync && (() => state.deleteSync!(key)), deleteAfterWrites) as void;
+      const deleteSync = state.deleteSync && (() => keys.forEach((key) => state.deleteSync!(key)));
+      return operate(b, deleteSync, deleteAfterWrites) as void;
     },
     peek(...args) {
       const b = currentBinding(memo);
-      const key = keyFor(memo, b, thisArg, args, kind());
+      const keys = entryKinds(memo).map((each) => keyFor(memo, b, thisArg, args, each));
       const { state, syncState } = b;
-      return operate(
-        b,
-        syncState && (() => peeked(memo, checkedEntry(memo, b, syncState.getSync(key), key))),
-        async () => peeked(memo, checkedEntry(memo, b, await state.get(key), key)),
-      ) as PeekedEntry | undefined;
+      const peekSync = (): PeekedEntry | undefined => {
+        for (const key of keys) {
+          const found = peeked(memo, checkedEntry(memo, b, syncState!.getSync(key), key));
+          if (found !== undefined) return found;
+        }
+        return undefined;
+      };
+      const peekAsync = async (): Promise<PeekedEntry | undefined> => {
+        for (const key of keys) {
+          const found = peeked(memo, checkedEntry(memo, b, await state.get(key), key));
+          if (found !== undefined) return found;
+        }
+        return undefined;
+      };
+      return operate(b, syncState && peekSync, peekAsync) as PeekedEntry | undefined;
     },
     clear() {
       const b = currentBinding(memo);
@@ -121,13 +153,14 @@ export function handlesFor(memo: Memo, thisArg: unknown): MemoizedHandles<(...ar
       if (!supportsPrefixDeletion(state)) {
         throw new ConfigError(`Mime: ${stateName(state)} cannot delete one function's entries (it has no deletePrefix)`);
       }
-      const namespace = namespaceFor(memo, b, b.local ? thisArg : undefined, kind());
+      const namespaces = entryKinds(memo).map((each) => namespaceFor(memo, b, b.local ? thisArg : undefined, each));
       const flightsDone = memo.flights.invalidate();
       const deleteAfterWrites = async (): Promise<void> => {
         await flightsDone;
-        await state.deletePrefix(namespace);
+        for (const namespace of namespaces) await state.deletePrefix(namespace);
       };
-      return operate(b, state.deletePrefixSync && (() => state.deletePrefixSync!(namespace)), deleteAfterWrites) as void;
+      const deleteSync = state.deletePrefixSync && (() => namespaces.forEach((namespace) => state.deletePrefixSync!(namespace)));
+      return operate(b, deleteSync, deleteAfterWrites) as void;
     },
     stats() {
       const { counters } = memo;

@@ -37,6 +37,13 @@ export interface Memo {
   owner: object;
   /** Whether calls are async (declared, native, or detected from a returned promise). */
   asyncMode: boolean;
+  /**
+   * Whether an execution in this process has returned a value that is not a promise. Until it has,
+   * or until `asyncMode` is set, a function that is not declared async may be one that returns
+   * promises without being `async`, whose entries (stored by other processes) are async ones: the
+   * handles then act on both kinds of entries.
+   */
+  returnedValue: boolean;
   /** The state in use and its policy; re-resolved when the global config changes. */
   binding: Binding | undefined;
   /**

@@ -71,6 +71,12 @@ export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown
     refreshInBackground(memo, b, slot, thisArg, args, decision.expiresAt);
     return decision.value;
   }
+  if (decision.kind === "miss" && mayReturnPromises(memo, b) && holdsAsyncEntry(memo, b, thisArg, args)) {
+    // Another process has stored this call as an async entry: the function returns promises without
+    // being `async`, which this process had not seen yet. It is async from now on, and so is this call.
+    switchToAsync(memo, b);
+    return callAsync(memo, b, thisArg, args);
+  }
   const tags = tagsFor(memo, thisArg, args);
   memo.counters.misses++;
   const began = missClockNeeded(memo, b) ? now() : NaN;
@@ -86,6 +92,7 @@ export function callSync(memo: Memo, b: Binding, thisArg: unknown, args: unknown
   // predate that invalidation, so it is returned and not stored.
   const invalidated = memo.flights.invalidationMark() !== mark;
   if (isThenable(result)) return becomeAsync(memo, b, thisArg, args, result, tags, startedAt, began, invalidated);
+  memo.returnedValue = true;
   if (!invalidated) store(memo, b, slot, args, result, writeOptions(b, tags, startedAt), true, began);
   publish(memo, channels.miss, b, slot, began);
   return result;
@@ -111,6 +118,36 @@ export function store(
   return writeSlot(memo, b, slot, result, options, sync, ttl, memo.envelope === undefined ? 0 : now() - began);
 }
 
+/**
+ * Whether a function that is not (yet) async may still turn out to return promises, with entries of
+ * this call stored as async ones by another process: it has not returned a plain value in this
+ * process, and its state is shared (a process-local state holds only this process's entries).
+ */
+function mayReturnPromises(memo: Memo, b: Binding): boolean {
+  return !memo.returnedValue && !b.local;
+}
+
+/**
+ * Whether the state holds this call's async entry (see {@link mayReturnPromises}). Read without
+ * reporting: the call that follows reads it again, and reports a hit or a failure then.
+ */
+function holdsAsyncEntry(memo: Memo, b: Binding, thisArg: unknown, args: unknown[]): boolean {
+  const slot = slotFor(memo, b, thisArg, args, "async");
+  try {
+    if (slot.partition === undefined) return b.syncState!.getSync(slot.key) !== undefined;
+    if (slot.shape === "lone") return slot.partition.getLone(slot.index) !== undefined;
+    return (slot.shape === "pair" ? slot.partition.getPair(slot.index[0], slot.index[1]) : slot.partition.get(slot.index)) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** From now on the function is keyed and cached as async. */
+function switchToAsync(memo: Memo, b: Binding): void {
+  memo.asyncMode = true;
+  b.fastSync = undefined;
+}
+
 /** The function turned out to return promises: from now on it is keyed and cached as async. */
 function becomeAsync(
   memo: Memo,
@@ -123,8 +160,7 @@ function becomeAsync(
   began: number,
   invalidated: boolean,
 ): Promise<unknown> {
-  memo.asyncMode = true;
-  b.fastSync = undefined;
+  switchToAsync(memo, b);
   const slot = slotFor(memo, b, thisArg, args, "async");
   const address = flightAddress(memo, slot);
   const key = typeof address === "string" ? address : slotKey(memo, slot);
