@@ -31,6 +31,15 @@ const newGroup = (): Group => ({ keys: [], labels: [], waiters: [], index: new M
 /** A key's id in maps: `s` + a string, `b` + bytes as latin1 (a string's text may equal other bytes' latin1 text). */
 const idOf = (key: RedisArgument): string => (typeof key === "string" ? `s${key}` : `b${Buffer.from(key).toString("latin1")}`);
 
+/**
+ * A read that went out at once: its bytes (a plain read) or its answer (a read with the remaining
+ * life, which plain reads of its key join too).
+ */
+interface Led {
+  bytes: Promise<Buffer | null> | undefined;
+  readonly answer: Promise<Answer> | undefined;
+}
+
 /** No PTTL was asked for (a plain read). */
 const NO_TTL = -3;
 
@@ -50,8 +59,12 @@ export class ReadBatcher {
   readonly #schedule: () => void;
   /** Slot → group (one group, slot 0, outside a cluster), or `undefined` when nothing is queued. */
   #groups: Map<number, Group> | undefined;
-  /** The read that led this window (went out at once), by key id: later reads of its key join it. */
-  readonly #led = new Map<string, { readonly answer: Promise<Answer>; readonly withTtl: boolean }>();
+  /**
+   * The read that led this window (went out at once), by key (a string key as itself, bytes by their
+   * latin1 text): later reads of its key join it.
+   */
+  readonly #ledByString = new Map<string, Led>();
+  readonly #ledByBytes = new Map<string, Led>();
 
   /** @param schedule called when a read is queued with none before it: a flush must follow */
   constructor(connection: RedisConnection, schedule: () => void) {
@@ -64,23 +77,40 @@ export class ReadBatcher {
    * @param lead whether this read leads a new window (see StepRunner): it goes out at once
    */
   read(key: RedisArgument, label: string, lead = false): Promise<Buffer | null> {
-    return this.#queue(key, label, false, lead).then(([bytes]) => bytes);
+    const led = this.#ledRead(key);
+    if (led !== undefined) return (led.bytes ??= led.answer!.then(([bytes]) => bytes));
+    if (lead) {
+      // The hot path of a lone read: the connection's own promise, nothing chained to it.
+      const bytes = this.#connection.get(key, label);
+      this.#lead(key, { bytes, answer: undefined });
+      return bytes;
+    }
+    return this.#queue(key, label, false).then(([bytes]) => bytes);
   }
 
   /** `GET` and `PTTL` of `key` with the other reads of this tick (see RedisConnection.getWithTtl). */
   readWithTtl(key: RedisArgument, label: string, lead = false): Promise<Answer> {
-    return this.#queue(key, label, true, lead);
+    const answer = this.#ledRead(key)?.answer;
+    if (answer !== undefined) return answer;
+    if (lead) {
+      const led: Led = { bytes: undefined, answer: this.#connection.getWithTtl(key, label) };
+      this.#lead(key, led);
+      return led.answer!;
+    }
+    return this.#queue(key, label, true);
   }
 
-  #queue(key: RedisArgument, label: string, withTtl: boolean, lead: boolean): Promise<Answer> {
+  #ledRead(key: RedisArgument): Led | undefined {
+    return typeof key === "string" ? this.#ledByString.get(key) : this.#ledByBytes.get(Buffer.from(key).toString("latin1"));
+  }
+
+  #lead(key: RedisArgument, led: Led): void {
+    if (typeof key === "string") this.#ledByString.set(key, led);
+    else this.#ledByBytes.set(Buffer.from(key).toString("latin1"), led);
+  }
+
+  #queue(key: RedisArgument, label: string, withTtl: boolean): Promise<Answer> {
     const id = idOf(key);
-    const led = this.#led.get(id);
-    if (led !== undefined && (led.withTtl || !withTtl)) return led.answer;
-    if (lead) {
-      const answer = this.#readOne(key, label, withTtl);
-      this.#led.set(id, { answer, withTtl });
-      return answer;
-    }
     let groups = this.#groups;
     if (groups === undefined) {
       this.#groups = groups = new Map();
@@ -113,12 +143,13 @@ export class ReadBatcher {
    * read asked after a write of this process must see it (queued reads go out after the writes).
    */
   forgetLed(): void {
-    this.#led.clear();
+    this.#ledByString.clear();
+    this.#ledByBytes.clear();
   }
 
   /** Sends the reads queued so far, and ends the window. */
   flush(): void {
-    this.#led.clear();
+    this.forgetLed();
     const groups = this.#groups;
     this.#groups = undefined;
     if (groups === undefined) return;

@@ -43,7 +43,7 @@ export class StepRunner {
   readonly #scheduleFlush = (): void => {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    void Promise.resolve().then(this.#nextTickFlush);
+    queueMicrotask(this.#nextTickFlush);
   };
   /** The clock measurement in flight, shared by the writes that need one meanwhile. */
   #measuring: Promise<unknown> | undefined;
