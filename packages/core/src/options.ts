@@ -91,7 +91,8 @@ export interface MimeOptions<Args extends unknown[] = never[], This = never, Res
    * Treat the function as asynchronous from the first call. Native `async` functions are detected
    * by themselves; a function that returns a promise without being `async` (transpiled code) is
    * recognised by its first returned promise. Give `async: true` for such a function on a state
-   * without sync operations, or to key it as async from its very first call.
+   * without sync operations, or to key it as async from its very first call (until then, its
+   * handles answer synchronously and act on both its sync and its async entries).
    * @default detected
    */
   async?: boolean | undefined;
